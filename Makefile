@@ -1,0 +1,72 @@
+# idle-reaper. Every target sets up what it needs: only python3 (3.11+), make and git are assumed.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export PYTHONPATH := $(CURDIR)/src:$(CURDIR)
+export AWS_DEFAULT_REGION ?= us-east-1
+export SAM_CLI_TELEMETRY := 0
+
+SCENARIO ?= scenarios/demo.yaml
+EVENT ?= events/glue-create-session.json
+FUNCTION ?= InspectFunction
+
+.DEFAULT_GOAL := help
+.PHONY: help install test lint typecheck format demo simulate replay bench build deploy validate invoke-inspect clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+
+$(STAMP): requirements-dev.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "idle-reaper needs Python 3.11 or newer (found " + sys.version.split()[0] + ")")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	@touch $(STAMP)
+
+install: $(STAMP) ## Create .venv with the pinned dependencies
+
+test: $(STAMP) ## Run every test (unit, workflow, template, end-to-end) and the linters
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/pytest
+
+lint: $(STAMP) ## ruff, mypy and sam validate --lint
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/sam validate --lint --template template.yaml
+
+format: $(STAMP) ## Format the code with ruff
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+demo: $(STAMP) ## Run the bundled scenario on the local runtime (no AWS account, no Docker)
+	$(BIN)/python -m local_runtime simulate scenarios/demo.yaml
+
+simulate: $(STAMP) ## Run a what-if scenario: make simulate SCENARIO=scenarios/x.yaml
+	$(BIN)/python -m local_runtime simulate $(SCENARIO)
+
+replay: $(STAMP) ## Replay one event file through the local runtime: make replay EVENT=events/x.json
+	$(BIN)/python -m local_runtime replay $(EVENT)
+
+bench: $(STAMP) ## Measure the local runtime on a large generated workload (writes to stdout)
+	$(BIN)/python -m local_runtime bench $(BENCH_ARGS)
+
+validate: $(STAMP) ## sam validate --lint
+	$(BIN)/sam validate --lint --template template.yaml
+
+build: $(STAMP) ## sam build (needs python3.13 on PATH, or add --use-container)
+	$(BIN)/sam build $(SAM_BUILD_ARGS)
+
+deploy: build ## sam build + sam deploy --guided
+	$(BIN)/sam deploy --guided
+
+invoke-inspect: $(STAMP) ## sam local invoke the inspect function (needs Docker): make invoke-inspect EVENT=events/inspect-input.json
+	$(BIN)/sam build InspectFunction $(SAM_BUILD_ARGS)
+	$(BIN)/sam local invoke InspectFunction -e $(EVENT)
+
+clean: ## Remove the virtual environment and build output
+	rm -rf $(VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache

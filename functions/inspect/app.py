@@ -1,0 +1,31 @@
+"""Inspect: read-only look at one resource, returning the watcher's next verdict."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from idle_reaper import Policy, inspect
+
+logger = Logger()
+
+
+@cache
+def _client(service: str, region: str) -> Any:
+    """One client per service and region for the life of the container."""
+    return boto3.client(service, region_name=region)
+
+
+@logger.inject_lambda_context(log_event=False)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    result = inspect(event, _client, Policy.from_env())
+    verdict = result["verdict"]
+    logger.info(
+        "verdict",
+        extra={"action": verdict["action"], "reason": verdict["reason"], "resource": result["resource"] and result["resource"]["id"]},
+    )
+    return result

@@ -1,0 +1,163 @@
+"""EventBridge delivery to Step Functions and Lambda targets, which moto does not do.
+
+Rules come from template.yaml (deployed into moto's EventBridge), and matching is moto's own
+pattern matcher; this module adds the deliveries, with the target's RetryPolicy (backoff on
+the virtual clock) and its dead-letter queue. It also keeps every event the reaper published.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from unittest import mock
+
+from local_runtime.clock import VirtualClock
+from local_runtime.lambdas import Functions
+
+REAPER_SOURCE = "idle-reaper"
+FIRST_RETRY_SECONDS = 1.0
+MAX_BACKOFF_SECONDS = 300.0
+
+
+@dataclass
+class Published:
+    """One event the watcher put on the bus."""
+
+    at: datetime
+    detail_type: str
+    detail: dict[str, Any]
+
+
+@dataclass
+class Started:
+    execution_arn: str
+    state_machine_arn: str
+    event: dict[str, Any]
+    at: datetime
+
+
+class Bus:
+    def __init__(self, clock: VirtualClock, functions: Functions, sfn: Any, sqs: Any) -> None:
+        self.clock = clock
+        self.functions = functions
+        self._sfn = sfn
+        self._sqs = sqs
+        self._backend: Any = None
+        self.published: list[Published] = []
+        self.started: list[Started] = []
+        self.dead_letters: list[tuple[str, dict[str, Any], str]] = []
+        self.listeners: list[Callable[[str, Any], None]] = []
+
+    def put(self, event: dict[str, Any]) -> None:
+        """Deliver a fully formed event (a CloudTrail record, a native state change)."""
+        envelope = {**event, "ingestion-time": self.clock.now().timestamp()}
+        for rule in list(self._backend.event_buses["default"].rules.values()):
+            if rule.state == "ENABLED":
+                rule.send_to_targets(envelope)
+
+    def _deliver(self, target: dict[str, Any], event: dict[str, Any], attempt: int) -> None:
+        arn: str = target["Arn"]
+        payload = _target_input(target, event)
+        try:
+            if ":states:" in arn:
+                started = self._sfn.start_execution(stateMachineArn=arn, input=json.dumps(payload))
+                self.started.append(
+                    Started(started["executionArn"], arn, payload, self.clock.now())
+                )
+                self._tell("started", self.started[-1])
+            elif ":lambda:" in arn:
+                self.functions.invoke(arn, payload)
+            else:
+                return
+        except Exception as exc:
+            self._failed(target, event, attempt, exc)
+
+    def _failed(self, target: dict[str, Any], event: dict[str, Any], attempt: int, exc: Exception) -> None:
+        policy = target.get("RetryPolicy") or {}
+        max_attempts = int(policy.get("MaximumRetryAttempts", 185))
+        max_age = timedelta(seconds=int(policy.get("MaximumEventAgeInSeconds", 86400)))
+        backoff = min(FIRST_RETRY_SECONDS * 2**attempt, MAX_BACKOFF_SECONDS)
+        retry_at = self.clock.now() + timedelta(seconds=backoff)
+        sent = _event_time(event)
+        if attempt < max_attempts and (sent is None or retry_at - sent <= max_age):
+            self.clock.at(retry_at, lambda: self._deliver(target, event, attempt + 1))
+            return
+        reason = f"{type(exc).__name__}: {exc}"
+        dlq = (target.get("DeadLetterConfig") or {}).get("Arn")
+        self.dead_letters.append((target["Arn"], event, reason))
+        self._tell("dead-letter", (target["Arn"], event, reason))
+        if dlq:
+            name = dlq.split(":")[-1]
+            url = self._sqs.get_queue_url(QueueName=name)["QueueUrl"]
+            self._sqs.send_message(
+                QueueUrl=url,
+                MessageBody=json.dumps(event),
+                MessageAttributes={
+                    "ERROR_CODE": {"DataType": "String", "StringValue": type(exc).__name__},
+                    "ERROR_MESSAGE": {"DataType": "String", "StringValue": str(exc)[:256]},
+                    "RULE_ARN": {"DataType": "String", "StringValue": target.get("_rule", "")},
+                    "TARGET_ARN": {"DataType": "String", "StringValue": target["Arn"]},
+                },
+            )
+
+    def _tell(self, what: str, data: Any) -> None:
+        for listener in self.listeners:
+            listener(what, data)
+
+    @contextmanager
+    def on(self, backend: Any) -> Iterator[None]:
+        """Hook moto's EventBridge: record the reaper's events, deliver to SFN and Lambda."""
+        from moto.events.models import EventsBackend, Rule
+
+        self._backend = backend
+        bus = self
+        original_send = Rule.send_to_targets
+        original_put = EventsBackend.put_events
+
+        def send_to_targets(rule: Any, event: Any, transform_input: bool = True) -> None:
+            ours = [t for t in rule.targets if _delivered_here(t["Arn"])]
+            if len(ours) < len(rule.targets):
+                original_send(rule, event, transform_input)  # moto's own: SQS, logs, buses
+            if ours and rule.event_pattern.matches_event(event):
+                for target in ours:
+                    bus._deliver({**target, "_rule": rule.arn}, event, 0)
+
+        def put_events(backend: Any, events: list[dict[str, Any]]) -> Any:
+            for entry in events:
+                if entry.get("Source") == REAPER_SOURCE:
+                    record = Published(
+                        bus.clock.now(), entry["DetailType"], json.loads(entry["Detail"])
+                    )
+                    bus.published.append(record)
+                    bus._tell("published", record)
+            return original_put(backend, events)
+
+        with ExitStack() as stack:
+            stack.enter_context(mock.patch.object(Rule, "send_to_targets", send_to_targets))
+            stack.enter_context(mock.patch.object(EventsBackend, "put_events", put_events))
+            yield
+
+
+def _delivered_here(arn: str) -> bool:
+    return ":states:" in arn or ":lambda:" in arn
+
+
+def _target_input(target: dict[str, Any], event: dict[str, Any]) -> Any:
+    """What the target receives: its constant Input, else the event as EventBridge sends it
+    (without moto's internal ingestion-time)."""
+    if "Input" in target:
+        return json.loads(target["Input"])
+    return {k: v for k, v in event.items() if k != "ingestion-time"}
+
+
+def _event_time(event: dict[str, Any]) -> datetime | None:
+    from idle_reaper.times import parse_iso
+
+    try:
+        return parse_iso(str(event["time"]))
+    except (KeyError, ValueError):
+        return None

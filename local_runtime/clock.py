@@ -1,0 +1,117 @@
+"""A virtual clock that every component shares, and the scheduler that drives it.
+
+freezegun holds the time for everything (handlers, moto's timestamps, the interpreter), and
+the clock only moves when every execution is parked: sleeping in a Wait state or a Retry
+backoff, or finished. Executions tell the clock when they park and wake (hooks, not polling),
+so advancing costs nothing per idle execution and a simulated week runs in minutes.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from freezegun import freeze_time
+
+from local_runtime.errors import RuntimeFault
+
+SETTLE_TIMEOUT_SECONDS = 120.0
+"""Real seconds the account may stay busy before the runtime calls it hung."""
+
+
+class VirtualClock:
+    def __init__(self, start: datetime) -> None:
+        self._freezer: Any = freeze_time(start.astimezone(UTC).replace(tzinfo=None))
+        self._factory: Any = None
+        self._queue: list[tuple[datetime, int, Callable[[], None]]] = []
+        self._order = itertools.count()
+        self._busy = 0
+        self._cond = threading.Condition()
+        self._sleepers: list[threading.Event] = []
+        self.closed = False
+
+    def start(self) -> None:
+        self._factory = self._freezer.start()
+
+    def stop(self) -> None:
+        """Release every sleeper and give time back to the real clock."""
+        with self._cond:
+            self.closed = True
+            sleepers, self._sleepers = self._sleepers, []
+        for sleeper in sleepers:
+            sleeper.set()
+        self._freezer.stop()
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+    # -- scheduling -------------------------------------------------------------------------
+    def at(self, when: datetime, action: Callable[[], None]) -> None:
+        """Run action (on the driver's thread) when the clock reaches `when`."""
+        with self._cond:
+            heapq.heappush(self._queue, (when.astimezone(UTC), next(self._order), action))
+
+    def next_due(self) -> datetime | None:
+        with self._cond:
+            return self._queue[0][0] if self._queue else None
+
+    def run_until(self, end: datetime, on_advance: Callable[[datetime], None] | None = None) -> None:
+        """Run everything due up to `end`, in time order, one step at a time."""
+        self.settle()
+        while True:
+            with self._cond:
+                if not self._queue or self._queue[0][0] > end:
+                    break
+                when, _, action = heapq.heappop(self._queue)
+            if when > self.now():
+                self._factory.move_to(when.replace(tzinfo=None))
+                if on_advance:
+                    on_advance(when)
+            action()
+            self.settle()
+        if end > self.now():
+            self._factory.move_to(end.astimezone(UTC).replace(tzinfo=None))
+
+    # -- busy accounting (called from execution threads) -------------------------------------
+    def enter(self) -> None:
+        with self._cond:
+            self._busy += 1
+
+    def leave(self) -> None:
+        with self._cond:
+            self._busy -= 1
+            self._cond.notify_all()
+
+    def settle(self) -> None:
+        """Block until nothing runs: every execution parked or done."""
+        with self._cond:
+            if not self._cond.wait_for(lambda: self._busy == 0, SETTLE_TIMEOUT_SECONDS):
+                raise RuntimeFault(
+                    f"{self._busy} execution(s) still running after {SETTLE_TIMEOUT_SECONDS:.0f}s"
+                )
+
+    def sleep_until(self, when: datetime) -> None:
+        """Park the calling execution thread until the virtual clock reaches `when`."""
+        wake = threading.Event()
+
+        def resume() -> None:
+            self.enter()
+            wake.set()
+
+        with self._cond:
+            if self.closed:
+                return
+            self._sleepers.append(wake)
+        self.at(when, resume)
+        self.leave()
+        wake.wait()
+        with self._cond:
+            if wake in self._sleepers:
+                self._sleepers.remove(wake)
+
+    def sleep(self, seconds: float) -> None:
+        self.sleep_until(self.now() + timedelta(seconds=max(0.0, seconds)))

@@ -1,0 +1,65 @@
+"""Create the stack's resources in the emulated account, as CloudFormation would."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from local_runtime.lambdas import Functions, FunctionSpec
+from local_runtime.stack import Stack
+
+_QUEUE_ATTRIBUTES = (
+    "DelaySeconds", "MessageRetentionPeriod", "VisibilityTimeout", "KmsMasterKeyId",
+    "SqsManagedSseEnabled", "ReceiveMessageWaitTimeSeconds",
+)  # fmt: skip
+
+
+def deploy(stack: Stack, clients: dict[str, Any], functions: Functions) -> None:
+    """Queues first (rules name them as dead-letter queues), then functions, machines, rules."""
+    for logical, res in stack.of_type("AWS::SQS::Queue").items():
+        props = res["Properties"]
+        attributes = {k: str(props[k]).lower() if isinstance(props[k], bool) else str(props[k])
+                      for k in _QUEUE_ATTRIBUTES if k in props}  # fmt: skip
+        clients["sqs"].create_queue(QueueName=stack.physical_name(logical), Attributes=attributes)
+
+    for logical, res in stack.of_type("AWS::SNS::Topic").items():
+        clients["sns"].create_topic(Name=stack.physical_name(logical))
+
+    for logical, res in stack.of_type("AWS::Lambda::Function").items():
+        props = res["Properties"]
+        functions.add(
+            FunctionSpec(
+                logical_id=logical,
+                name=stack.physical_name(logical),
+                arn=stack.arn(logical),
+                code_dir=stack.code_dirs[logical],
+                handler=props["Handler"],
+                environment={
+                    k: str(v) for k, v in props.get("Environment", {}).get("Variables", {}).items()
+                },
+                timeout=int(props.get("Timeout", 3)),
+                memory=int(props.get("MemorySize", 128)),
+            )
+        )
+
+    for logical, res in stack.of_type("AWS::StepFunctions::StateMachine").items():
+        props = res["Properties"]
+        definition = props.get("DefinitionString") or json.dumps(props["Definition"])
+        for key, value in (props.get("DefinitionSubstitutions") or {}).items():
+            definition = definition.replace("${" + key + "}", str(value))
+        clients["stepfunctions"].create_state_machine(
+            name=stack.physical_name(logical),
+            definition=definition,
+            roleArn=props["RoleArn"],
+            type=props.get("StateMachineType", "STANDARD"),
+        )
+
+    for logical, res in stack.of_type("AWS::Events::Rule").items():
+        props = res["Properties"]
+        name = stack.physical_name(logical)
+        clients["events"].put_rule(
+            Name=name,
+            EventPattern=json.dumps(props["EventPattern"]),
+            State=props.get("State", "ENABLED"),
+        )
+        clients["events"].put_targets(Rule=name, Targets=props.get("Targets", []))

@@ -1,0 +1,157 @@
+"""Lambda functions from template.yaml, run in-process with their own environment.
+
+moto's Docker-free Lambda returns a canned answer; here an invoke runs the real handler,
+imported from the function's CodeUri with the layer's package on the path, and its errors
+come back the way Lambda reports them (FunctionError plus errorType/errorMessage).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import threading
+import traceback
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+from unittest import mock
+
+from local_runtime.errors import TemplateError
+
+
+@dataclass
+class FunctionSpec:
+    logical_id: str
+    name: str
+    arn: str
+    code_dir: Path
+    handler: str
+    environment: dict[str, str] = field(default_factory=dict)
+    timeout: int = 30
+    memory: int = 128
+
+
+@dataclass
+class Invocation:
+    function: str
+    event: Any
+    result: Any = None
+    error: str | None = None
+
+
+class FakeContext:
+    """The attributes of Lambda's context object that Powertools and handlers read."""
+
+    def __init__(self, spec: FunctionSpec) -> None:
+        self.function_name = spec.name
+        self.function_version = "$LATEST"
+        self.invoked_function_arn = spec.arn
+        self.memory_limit_in_mb = spec.memory
+        self.aws_request_id = str(uuid.uuid4())
+        self.log_group_name = f"/aws/lambda/{spec.name}"
+        self.log_stream_name = "local"
+        self._timeout_ms = spec.timeout * 1000
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self._timeout_ms
+
+
+class Functions:
+    """Every function of the stack, by name and ARN."""
+
+    def __init__(self) -> None:
+        self._specs: dict[str, FunctionSpec] = {}
+        self._handlers: dict[str, Callable[[Any, Any], Any]] = {}
+        self._lock = threading.RLock()
+        self.invocations: list[Invocation] = []
+
+    def add(self, spec: FunctionSpec) -> None:
+        self._specs[spec.name] = spec
+        self._specs[spec.arn] = spec
+        self._specs[spec.logical_id] = spec
+
+    def spec(self, name_or_arn: str) -> FunctionSpec | None:
+        return self._specs.get(name_or_arn) or self._specs.get(name_or_arn.split(":function:")[-1])
+
+    def invoke(self, name_or_arn: str, event: Any) -> Any:
+        """Run the handler; exceptions propagate (the caller decides how Lambda reports them)."""
+        spec = self.spec(name_or_arn)
+        if spec is None:
+            raise TemplateError(f"no function {name_or_arn!r} in template.yaml")
+        handler = self._handler(spec)
+        record = Invocation(function=spec.logical_id, event=event)
+        self.invocations.append(record)
+        with self._lock, _environment(spec.environment):
+            try:
+                record.result = handler(json.loads(json.dumps(event)), FakeContext(spec))
+            except Exception as exc:
+                record.error = f"{type(exc).__name__}: {exc}"
+                raise
+        return record.result
+
+    def _handler(self, spec: FunctionSpec) -> Callable[[Any, Any], Any]:
+        if spec.name not in self._handlers:
+            module_name, _, attr = spec.handler.rpartition(".")
+            path = spec.code_dir / f"{module_name.replace('.', '/')}.py"
+            if not path.is_file():
+                raise TemplateError(f"{spec.logical_id}: handler file {path} not found")
+            with _environment(spec.environment):
+                module = _load(f"fn_{spec.logical_id}", path)
+            self._handlers[spec.name] = getattr(module, attr)
+        return self._handlers[spec.name]
+
+
+def lambda_error_payload(exc: BaseException) -> bytes:
+    """What Lambda returns for an unhandled exception."""
+    return json.dumps(
+        {
+            "errorMessage": str(exc),
+            "errorType": type(exc).__name__,
+            "stackTrace": traceback.format_tb(exc.__traceback__),
+        }
+    ).encode()
+
+
+@contextmanager
+def lambda_backend_on(functions: Functions) -> Iterator[None]:
+    """Route moto Lambda's Invoke to the in-process handlers."""
+    from moto.awslambda.models import LambdaBackend
+
+    original = LambdaBackend.invoke
+
+    def invoke(
+        self: Any, function_name: str, qualifier: Any, body: Any, headers: Any, response_headers: Any
+    ) -> Any:
+        if functions.spec(function_name) is None:
+            return original(self, function_name, qualifier, body, headers, response_headers)
+        event = json.loads(body) if body else {}
+        try:
+            payload = json.dumps(functions.invoke(function_name, event)).encode()
+        except Exception as exc:
+            response_headers["x-amz-function-error"] = "Unhandled"
+            payload = lambda_error_payload(exc)
+        response_headers["Content-Length"] = str(len(payload))
+        return payload
+
+    with mock.patch.object(LambdaBackend, "invoke", invoke):
+        yield
+
+
+def _load(name: str, path: Path) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise TemplateError(f"cannot import {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@contextmanager
+def _environment(variables: dict[str, str]) -> Iterator[None]:
+    with mock.patch.dict(os.environ, variables):
+        yield

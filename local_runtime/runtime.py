@@ -1,0 +1,122 @@
+"""One emulated account with the stack deployed, on a virtual clock."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+import boto3
+
+from local_runtime import stack as stack_module
+from local_runtime.bus import Bus
+from local_runtime.clock import VirtualClock
+from local_runtime.deploy import deploy
+from local_runtime.fidelity import interpreter_on
+from local_runtime.glue import GlueEmulator
+from local_runtime.lambdas import Functions, lambda_backend_on
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE = ROOT / "template.yaml"
+_SERVICES = ("glue", "stepfunctions", "events", "sqs", "sns", "lambda", "dynamodb", "sagemaker")
+_FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": stack_module.REGION,
+    "AWS_REGION": stack_module.REGION,
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_METRICS_NAMESPACE": "IdleReaper",
+}
+
+
+@dataclass
+class Account:
+    """Handles to everything a driver or a test needs."""
+
+    stack: stack_module.Stack
+    clock: VirtualClock
+    clients: dict[str, Any]
+    functions: Functions
+    bus: Bus
+    glue: GlueEmulator
+
+    @property
+    def region(self) -> str:
+        return self.stack.region
+
+    @property
+    def account_id(self) -> str:
+        return self.stack.account
+
+    def state_transitions(self, execution_arn: str) -> int:
+        """States entered, from the execution history (what Standard workflows bill)."""
+        return sum(
+            1 for e in self.history(execution_arn) if str(e["type"]).endswith("StateEntered")
+        )
+
+    def history(self, execution_arn: str) -> list[dict[str, Any]]:
+        sfn = self.clients["stepfunctions"]
+        events: list[dict[str, Any]] = []
+        token: str | None = None
+        while True:
+            kwargs: dict[str, Any] = {"executionArn": execution_arn, "maxResults": 1000}
+            if token:
+                kwargs["nextToken"] = token
+            page = sfn.get_execution_history(**kwargs)
+            events.extend(page["events"])
+            token = page.get("nextToken")
+            if not token:
+                return events
+
+    def execution_status(self, execution_arn: str) -> str:
+        return str(self.clients["stepfunctions"].describe_execution(executionArn=execution_arn)["status"])
+
+
+@contextmanager
+def running(
+    start: datetime,
+    parameters: dict[str, Any] | None = None,
+    template: Path = TEMPLATE,
+) -> Iterator[Account]:
+    """Deploy template.yaml into a fresh emulated account whose clock starts at `start`."""
+    from moto import mock_aws
+    from moto.backends import get_backend
+
+    stack = stack_module.load(template, parameters)
+    clock = VirtualClock(start)
+    functions = Functions()
+    with ExitStack() as exits:
+        exits.enter_context(mock.patch.dict(os.environ, _FAKE_CREDENTIALS))
+        exits.enter_context(
+            mock_aws(config={"stepfunctions": {"execute_state_machine": True}})  # type: ignore[arg-type]
+        )
+        clock.start()
+        exits.callback(clock.stop)
+        clients = {s: boto3.client(s, region_name=stack.region) for s in _SERVICES}
+        bus = Bus(clock, functions, clients["stepfunctions"], clients["sqs"])
+        glue = GlueEmulator(clock, on_change=lambda *_: None)
+        exits.enter_context(interpreter_on(clock))
+        exits.enter_context(lambda_backend_on(functions))
+        exits.enter_context(glue.on(get_backend("glue")[stack.account][stack.region]))
+        exits.enter_context(bus.on(get_backend("events")[stack.account][stack.region]))
+        deploy(stack, clients, functions)
+        account = Account(stack, clock, clients, functions, bus, glue)
+        exits.callback(_stop_executions, account)
+        yield account
+
+
+def _stop_executions(account: Account) -> None:
+    """Stop watchers still sleeping when the run ends, so their threads exit."""
+    sfn = account.clients["stepfunctions"]
+    for started in account.bus.started:
+        try:
+            if account.execution_status(started.execution_arn) == "RUNNING":
+                sfn.stop_execution(executionArn=started.execution_arn, cause="simulation ended")
+        except Exception:  # noqa: BLE001 - best effort at shutdown; the run's results are in
+            continue

@@ -1,0 +1,301 @@
+"""template.yaml as it will deploy: SAM-transformed, parameters applied, intrinsics resolved.
+
+The same transform `sam deploy` runs (samtranslator), then the small part of CloudFormation
+the runtime needs: Ref, GetAtt, Sub, Join, Select, Split, If and the pseudo parameters.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+from local_runtime.errors import ScenarioError, TemplateError
+
+STACK_NAME = "idle-reaper"
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+
+
+@dataclass
+class Stack:
+    root: Path
+    parameters: dict[str, str]
+    resources: dict[str, dict[str, Any]]
+    """Logical id -> resolved CloudFormation resource (Type, Properties)."""
+    code_dirs: dict[str, Path] = field(default_factory=dict)
+    """Function logical id -> its CodeUri folder."""
+    name: str = STACK_NAME
+    region: str = REGION
+    account: str = ACCOUNT
+
+    def of_type(self, cfn_type: str) -> dict[str, dict[str, Any]]:
+        return {k: v for k, v in self.resources.items() if v["Type"] == cfn_type}
+
+    def physical_name(self, logical_id: str) -> str:
+        return _physical_name(self, logical_id, self.resources[logical_id])
+
+    def arn(self, logical_id: str) -> str:
+        return str(_get_att(self, logical_id, "Arn"))
+
+    def ref(self, logical_id: str) -> str:
+        return str(_ref(self, logical_id))
+
+
+def load(template: Path, overrides: Mapping[str, Any] | None = None) -> Stack:
+    """Read, transform and resolve a SAM template with parameter overrides."""
+    from cfnlint.decode import decode
+
+    raw, problems = decode(str(template))
+    if raw is None:
+        raise TemplateError(f"{template}: {problems}")
+    sam = _json_clean(raw)
+    parameters = _parameters(sam, overrides or {})
+    root = template.parent
+    code_dirs = _localize_uris(sam, root)
+    cfn = _transform(sam, parameters)
+    stack = Stack(root=root, parameters=parameters, resources={}, code_dirs=code_dirs)
+    stack.resources = copy.deepcopy(cfn.get("Resources", {}))
+    stack.conditions = _conditions(stack, cfn.get("Conditions", {}))  # type: ignore[attr-defined]
+    stack.resources = {
+        logical: {**res, "Properties": resolve(stack, res.get("Properties", {}))}
+        for logical, res in stack.resources.items()
+        if res.get("Condition") is None or stack.conditions[res["Condition"]]  # type: ignore[attr-defined]
+    }
+    return stack
+
+
+def _json_clean(value: Any) -> Any:
+    """cfn-lint's decoder returns str/dict subclasses carrying line marks; make them plain."""
+    return json.loads(json.dumps(value))
+
+
+def _parameters(sam: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, str]:
+    declared = sam.get("Parameters", {})
+    unknown = sorted(set(overrides) - set(declared))
+    if unknown:
+        raise ScenarioError(
+            f"unknown template parameter(s) {', '.join(unknown)}; "
+            f"template.yaml declares {', '.join(sorted(declared))}"
+        )
+    values: dict[str, str] = {}
+    for name, spec in declared.items():
+        value = overrides.get(name, spec.get("Default"))
+        if value is None:
+            raise ScenarioError(f"template parameter {name} has no default: set it")
+        text = str(value).lower() if isinstance(value, bool) else str(value)
+        allowed = spec.get("AllowedValues")
+        if allowed and text not in [str(a) for a in allowed]:
+            raise ScenarioError(f"parameter {name}={text!r}: allowed values are {allowed}")
+        if spec.get("Type") == "Number":
+            try:
+                number = float(text)
+            except ValueError:
+                raise ScenarioError(f"parameter {name}={text!r} is not a number") from None
+            if "MinValue" in spec and number < float(spec["MinValue"]):
+                raise ScenarioError(f"parameter {name}={text} is below {spec['MinValue']}")
+        values[name] = text
+    return values
+
+
+def _localize_uris(sam: dict[str, Any], root: Path) -> dict[str, Path]:
+    """Swap local paths for placeholders the translator accepts (as `sam validate` does),
+    inline the ASL files, and remember where each function's code lives."""
+    code_dirs: dict[str, Path] = {}
+    global_code = sam.get("Globals", {}).get("Function", {}).pop("CodeUri", None)
+    for logical, res in sam.get("Resources", {}).items():
+        props = res.setdefault("Properties", {})
+        kind = res.get("Type")
+        if kind == "AWS::Serverless::Function":
+            uri = props.get("CodeUri", global_code)
+            if not isinstance(uri, str):
+                raise TemplateError(f"{logical}: CodeUri must be a local folder")
+            code_dirs[logical] = (root / uri).resolve()
+            props["CodeUri"] = f"s3://local-runtime/{logical}"
+        elif kind == "AWS::Serverless::LayerVersion":
+            props["ContentUri"] = f"s3://local-runtime/{logical}"
+        elif kind == "AWS::Serverless::StateMachine" and isinstance(props.get("DefinitionUri"), str):
+            path = root / props.pop("DefinitionUri")
+            props["Definition"] = json.loads(path.read_text())
+    return code_dirs
+
+
+class _NoManagedPolicies:
+    def load(self) -> dict[str, str]:
+        return {}
+
+
+def _transform(sam: dict[str, Any], parameters: dict[str, str]) -> dict[str, Any]:
+    from samtranslator.model.exceptions import InvalidDocumentException
+    from samtranslator.translator.transform import transform
+
+    values = {**parameters, "AWS::Region": REGION, "AWS::AccountId": ACCOUNT, "AWS::Partition": "aws"}
+    try:
+        with mock.patch.dict(os.environ, {"AWS_DEFAULT_REGION": REGION}):
+            result: dict[str, Any] = transform(sam, values, _NoManagedPolicies())
+    except InvalidDocumentException as exc:
+        raise TemplateError("; ".join(str(cause) for cause in exc.causes)) from exc
+    return result
+
+
+# -- intrinsic functions ---------------------------------------------------------------------
+_PSEUDO = {
+    "AWS::Partition": lambda s: "aws",
+    "AWS::Region": lambda s: s.region,
+    "AWS::AccountId": lambda s: s.account,
+    "AWS::StackName": lambda s: s.name,
+    "AWS::StackId": lambda s: f"arn:aws:cloudformation:{s.region}:{s.account}:stack/{s.name}/local",
+    "AWS::URLSuffix": lambda s: "amazonaws.com",
+    "AWS::NoValue": lambda s: None,
+}
+
+
+def resolve(stack: Stack, value: Any) -> Any:
+    if isinstance(value, list):
+        return [resolve(stack, v) for v in value if not _is_no_value(v)]
+    if not isinstance(value, dict):
+        return value
+    if len(value) == 1:
+        (key, arg), = value.items()
+        if key == "Ref":
+            return _ref(stack, arg)
+        if key == "Fn::GetAtt":
+            logical, attr = arg.split(".", 1) if isinstance(arg, str) else arg
+            return _get_att(stack, logical, attr)
+        if key == "Fn::Sub":
+            return _sub(stack, arg)
+        if key == "Fn::Join":
+            sep, items = arg
+            return sep.join(str(i) for i in resolve(stack, items))
+        if key == "Fn::Select":
+            index, items = resolve(stack, arg)
+            return items[int(index)]
+        if key == "Fn::Split":
+            sep, text = resolve(stack, arg)
+            return text.split(sep)
+        if key == "Fn::If":
+            name, yes, no = arg
+            return resolve(stack, yes if stack.conditions[name] else no)  # type: ignore[attr-defined]
+        if key == "Fn::ToJsonString":
+            return json.dumps(resolve(stack, arg))
+    return {k: resolve(stack, v) for k, v in value.items() if not _is_no_value(v)}
+
+
+def _is_no_value(value: Any) -> bool:
+    return isinstance(value, dict) and value == {"Ref": "AWS::NoValue"}
+
+
+def _conditions(stack: Stack, declared: dict[str, Any]) -> dict[str, bool]:
+    done: dict[str, bool] = {}
+
+    def evaluate(expr: Any) -> bool:
+        (key, arg), = expr.items()
+        if key == "Condition":
+            return condition(arg)
+        if key == "Fn::Equals":
+            left, right = (resolve(stack, a) for a in arg)
+            return str(left) == str(right)
+        if key == "Fn::Not":
+            return not evaluate(arg[0])
+        if key == "Fn::And":
+            return all(evaluate(a) for a in arg)
+        if key == "Fn::Or":
+            return any(evaluate(a) for a in arg)
+        raise TemplateError(f"unsupported condition function {key}")
+
+    def condition(name: str) -> bool:
+        if name not in done:
+            done[name] = evaluate(declared[name])
+        return done[name]
+
+    stack.conditions = done  # type: ignore[attr-defined]
+    for name in declared:
+        condition(name)
+    return done
+
+
+def _ref(stack: Stack, name: str) -> Any:
+    if name in _PSEUDO:
+        return _PSEUDO[name](stack)
+    if name in stack.parameters:
+        return stack.parameters[name]
+    res = stack.resources.get(name)
+    if res is None:
+        raise TemplateError(f"Ref to unknown {name}")
+    kind = res["Type"]
+    if kind in ("AWS::StepFunctions::StateMachine", "AWS::SNS::Topic", "AWS::Lambda::LayerVersion"):
+        return _get_att(stack, name, "Arn")
+    if kind == "AWS::SQS::Queue":
+        return f"https://sqs.{stack.region}.amazonaws.com/{stack.account}/{_physical_name(stack, name, res)}"
+    return _physical_name(stack, name, res)
+
+
+_ARN_FORMATS = {
+    "AWS::Lambda::Function": "arn:aws:lambda:{r}:{a}:function:{n}",
+    "AWS::Lambda::LayerVersion": "arn:aws:lambda:{r}:{a}:layer:{n}:1",
+    "AWS::StepFunctions::StateMachine": "arn:aws:states:{r}:{a}:stateMachine:{n}",
+    "AWS::SQS::Queue": "arn:aws:sqs:{r}:{a}:{n}",
+    "AWS::SNS::Topic": "arn:aws:sns:{r}:{a}:{n}",
+    "AWS::Events::Rule": "arn:aws:events:{r}:{a}:rule/{n}",
+    "AWS::DynamoDB::Table": "arn:aws:dynamodb:{r}:{a}:table/{n}",
+    "AWS::Logs::LogGroup": "arn:aws:logs:{r}:{a}:log-group:{n}:*",
+    "AWS::IAM::Role": "arn:aws:iam::{a}:role/{n}",
+    "AWS::KMS::Key": "arn:aws:kms:{r}:{a}:key/{n}",
+    "AWS::SecretsManager::Secret": "arn:aws:secretsmanager:{r}:{a}:secret:{n}",
+}
+_NAME_PROPERTIES = (
+    "FunctionName", "StateMachineName", "QueueName", "TopicName", "TableName",
+    "LogGroupName", "RoleName", "Name", "LayerName", "AlarmName",
+)  # fmt: skip
+
+
+def _physical_name(stack: Stack, logical: str, res: dict[str, Any]) -> str:
+    props = res.get("Properties", {})
+    for prop in _NAME_PROPERTIES:
+        if prop in props:
+            value = resolve(stack, props[prop])
+            if isinstance(value, str):
+                return value
+    return f"{stack.name}-{logical}"
+
+
+def _get_att(stack: Stack, logical: str, attr: str) -> Any:
+    res = stack.resources.get(logical)
+    if res is None:
+        raise TemplateError(f"GetAtt on unknown {logical}")
+    name = _physical_name(stack, logical, res)
+    if attr == "Arn":
+        fmt = _ARN_FORMATS.get(res["Type"])
+        if fmt is None:
+            raise TemplateError(f"GetAtt {logical}.Arn: {res['Type']} not supported locally")
+        return fmt.format(r=stack.region, a=stack.account, n=name)
+    if attr in ("QueueName", "TopicName", "Name", "StateMachineName"):
+        return name
+    if attr == "QueueUrl":
+        return _ref(stack, logical)
+    raise TemplateError(f"GetAtt {logical}.{attr} not supported locally")
+
+
+_SUB = re.compile(r"\$\{([^}!]+)\}")
+
+
+def _sub(stack: Stack, arg: Any) -> str:
+    text, variables = (arg, {}) if isinstance(arg, str) else (arg[0], arg[1])
+    values = {k: resolve(stack, v) for k, v in variables.items()}
+
+    def replace(match: re.Match[str]) -> str:
+        key = match.group(1)
+        if key in values:
+            return str(values[key])
+        if "." in key:
+            logical, attr = key.split(".", 1)
+            return str(_get_att(stack, logical, attr))
+        return str(_ref(stack, key))
+
+    return _SUB.sub(replace, text)

@@ -1,0 +1,23 @@
+"""Every error idle-reaper raises, in one place.
+
+Step Functions matches a Lambda error by its class name, so these names are part of the
+watcher's contract (statemachine/watcher.asl.json retries ResourceReadError).
+"""
+
+from __future__ import annotations
+
+
+class ReaperError(Exception):
+    """Base class for idle-reaper's own errors."""
+
+
+class ResourceReadError(ReaperError):
+    """Reading a resource's state from AWS failed (throttled, denied, or unavailable)."""
+
+
+class PolicyError(ReaperError):
+    """The deployed policy settings are invalid (a bad parameter value)."""
+
+
+class UnknownKindError(ReaperError):
+    """A resource reference names a kind idle-reaper does not know."""

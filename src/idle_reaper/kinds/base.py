@@ -1,0 +1,47 @@
+"""The one small interface every resource kind implements.
+
+A kind says how to recognise its start event, how to read a resource's state and last
+activity, which IAM actions that takes, and which SDK call (run by the state machine,
+never by a Lambda) stops it. Adding a kind is one module here plus a rule and a Choice
+branch in the template and the ASL.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from idle_reaper.resource import Observation, ResourceRef
+
+
+class ResourceKind(ABC):
+    name: ClassVar[str]
+    """The kind's name in verdicts, events and scenarios (`glue-session`)."""
+    service: ClassVar[str]
+    """The boto3 service name its reads go to."""
+    idle_minutes_env: ClassVar[str]
+    """The environment variable (from a template parameter) with its idle allowance."""
+    default_idle_minutes: ClassVar[int]
+    read_permissions: ClassVar[tuple[str, ...]]
+    """IAM actions the read-only inspect role needs for this kind: exactly these."""
+    stop_permissions: ClassVar[tuple[str, ...]]
+    """IAM actions only the state machine's role holds, for the stop task."""
+    stop_resource_arn: ClassVar[str]
+    """The ARN pattern (CloudFormation Sub syntax) the stop permission is scoped to."""
+
+    @abstractmethod
+    def identify(self, event: Mapping[str, Any]) -> ResourceRef | None:
+        """The resource a start event names, or None when the event is not this kind's."""
+
+    @abstractmethod
+    def observe(self, ref: ResourceRef, client: Any) -> Observation:
+        """Read the resource's current state; raise ResourceReadError when AWS cannot say."""
+
+    def owner(self, ref: ResourceRef, seen: Observation) -> str | None:
+        """Who to tell: the `owner` tag, else whoever started it."""
+        return seen.tags.get("owner") or ref.principal
+
+    def console_url(self, ref: ResourceRef) -> str | None:
+        """Where a person can look at the resource."""
+        return None

@@ -1,0 +1,161 @@
+"""AWS Glue interactive sessions.
+
+No Glue API reports "last activity", so it is derived: busy while any statement is
+WAITING or RUNNING; otherwise idle since the latest statement's CompletedOn, or since the
+session's CreatedOn when it has run nothing. Only a READY session bills and may be stopped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from idle_reaper.exceptions import ResourceReadError
+from idle_reaper.kinds.base import ResourceKind
+from idle_reaper.kinds.registry import register
+from idle_reaper.resource import Observation, Phase, ResourceRef
+from idle_reaper.times import from_epoch
+
+PRICE_PER_DPU_HOUR = 0.44
+DEFAULT_WORKERS = 5
+DPU_PER_WORKER = {"G.025X": 0.25, "G.1X": 1.0, "G.2X": 2.0, "G.4X": 4.0, "G.8X": 8.0, "Z.2X": 2.0}
+DEFAULT_IDLE_TIMEOUT_MINUTES = 2880
+
+PHASES: dict[str, Phase] = {
+    "PROVISIONING": "starting",
+    "READY": "billing",
+    "STOPPING": "ended",
+    "STOPPED": "ended",
+    "TIMEOUT": "ended",
+    "FAILED": "ended",
+}
+BUSY_STATES = frozenset({"WAITING", "RUNNING"})
+
+
+@register
+class GlueSession(ResourceKind):
+    name = "glue-session"
+    service = "glue"
+    idle_minutes_env = "GLUE_IDLE_MINUTES"
+    default_idle_minutes = 30
+    read_permissions = ("glue:GetSession", "glue:ListStatements", "glue:GetTags")
+    stop_permissions = ("glue:StopSession",)
+    stop_resource_arn = "arn:${AWS::Partition}:glue:${AWS::Region}:${AWS::AccountId}:session/*"
+
+    def identify(self, event: Mapping[str, Any]) -> ResourceRef | None:
+        detail = event.get("detail")
+        if not isinstance(detail, Mapping):
+            return None
+        if (
+            detail.get("eventSource") != "glue.amazonaws.com"
+            or detail.get("eventName") != "CreateSession"
+            or detail.get("errorCode")
+        ):
+            return None
+        response = detail.get("responseElements") or {}
+        request = detail.get("requestParameters") or {}
+        session = response.get("session") if isinstance(response, Mapping) else None
+        session_id = (session or {}).get("id") or request.get("id")
+        region = detail.get("awsRegion") or event.get("region")
+        account = event.get("account") or detail.get("recipientAccountId")
+        if not (isinstance(session_id, str) and session_id and region and account):
+            return None
+        identity = detail.get("userIdentity") or {}
+        return ResourceRef(
+            kind=self.name,
+            id=session_id,
+            region=str(region),
+            account=str(account),
+            principal=identity.get("arn") if isinstance(identity, Mapping) else None,
+        )
+
+    def observe(self, ref: ResourceRef, client: Any) -> Observation:
+        try:
+            session = client.get_session(Id=ref.id)["Session"]
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "EntityNotFoundException":
+                return Observation(phase="missing", status="NOT_FOUND")
+            raise ResourceReadError(f"GetSession {ref.id}: {exc}") from exc
+        except BotoCoreError as exc:
+            raise ResourceReadError(f"GetSession {ref.id}: {exc}") from exc
+
+        status = str(session.get("Status", "UNKNOWN"))
+        created = from_epoch(session["CreatedOn"])
+        arn = session_arn(ref)
+        phase = PHASES.get(status, "starting")
+        busy, last = False, None
+        if phase == "billing":
+            busy, last = self._activity(client, ref)
+        return Observation(
+            phase=phase,
+            status=status,
+            started_at=created,
+            last_activity_at=max(last, created) if last else created,
+            busy=busy,
+            tags=self._tags(client, arn),
+            cost_per_hour=cost_per_hour(session),
+            arn=arn,
+            own_idle_timeout_minutes=int(session.get("IdleTimeout") or DEFAULT_IDLE_TIMEOUT_MINUTES),
+        )
+
+    def console_url(self, ref: ResourceRef) -> str | None:
+        return (
+            f"https://{ref.region}.console.aws.amazon.com/gluestudio/home"
+            f"?region={ref.region}#/interactive-sessions"
+        )
+
+    @staticmethod
+    def _activity(client: Any, ref: ResourceRef) -> tuple[bool, datetime | None]:
+        busy, last = False, None
+        for statement in _statements(client, ref.id):
+            if statement.get("State") in BUSY_STATES:
+                busy = True
+            completed = statement.get("CompletedOn")
+            if completed:
+                moment = from_epoch(completed)
+                last = moment if last is None or moment > last else last
+        return busy, last
+
+    @staticmethod
+    def _tags(client: Any, arn: str) -> dict[str, str]:
+        try:
+            return dict(client.get_tags(ResourceArn=arn).get("Tags") or {})
+        except (ClientError, BotoCoreError) as exc:
+            raise ResourceReadError(f"GetTags {arn}: {exc}") from exc
+
+
+def _statements(client: Any, session_id: str) -> Iterator[Mapping[str, Any]]:
+    """Every statement of a session, across pages (boto3 has no paginator for this call)."""
+    token: str | None = None
+    while True:
+        kwargs: dict[str, Any] = {"SessionId": session_id}
+        if token:
+            kwargs["NextToken"] = token
+        try:
+            page = client.list_statements(**kwargs)
+        except (ClientError, BotoCoreError) as exc:
+            raise ResourceReadError(f"ListStatements {session_id}: {exc}") from exc
+        yield from page.get("Statements") or []
+        token = page.get("NextToken")
+        if not token:
+            return
+
+
+def session_arn(ref: ResourceRef) -> str:
+    return f"arn:aws:glue:{ref.region}:{ref.account}:session/{ref.id}"
+
+
+def cost_per_hour(session: Mapping[str, Any]) -> float:
+    """DPUs times the DPU-hour price; NumberOfWorkers x WorkerType, else MaxCapacity."""
+    workers = session.get("NumberOfWorkers")
+    worker_type = session.get("WorkerType")
+    if workers and worker_type in DPU_PER_WORKER:
+        dpus = float(workers) * DPU_PER_WORKER[str(worker_type)]
+    elif session.get("MaxCapacity"):
+        dpus = float(session["MaxCapacity"])
+    else:
+        dpus = float(DEFAULT_WORKERS)
+    return dpus * PRICE_PER_DPU_HOUR

@@ -1,0 +1,79 @@
+"""The deployed policy: template parameters as the inspect function's environment, and the
+per-resource tags that may tighten or relax it."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from idle_reaper.exceptions import PolicyError
+
+IDLE_MINUTES_TAG = "idle-reaper:idle-minutes"
+DEFAULT_EXEMPT_TAG = "idle-reaper:exempt"
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Idle allowance per kind, warning lead time, dry run and the tags that override them."""
+
+    idle_minutes: Mapping[str, int]
+    warning_minutes: int = 5
+    dry_run: bool = False
+    exempt_tag_key: str = DEFAULT_EXEMPT_TAG
+    max_idle_minutes: int = 1440
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Policy:
+        """Read the policy the template passed as environment variables."""
+        from idle_reaper.kinds import all_kinds
+
+        env = os.environ if env is None else env
+        idle = {
+            kind.name: _int_setting(env, kind.idle_minutes_env, kind.default_idle_minutes, 1)
+            for kind in all_kinds()
+        }
+        return cls(
+            idle_minutes=idle,
+            warning_minutes=_int_setting(env, "WARNING_MINUTES", 5, 0),
+            dry_run=env.get("DRY_RUN", "false").strip().lower() == "true",
+            exempt_tag_key=env.get("EXEMPT_TAG_KEY", DEFAULT_EXEMPT_TAG) or DEFAULT_EXEMPT_TAG,
+            max_idle_minutes=_int_setting(env, "MAX_IDLE_MINUTES", 1440, 1),
+        )
+
+    def is_exempt(self, tags: Mapping[str, str]) -> bool:
+        return tags.get(self.exempt_tag_key, "").strip().lower() == "true"
+
+    def idle_minutes_for(self, kind: str, tags: Mapping[str, str]) -> tuple[int, str | None]:
+        """The idle allowance for one resource, and a note when its tag was not honoured.
+
+        A tag may set any whole number of minutes from 1 up to MaxIdleMinutes; anything
+        else keeps the default, so a typo never exempts a resource by accident.
+        """
+        default = self.idle_minutes[kind]
+        raw = tags.get(IDLE_MINUTES_TAG)
+        if raw is None:
+            return default, None
+        try:
+            minutes = int(raw.strip())
+        except ValueError:
+            return default, f"ignored {IDLE_MINUTES_TAG}={raw!r}: not a whole number"
+        if minutes < 1:
+            return default, f"ignored {IDLE_MINUTES_TAG}={raw!r}: must be at least 1"
+        if minutes > self.max_idle_minutes:
+            note = f"{IDLE_MINUTES_TAG}={raw!r} capped at MaxIdleMinutes={self.max_idle_minutes}"
+            return self.max_idle_minutes, note
+        return minutes, None
+
+
+def _int_setting(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise PolicyError(f"{name}={raw!r} is not a whole number") from exc
+    if value < minimum:
+        raise PolicyError(f"{name}={value} is below the minimum {minimum}")
+    return value

@@ -1,0 +1,144 @@
+"""The decision Inspect hands the watcher: what to do now and when to look again.
+
+The watcher never computes time; every moment it waits for comes from here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from idle_reaper.billing import billed_cost, usd
+from idle_reaper.policy import Policy
+from idle_reaper.resource import Observation
+from idle_reaper.times import ceil_seconds, to_iso
+
+Action = Literal["wait", "warn", "stop", "done"]
+Outcome = Literal["stopped", "would-stop", "exempt", "gone", "ignored"]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    action: Action
+    reason: str
+    outcome: Outcome | None = None
+    """For `done`, how the watch ended; for `stop`, what it will be once the stop lands."""
+    idle_since: datetime | None = None
+    deadline: datetime | None = None
+    next_check_at: datetime | None = None
+    idle_minutes: int | None = None
+    cost_usd: float = 0.0
+    checked_at: datetime | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        def iso(moment: datetime | None) -> str | None:
+            return to_iso(moment) if moment else None
+
+        return {
+            "action": self.action,
+            "outcome": self.outcome,
+            "reason": self.reason,
+            "idle_since": iso(self.idle_since),
+            "deadline": iso(self.deadline),
+            "next_check_at": iso(self.next_check_at),
+            "idle_minutes": self.idle_minutes,
+            "cost_usd": self.cost_usd,
+            "checked_at": iso(self.checked_at),
+        }
+
+
+def done(outcome: Outcome, reason: str, now: datetime) -> Verdict:
+    return Verdict(action="done", outcome=outcome, reason=reason, checked_at=now)
+
+
+def warning_lead(policy: Policy, idle_minutes: int) -> int:
+    """Minutes of warning before the deadline; never the whole allowance, so a short
+    per-resource allowance does not warn the moment a session goes idle."""
+    return max(0, min(policy.warning_minutes, idle_minutes - 1))
+
+
+def decide(kind: str, seen: Observation, policy: Policy, now: datetime) -> Verdict:
+    """Turn one observation into a verdict. Pure: same inputs, same answer."""
+    if seen.phase == "missing":
+        return done("gone", "the resource no longer exists", now)
+    if seen.phase == "ended":
+        return done("gone", f"the resource is {seen.status}: nothing bills any more", now)
+    if policy.is_exempt(seen.tags):
+        return done("exempt", f"tagged {policy.exempt_tag_key}=true", now)
+
+    idle_minutes, note = policy.idle_minutes_for(kind, seen.tags)
+    allowance = timedelta(minutes=idle_minutes)
+    lead = timedelta(minutes=warning_lead(policy, idle_minutes))
+    cost = usd(billed_cost(seen.cost_per_hour, seen.started_at or now, now))
+    suffix = f"; {note}" if note else ""
+
+    def verdict(action: Action, reason: str, **times: datetime | None) -> Verdict:
+        next_check = times.get("next_check_at")
+        if next_check is not None:
+            next_check = max(ceil_seconds(next_check), ceil_seconds(now) + timedelta(seconds=1))
+        outcome: Outcome | None = None
+        if action == "stop":
+            outcome = "stopped"
+        return Verdict(
+            action=action,
+            outcome=outcome,
+            reason=reason + suffix,
+            idle_since=times.get("idle_since"),
+            deadline=times.get("deadline"),
+            next_check_at=next_check,
+            idle_minutes=idle_minutes,
+            cost_usd=cost,
+            checked_at=now,
+        )
+
+    if seen.phase == "starting":
+        started = seen.started_at or now
+        earliest = started + allowance - lead
+        if earliest <= now:
+            earliest = now + allowance - lead
+        return verdict(
+            "wait",
+            f"the resource is {seen.status}: it cannot be stopped yet",
+            idle_since=started,
+            next_check_at=earliest,
+        )
+    if seen.busy:
+        return verdict(
+            "wait",
+            "work is running: never stopped while busy",
+            next_check_at=now + allowance - lead,
+        )
+
+    idle_since = seen.last_activity_at or seen.started_at or now
+    deadline = ceil_seconds(idle_since + allowance)
+    idle_for = int((now - idle_since).total_seconds() // 60)
+    if now >= deadline:
+        reason = f"idle for {idle_for} minutes, past the {idle_minutes}-minute allowance"
+        if policy.dry_run:
+            return Verdict(
+                action="done",
+                outcome="would-stop",
+                reason=f"dry run: {reason}" + suffix,
+                idle_since=idle_since,
+                deadline=deadline,
+                idle_minutes=idle_minutes,
+                cost_usd=cost,
+                checked_at=now,
+            )
+        return verdict("stop", reason, idle_since=idle_since, deadline=deadline)
+    if lead and now >= deadline - lead:
+        return verdict(
+            "warn",
+            f"idle for {idle_for} minutes: stops at the deadline unless used",
+            idle_since=idle_since,
+            deadline=deadline,
+            next_check_at=deadline,
+        )
+    return verdict(
+        "wait",
+        f"idle for {idle_for} of {idle_minutes} minutes",
+        idle_since=idle_since,
+        deadline=deadline,
+        next_check_at=deadline - lead,
+    )
