@@ -8,6 +8,7 @@ the virtual clock) and its dead-letter queue. It also keeps every event the reap
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -55,16 +56,20 @@ class Bus:
     def put(self, event: dict[str, Any]) -> None:
         """Deliver a fully formed event (a CloudTrail record, a native state change)."""
         envelope = {**event, "ingestion-time": self.clock.now().timestamp()}
-        for rule in list(self._backend.event_buses["default"].rules.values()):
-            if rule.state == "ENABLED":
-                rule.send_to_targets(envelope)
+        rules = [r for r in self._backend.event_buses["default"].rules.values() if r.state == "ENABLED"]
+        if not any(rule.event_pattern.matches_event(envelope) for rule in rules):
+            self._tell("unmatched", event)
+        for rule in rules:
+            rule.send_to_targets(envelope)
 
     def _deliver(self, target: dict[str, Any], event: dict[str, Any], attempt: int) -> None:
         arn: str = target["Arn"]
         payload = _target_input(target, event)
         try:
             if ":states:" in arn:
-                started = self._sfn.start_execution(stateMachineArn=arn, input=json.dumps(payload))
+                started = self._sfn.start_execution(
+                    stateMachineArn=arn, name=str(uuid.uuid4()), input=json.dumps(payload)
+                )
                 self.started.append(
                     Started(started["executionArn"], arn, payload, self.clock.now())
                 )

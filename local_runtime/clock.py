@@ -59,10 +59,18 @@ class VirtualClock:
         with self._cond:
             return self._queue[0][0] if self._queue else None
 
-    def run_until(self, end: datetime, on_advance: Callable[[datetime], None] | None = None) -> None:
-        """Run everything due up to `end`, in time order, one step at a time."""
+    def run_until(
+        self,
+        end: datetime,
+        on_advance: Callable[[datetime], None] | None = None,
+        stop_when: Callable[[], bool] | None = None,
+    ) -> None:
+        """Run everything due up to `end`, in time order, one step at a time; stop early
+        (the clock stays where it is) once `stop_when` says so."""
         self.settle()
         while True:
+            if stop_when is not None and stop_when():
+                return
             with self._cond:
                 if not self._queue or self._queue[0][0] > end:
                     break
@@ -73,6 +81,8 @@ class VirtualClock:
                     on_advance(when)
             action()
             self.settle()
+        if stop_when is not None and stop_when():
+            return
         if end > self.now():
             self._factory.move_to(end.astimezone(UTC).replace(tzinfo=None))
 

@@ -71,10 +71,10 @@ class SessionLife:
 
 
 class GlueEmulator:
-    def __init__(self, clock: VirtualClock, on_change: Callable[[str, str, str], None]) -> None:
+    def __init__(self, clock: VirtualClock) -> None:
         self.clock = clock
         self.lives: dict[str, SessionLife] = {}
-        self._on_change = on_change
+        self.listeners: list[Callable[[str, str, str], None]] = []
         self._actor = threading.local()
         self._backend: Any = None
 
@@ -103,6 +103,17 @@ class GlueEmulator:
         self.clock.at(self.clock.now() + runs, lambda: self._complete(session_id, statement))
         return True
 
+    def status(self, session_id: str) -> str | None:
+        session = self._session(session_id)
+        return str(session.state) if session is not None else None
+
+    def refused(self, session_id: str, why: str) -> None:
+        self._on_change(session_id, "refused", why)
+
+    def _on_change(self, session_id: str, what: str, text: str) -> None:
+        for listener in self.listeners:
+            listener(session_id, what, text)
+
     # -- the service's own behaviour -----------------------------------------------------------
     def _created(self, session: Any) -> None:
         session.state = "PROVISIONING"
@@ -114,6 +125,10 @@ class GlueEmulator:
             idle_timeout_minutes=int(session.idle_timeout or DEFAULT_IDLE_TIMEOUT_MINUTES),
         )
         self.lives[session.session_id] = life
+        self._on_change(
+            session.session_id, "created",
+            f"created ({session.number_of_workers} x {session.worker_type}, ${life.cost_per_hour:.2f}/h)",
+        )  # fmt: skip
         self.clock.at(now + timedelta(seconds=PROVISIONING_SECONDS), lambda: self._ready(session))
 
     def _ready(self, session: Any) -> None:

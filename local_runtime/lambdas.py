@@ -8,13 +8,14 @@ come back the way Lambda reports them (FunctionError plus errorType/errorMessage
 from __future__ import annotations
 
 import importlib.util
+import io
 import json
 import os
 import threading
 import traceback
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -61,10 +62,24 @@ class FakeContext:
         return self._timeout_ms
 
 
+class LogStream(io.TextIOBase):
+    """Where the handlers' log lines go (CloudWatch Logs, locally): kept, not printed,
+    so the runtime's stdout stays the timeline and the summary."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def write(self, text: str) -> int:
+        if text.strip():
+            self.lines.append(text.rstrip("\n"))
+        return len(text)
+
+
 class Functions:
     """Every function of the stack, by name and ARN."""
 
     def __init__(self) -> None:
+        self.logs = LogStream()
         self._specs: dict[str, FunctionSpec] = {}
         self._handlers: dict[str, Callable[[Any, Any], Any]] = {}
         self._lock = threading.RLock()
@@ -86,7 +101,7 @@ class Functions:
         handler = self._handler(spec)
         record = Invocation(function=spec.logical_id, event=event)
         self.invocations.append(record)
-        with self._lock, _environment(spec.environment):
+        with self._lock, _environment(spec.environment), redirect_stdout(self.logs):
             try:
                 record.result = handler(json.loads(json.dumps(event)), FakeContext(spec))
             except Exception as exc:
@@ -100,7 +115,7 @@ class Functions:
             path = spec.code_dir / f"{module_name.replace('.', '/')}.py"
             if not path.is_file():
                 raise TemplateError(f"{spec.logical_id}: handler file {path} not found")
-            with _environment(spec.environment):
+            with _environment(spec.environment), redirect_stdout(self.logs):
                 module = _load(f"fn_{spec.logical_id}", path)
             self._handlers[spec.name] = getattr(module, attr)
         return self._handlers[spec.name]

@@ -100,7 +100,7 @@ def running(
         exits.callback(clock.stop)
         clients = {s: boto3.client(s, region_name=stack.region) for s in _SERVICES}
         bus = Bus(clock, functions, clients["stepfunctions"], clients["sqs"])
-        glue = GlueEmulator(clock, on_change=lambda *_: None)
+        glue = GlueEmulator(clock)
         exits.enter_context(interpreter_on(clock))
         exits.enter_context(lambda_backend_on(functions))
         exits.enter_context(glue.on(get_backend("glue")[stack.account][stack.region]))

@@ -1,0 +1,91 @@
+"""Command line: simulate a scenario, replay an event, benchmark the runtime."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from local_runtime.errors import LocalRuntimeError, ScenarioError
+
+REPLAY_LIMIT = timedelta(days=3)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m local_runtime", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    sim = commands.add_parser("simulate", help="run a what-if scenario (YAML)")
+    sim.add_argument("scenario", type=Path)
+    sim.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    rep = commands.add_parser("replay", help="replay one EventBridge event (JSON)")
+    rep.add_argument("event", type=Path)
+    bench = commands.add_parser("bench", help="time the runtime on a generated workload")
+    bench.add_argument("--sessions", type=int, default=1000)
+    bench.add_argument("--days", type=float, default=7)
+    bench.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "simulate":
+            summary = _simulate(args.scenario, quiet=args.quiet)
+        elif args.command == "replay":
+            summary = _replay(args.event)
+        else:
+            from local_runtime.bench import bench as run_bench
+
+            summary = run_bench(args.sessions, args.days, args.seed)
+    except LocalRuntimeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(summary, separators=(", ", ": ")))
+    return 0
+
+
+def _simulate(path: Path, quiet: bool) -> dict[str, Any]:
+    from local_runtime import scenario as scenarios
+    from local_runtime.simulation import simulate
+
+    return simulate(scenarios.load(path), progress=None if quiet else sys.stderr)
+
+
+def _replay(path: Path) -> dict[str, Any]:
+    from local_runtime.actors import spec_from_start_event
+    from local_runtime.runtime import Account
+    from local_runtime.scenario import Scenario
+    from local_runtime.simulation import simulate
+    from idle_reaper.times import parse_iso
+
+    try:
+        event = json.loads(path.read_text())
+    except OSError as exc:
+        raise ScenarioError(f"{path}: cannot read ({exc.strerror})") from exc
+    except json.JSONDecodeError as exc:
+        raise ScenarioError(f"{path}: not valid JSON ({exc})") from exc
+    missing = [k for k in ("source", "detail-type", "detail", "time") if not isinstance(event, dict) or k not in event]
+    if missing:
+        raise ScenarioError(f"{path}: not an EventBridge event (missing {', '.join(missing)})")
+    try:
+        start = parse_iso(str(event["time"]))
+    except ValueError:
+        raise ScenarioError(f"{path}: `time` {event['time']!r} is not an ISO-8601 time") from None
+    spec = spec_from_start_event(event)
+    scenario = Scenario(
+        name=f"replay {path.name}", start=start, until=REPLAY_LIMIT,
+        resources=(spec,) if spec else (), events=() if spec else (event,),
+    )  # fmt: skip
+
+    def watchers_done(account: Account) -> bool:
+        started = account.bus.started
+        if not started and account.clock.next_due() is None:
+            return True  # the event started no watcher and nothing else is pending
+        return bool(started) and all(
+            account.execution_status(s.execution_arn) != "RUNNING" for s in started
+        )
+
+    return simulate(scenario, progress=None, stop_when=watchers_done)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

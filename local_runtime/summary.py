@@ -1,0 +1,97 @@
+"""The summary a run ends with (format: shared SCENARIOS.md): per resource what the reaper did
+and what it cost, from the emulator's billing record and the events the watcher published."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from idle_reaper.billing import billed_cost, idle_cost, usd
+from idle_reaper.kinds import identify
+from idle_reaper.times import minutes_between, to_iso
+from local_runtime.bus import Published
+from local_runtime.runtime import Account
+from local_runtime.scenario import ResourceSpec, Scenario
+
+# When a resource has several reaper events (a duplicate watcher), the one that says most.
+_PRECEDENCE = ("stopped", "would-stop", "failed", "exempt", "gone")
+
+
+def summarize(scenario: Scenario, account: Account, end: datetime) -> dict[str, Any]:
+    resources = [_resource(account, spec, end) for spec in scenario.resources]
+    totals: dict[str, Any] = {
+        "stopped": sum(1 for r in resources if r["outcome"] == "stopped"),
+        "would_stop": sum(1 for r in resources if r["outcome"] == "would-stop"),
+        "warnings": sum(r["warnings"] for r in resources),
+        "cost_usd": usd(sum(r["cost_usd"] for r in resources)),
+        "wasted_usd": usd(sum(r["wasted_usd"] for r in resources)),
+        "state_transitions": sum(r["state_transitions"] for r in resources),
+        "executions": sum(r["executions"] for r in resources),
+    }
+    return {
+        "summary": {
+            "scenario": scenario.name,
+            "start": to_iso(scenario.start),
+            "end": to_iso(end),
+            "parameters": account.stack.parameters,
+            "resources": resources,
+            "notifications": [],
+            "dead_letters": len(account.bus.dead_letters),
+            "totals": totals,
+        }
+    }
+
+
+def _resource(account: Account, spec: ResourceSpec, end: datetime) -> dict[str, Any]:
+    life = account.glue.lives.get(spec.id)
+    events = [p for p in account.bus.published if _resource_id(p) == spec.id]
+    executions = [
+        s.execution_arn for s in account.bus.started if _started_for(s.event) == spec.id
+    ]
+    outcome, decisive = _outcome(events, life is not None and life.ended_at is not None)
+    out: dict[str, Any] = {"kind": spec.kind, "id": spec.id, "outcome": outcome}
+    if life is None:
+        out.update(started_at=None, last_activity_at=None, stopped_at=None, idle_minutes_billed=0.0,
+                   cost_usd=0.0, wasted_usd=0.0)  # fmt: skip
+    else:
+        billed_until = min(life.ended_at or end, end)
+        last = billed_until if life.busy and life.ended_at is None else life.last_activity_at
+        stopped = decisive.at if decisive and outcome in ("stopped", "would-stop") else None
+        out.update(
+            started_at=to_iso(life.created_at),
+            last_activity_at=to_iso(last),
+            stopped_at=to_iso(stopped) if stopped else None,
+            idle_minutes_billed=round(minutes_between(last, billed_until), 1),
+            cost_usd=usd(billed_cost(life.cost_per_hour, life.created_at, billed_until)),
+            wasted_usd=usd(idle_cost(life.cost_per_hour, last, billed_until)),
+            ended_by=life.ended_by,
+        )
+    if outcome == "failed" and decisive is not None:
+        error = decisive.detail.get("error") or {}
+        out["error"] = f"{error.get('Error', 'Error')}: {error.get('Cause', '')}".strip(": ")
+    out.update(
+        warnings=sum(1 for e in events if e.detail_type == "warning"),
+        executions=len(executions),
+        state_transitions=sum(account.state_transitions(arn) for arn in executions),
+    )
+    return out
+
+
+def _outcome(events: list[Published], ended: bool) -> tuple[str, Published | None]:
+    for outcome in _PRECEDENCE:
+        for event in events:
+            if event.detail_type == outcome:
+                return outcome, event
+    return ("gone" if ended else "running"), None
+
+
+def _resource_id(event: Published) -> str | None:
+    resource = event.detail.get("resource")
+    if isinstance(resource, dict):
+        return str(resource.get("id"))
+    return _started_for(event.detail.get("event") or {})
+
+
+def _started_for(event: dict[str, Any]) -> str | None:
+    found = identify(event)
+    return found[1].id if found else None

@@ -1,0 +1,57 @@
+"""The readable account of a run, one line per thing that happened, as it happens."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+from typing import Any, TextIO
+
+from local_runtime.bus import Published, Started
+from local_runtime.clock import VirtualClock
+
+_GLUE_WORDS = {
+    "created": "{text}",
+    "ready": "session READY",
+    "statement-started": "{text}",
+    "statement-completed": "{text}",
+    "ended": "billing ended ({text})",
+    "refused": "{text}",
+}
+
+
+class Timeline:
+    def __init__(self, clock: VirtualClock, out: TextIO = sys.stdout, multi_day: bool = False) -> None:
+        self.clock = clock
+        self.out = out
+        self.multi_day = multi_day
+
+    def line(self, resource: str, text: str, at: datetime | None = None) -> None:
+        moment = at or self.clock.now()
+        stamp = moment.strftime("%m-%d %H:%M:%S" if self.multi_day else "%H:%M:%S")
+        self.out.write(f"{stamp}  {resource:<20} {text}\n")
+
+    def on_glue(self, session_id: str, what: str, text: str) -> None:
+        self.line(session_id, _GLUE_WORDS.get(what, "{text}").format(text=text))
+
+    def on_bus(self, what: str, data: Any) -> None:
+        if isinstance(data, Started):
+            from idle_reaper.kinds import identify
+
+            found = identify(data.event)
+            self.line(found[1].id if found else "?", "start event delivered: watcher started")
+        elif isinstance(data, Published):
+            resource = data.detail.get("resource") or {}
+            verdict = data.detail.get("verdict") or {}
+            reason = verdict.get("reason") or (data.detail.get("error") or {}).get("Cause", "")
+            extra = ""
+            if data.detail_type == "warning" and verdict.get("deadline"):
+                extra = f" (stops at {verdict['deadline']})"
+            self.line(resource.get("id", "?"), f"{data.detail_type.upper()}: {reason}{extra}")
+        elif what == "unmatched":
+            detail = data.get("detail") or {}
+            name = detail.get("eventName") or data.get("detail-type")
+            error = f" (failed: {detail['errorCode']})" if detail.get("errorCode") else ""
+            self.line("-", f"{data.get('source')} {name}{error} matched no rule: nothing to watch")
+        elif what == "dead-letter":
+            arn, event, reason = data
+            self.line("-", f"event dead-lettered for {arn.split(':')[-1]}: {reason}")
