@@ -52,6 +52,8 @@ class Bus:
         self.started: list[Started] = []
         self.dead_letters: list[tuple[str, dict[str, Any], str]] = []
         self.listeners: list[Callable[[str, Any], None]] = []
+        self.failing_puts = 0
+        """How many of the next PutEvents entries EventBridge rejects (scripted fault)."""
 
     def put(self, event: dict[str, Any]) -> None:
         """Deliver a fully formed event (a CloudTrail record, a native state change)."""
@@ -132,6 +134,9 @@ class Bus:
                     bus._deliver({**target, "_rule": rule.arn}, event, 0)
 
         def put_events(backend: Any, events: list[dict[str, Any]]) -> Any:
+            if bus.failing_puts > 0:
+                bus.failing_puts -= 1
+                return [{"ErrorCode": "InternalFailure", "ErrorMessage": "scripted fault"}]
             for entry in events:
                 if entry.get("Source") == REAPER_SOURCE:
                     record = Published(

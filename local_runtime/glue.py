@@ -75,8 +75,22 @@ class GlueEmulator:
         self.clock = clock
         self.lives: dict[str, SessionLife] = {}
         self.listeners: list[Callable[[str, str, str], None]] = []
+        self.faults: dict[str, list[str]] = {}
+        """Operation name -> error codes its next calls fail with (scripted faults)."""
         self._actor = threading.local()
         self._backend: Any = None
+
+    def fail_next(self, operation: str, *error_codes: str) -> None:
+        """Make the next calls of a Glue API operation (`StopSession`, `GetSession`) fail."""
+        self.faults.setdefault(operation, []).extend(error_codes)
+
+    def _fault(self, operation: str) -> None:
+        from moto.glue.exceptions import GlueClientError
+
+        pending = self.faults.get(operation)
+        if pending:
+            code = pending.pop(0)
+            raise GlueClientError(code, f"{operation} failed: {code} (scripted fault)")
 
     # -- what a user (the scenario) does ------------------------------------------------------
     def user_stop(self, session_id: str) -> bool:
@@ -198,12 +212,18 @@ class GlueEmulator:
         emulator = self
         fake = models.FakeSession
         original_init, original_stop = fake.__init__, fake.stop_session
+        original_get = models.GlueBackend.get_session
+
+        def get_session(backend: Any, session_id: str) -> Any:
+            emulator._fault("GetSession")
+            return original_get(backend, session_id)
 
         def init(self: Any, *args: Any, **kwargs: Any) -> None:
             original_init(self, *args, **kwargs)
             emulator._created(self)
 
         def stop_session(self: Any) -> None:
+            emulator._fault("StopSession")
             original_stop(self)
             emulator._stopping(self)
 
@@ -251,6 +271,7 @@ class GlueEmulator:
             stack.enter_context(mock.patch.object(fake, "__init__", init))
             stack.enter_context(mock.patch.object(fake, "stop_session", stop_session))
             stack.enter_context(mock.patch.object(fake, "as_dict", as_dict))
+            stack.enter_context(mock.patch.object(models.GlueBackend, "get_session", get_session))
             for name, fn in {
                 "run_statement": run_statement,
                 "list_statements": list_statements,

@@ -93,6 +93,11 @@ class Functions:
     def spec(self, name_or_arn: str) -> FunctionSpec | None:
         return self._specs.get(name_or_arn) or self._specs.get(name_or_arn.split(":function:")[-1])
 
+    def replace(self, logical_id: str, handler: Callable[[Any, Any], Any]) -> None:
+        """Stand a test double in for one function (to script answers the real one cannot give)."""
+        spec = self._specs[logical_id]
+        self._handlers[spec.name] = handler
+
     def invoke(self, name_or_arn: str, event: Any) -> Any:
         """Run the handler; exceptions propagate (the caller decides how Lambda reports them)."""
         spec = self.spec(name_or_arn)

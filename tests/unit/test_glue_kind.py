@@ -1,0 +1,135 @@
+"""The Glue adapter against a fake client: what the API returns, and how it is read."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.conftest import load_event
+from idle_reaper.exceptions import ResourceReadError
+from idle_reaper.kinds.glue import GlueSession, cost_per_hour
+from idle_reaper.resource import ResourceRef
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+REF = ResourceRef(kind="glue-session", id="s1", region="us-east-1", account="123456789012")
+
+
+def ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+class FakeGlue:
+    """Just the calls the adapter makes, with pages of statements."""
+
+    def __init__(self, status: str = "READY", pages: list[list[dict[str, Any]]] | None = None,
+                 errors: dict[str, str] | None = None) -> None:  # fmt: skip
+        self.status, self.pages, self.errors = status, pages or [[]], errors or {}
+        self.calls: list[str] = []
+
+    def _maybe_fail(self, op: str) -> None:
+        self.calls.append(op)
+        if op in self.errors:
+            raise ClientError({"Error": {"Code": self.errors[op], "Message": "x"}}, op)
+
+    def get_session(self, Id: str) -> dict[str, Any]:
+        self._maybe_fail("GetSession")
+        return {"Session": {"Id": Id, "Status": self.status, "CreatedOn": T0, "NumberOfWorkers": 5,
+                            "WorkerType": "G.1X", "IdleTimeout": 120}}  # fmt: skip
+
+    def list_statements(self, SessionId: str, NextToken: str | None = None) -> dict[str, Any]:
+        self._maybe_fail("ListStatements")
+        index = int(NextToken or 0)
+        page: dict[str, Any] = {"Statements": self.pages[index]}
+        if index + 1 < len(self.pages):
+            page["NextToken"] = str(index + 1)
+        return page
+
+    def get_tags(self, ResourceArn: str) -> dict[str, Any]:
+        self._maybe_fail("GetTags")
+        return {"Tags": {"owner": "alice@example.com"}}
+
+
+def statement(state: str, completed: datetime | None = None, *, seconds: bool = False) -> dict[str, Any]:
+    out: dict[str, Any] = {"Id": 1, "State": state, "StartedOn": ms(T0)}
+    if completed:
+        out["CompletedOn"] = int(completed.timestamp()) if seconds else ms(completed)
+    return out
+
+
+def test_identifies_a_successful_create_session_event() -> None:
+    ref = GlueSession().identify(load_event("glue-create-session.json"))
+    assert ref is not None
+    assert (ref.id, ref.region, ref.account) == ("alice-etl", "us-east-1", "123456789012")
+    assert ref.principal == "arn:aws:sts::123456789012:assumed-role/DataEngineer/alice@example.com"
+
+
+@pytest.mark.parametrize("name", ["glue-create-session-failed.json", "amplify-create-app.json"])
+def test_does_not_identify_failed_or_foreign_events(name: str) -> None:
+    assert GlueSession().identify(load_event(name)) is None
+
+
+def test_last_activity_is_the_latest_completion_across_pages() -> None:
+    latest = T0 + timedelta(minutes=42)
+    pages = [[statement("AVAILABLE", T0 + timedelta(minutes=5))], [statement("AVAILABLE", latest)],
+             [statement("ERROR", T0 + timedelta(minutes=10))]]  # fmt: skip
+    client = FakeGlue(pages=pages)
+    seen = GlueSession().observe(REF, client)
+    assert client.calls.count("ListStatements") == 3
+    assert seen.last_activity_at == latest
+    assert not seen.busy
+    assert seen.own_idle_timeout_minutes == 120
+    assert seen.tags == {"owner": "alice@example.com"}
+
+
+def test_completed_on_in_seconds_reads_the_same_as_milliseconds() -> None:
+    done = T0 + timedelta(minutes=7)
+    in_ms = GlueSession().observe(REF, FakeGlue(pages=[[statement("AVAILABLE", done)]]))
+    in_s = GlueSession().observe(REF, FakeGlue(pages=[[statement("AVAILABLE", done, seconds=True)]]))
+    assert in_ms.last_activity_at == in_s.last_activity_at == done
+
+
+@pytest.mark.parametrize("state", ["WAITING", "RUNNING"])
+def test_waiting_or_running_statement_means_busy(state: str) -> None:
+    pages = [[statement("AVAILABLE", T0 + timedelta(minutes=1))], [statement(state)]]
+    assert GlueSession().observe(REF, FakeGlue(pages=pages)).busy
+
+
+def test_no_statements_means_idle_since_creation() -> None:
+    seen = GlueSession().observe(REF, FakeGlue())
+    assert seen.last_activity_at == T0
+    assert seen.phase == "billing"
+
+
+@pytest.mark.parametrize(("status", "phase"), [("PROVISIONING", "starting"), ("READY", "billing"),
+                                               ("STOPPING", "ended"), ("STOPPED", "ended"),
+                                               ("TIMEOUT", "ended"), ("FAILED", "ended")])  # fmt: skip
+def test_status_maps_to_phase(status: str, phase: str) -> None:
+    client = FakeGlue(status=status)
+    assert GlueSession().observe(REF, client).phase == phase
+    # statements are only read for a session that can be stopped
+    assert ("ListStatements" in client.calls) is (phase == "billing")
+
+
+def test_missing_session_is_not_an_error() -> None:
+    seen = GlueSession().observe(REF, FakeGlue(errors={"GetSession": "EntityNotFoundException"}))
+    assert seen.phase == "missing"
+
+
+@pytest.mark.parametrize("op", ["GetSession", "ListStatements", "GetTags"])
+def test_throttling_or_denial_is_a_read_error_not_a_verdict(op: str) -> None:
+    with pytest.raises(ResourceReadError) as caught:
+        GlueSession().observe(REF, FakeGlue(errors={op: "ThrottlingException"}))
+    assert isinstance(caught.value.__cause__, ClientError)
+
+
+@pytest.mark.parametrize(("session", "per_hour"), [
+    ({"NumberOfWorkers": 5, "WorkerType": "G.1X"}, 2.2),
+    ({"NumberOfWorkers": 10, "WorkerType": "G.2X"}, 8.8),
+    ({"MaxCapacity": 2.0}, 0.88),
+    ({}, 2.2),
+])  # fmt: skip
+def test_cost_per_hour(session: dict[str, Any], per_hour: float) -> None:
+    assert cost_per_hour(session) == pytest.approx(per_hour)

@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from idle_reaper.times import from_epoch, parse_iso, to_iso
+
+
+def test_to_iso_is_whole_seconds_with_z_and_rounds_up() -> None:
+    assert to_iso(datetime(2026, 3, 2, 9, 0, 0, tzinfo=UTC)) == "2026-03-02T09:00:00Z"
+    # a wait must never end before the moment it waits for
+    assert to_iso(datetime(2026, 3, 2, 9, 0, 0, 1000, tzinfo=UTC)) == "2026-03-02T09:00:01Z"
+
+
+def test_glue_longs_in_milliseconds_and_in_seconds_mean_the_same_moment() -> None:
+    moment = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+    seconds = int(moment.timestamp())
+    assert from_epoch(seconds) == moment
+    assert from_epoch(seconds * 1000) == moment
+    assert from_epoch(seconds * 1000 + 250).microsecond == 250_000
+
+
+def test_parse_iso_accepts_z_and_offsets() -> None:
+    assert parse_iso("2026-03-02T09:00:00Z") == datetime(2026, 3, 2, 9, tzinfo=UTC)
+    assert parse_iso("2026-03-02T10:00:00+01:00") == datetime(2026, 3, 2, 9, tzinfo=UTC)

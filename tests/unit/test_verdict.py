@@ -1,0 +1,127 @@
+"""The verdict's edge cases: where the deadline falls, what busy means, what never stops."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from idle_reaper.policy import Policy
+from idle_reaper.resource import Observation
+from idle_reaper.verdict import decide
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+POLICY = Policy(idle_minutes={"glue-session": 30}, warning_minutes=5)
+READY = Observation(phase="billing", status="READY", started_at=T0, last_activity_at=T0, cost_per_hour=2.2)
+
+
+def at(minutes: float) -> datetime:
+    return T0 + timedelta(minutes=minutes)
+
+
+def test_idle_session_waits_until_the_warning_moment() -> None:
+    verdict = decide("glue-session", READY, POLICY, at(1))
+    assert verdict.action == "wait"
+    assert verdict.deadline == at(30)
+    assert verdict.next_check_at == at(25)
+
+
+def test_inside_the_warning_window_warns_and_waits_for_the_deadline() -> None:
+    verdict = decide("glue-session", READY, POLICY, at(25))
+    assert verdict.action == "warn"
+    assert verdict.next_check_at == verdict.deadline == at(30)
+
+
+def test_exactly_at_the_deadline_stops() -> None:
+    verdict = decide("glue-session", READY, POLICY, at(30))
+    assert verdict.action == "stop"
+    assert verdict.outcome == "stopped"
+
+
+def test_one_second_before_the_deadline_does_not_stop() -> None:
+    verdict = decide("glue-session", READY, POLICY, at(30) - timedelta(seconds=1))
+    assert verdict.action == "warn"
+
+
+def test_a_statement_running_across_the_deadline_is_never_stopped() -> None:
+    busy = replace(READY, busy=True, last_activity_at=T0)
+    verdict = decide("glue-session", busy, POLICY, at(45))
+    assert verdict.action == "wait"
+    # the earliest it could become stoppable: if the statement ended right now
+    assert verdict.next_check_at == at(45 + 30 - 5)
+
+
+def test_last_activity_moves_the_deadline() -> None:
+    seen = replace(READY, last_activity_at=at(20))
+    verdict = decide("glue-session", seen, POLICY, at(30))
+    assert verdict.action == "wait"
+    assert verdict.deadline == at(50)
+    assert verdict.next_check_at == at(45)
+
+
+def test_provisioning_waits_for_the_earliest_possible_deadline() -> None:
+    seen = Observation(phase="starting", status="PROVISIONING", started_at=T0)
+    verdict = decide("glue-session", seen, POLICY, T0)
+    assert verdict.action == "wait"
+    assert verdict.next_check_at == at(25)
+    # still provisioning later: look again one allowance from now, never in a tight loop
+    later = decide("glue-session", seen, POLICY, at(40))
+    assert later.next_check_at == at(40 + 25)
+
+
+@pytest.mark.parametrize("status", ["STOPPING", "STOPPED", "TIMEOUT", "FAILED"])
+def test_ended_sessions_are_done(status: str) -> None:
+    verdict = decide("glue-session", Observation(phase="ended", status=status), POLICY, at(60))
+    assert (verdict.action, verdict.outcome) == ("done", "gone")
+
+
+def test_missing_session_is_gone() -> None:
+    verdict = decide("glue-session", Observation(phase="missing", status="NOT_FOUND"), POLICY, at(60))
+    assert (verdict.action, verdict.outcome) == ("done", "gone")
+
+
+def test_exempt_is_done_even_when_long_idle() -> None:
+    seen = replace(READY, tags={"idle-reaper:exempt": "TRUE"})
+    verdict = decide("glue-session", seen, POLICY, at(600))
+    assert (verdict.action, verdict.outcome) == ("done", "exempt")
+
+
+def test_dry_run_never_asks_for_a_stop() -> None:
+    verdict = decide("glue-session", READY, replace(POLICY, dry_run=True), at(31))
+    assert (verdict.action, verdict.outcome) == ("done", "would-stop")
+    assert verdict.deadline == at(30)
+
+
+def test_tag_override_changes_the_deadline() -> None:
+    seen = replace(READY, tags={"idle-reaper:idle-minutes": "10"})
+    verdict = decide("glue-session", seen, POLICY, at(10))
+    assert verdict.action == "stop"
+    assert verdict.idle_minutes == 10
+
+
+def test_no_warning_when_warning_minutes_is_zero() -> None:
+    policy = replace(POLICY, warning_minutes=0)
+    verdict = decide("glue-session", READY, policy, at(29))
+    assert verdict.action == "wait"
+    assert verdict.next_check_at == at(30)
+
+
+def test_warning_never_takes_the_whole_allowance() -> None:
+    seen = replace(READY, tags={"idle-reaper:idle-minutes": "3"})
+    verdict = decide("glue-session", seen, POLICY, T0)
+    assert verdict.action == "wait"  # not a warning the moment it goes idle
+    assert verdict.next_check_at == at(1)
+
+
+def test_next_check_is_always_in_the_future_and_whole_seconds() -> None:
+    seen = replace(READY, last_activity_at=T0 + timedelta(milliseconds=1500))
+    verdict = decide("glue-session", seen, POLICY, at(1))
+    assert verdict.next_check_at is not None
+    assert verdict.next_check_at.microsecond == 0
+    assert verdict.next_check_at > at(1)
+
+
+def test_cost_so_far_has_a_one_minute_minimum() -> None:
+    assert decide("glue-session", READY, POLICY, T0 + timedelta(seconds=5)).cost_usd == round(2.2 / 60, 2)
+    assert decide("glue-session", READY, POLICY, at(30)).cost_usd == 1.1
