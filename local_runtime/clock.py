@@ -8,6 +8,7 @@ so advancing costs nothing per idle execution and a simulated week runs in minut
 
 from __future__ import annotations
 
+import collections
 import heapq
 import itertools
 import threading
@@ -23,8 +24,32 @@ SETTLE_TIMEOUT_SECONDS = 120.0
 """Real seconds the account may stay busy before the runtime calls it hung."""
 
 
+class Baton:
+    """One execution runs at a time, in the order they became runnable (FIFO), so a run is
+    deterministic and moto's backends never see two executions interleave."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._queue: collections.deque[object] = collections.deque()
+        self._held = False
+
+    def acquire(self) -> None:
+        ticket = object()
+        with self._cond:
+            self._queue.append(ticket)
+            self._cond.wait_for(lambda: not self._held and self._queue[0] is ticket)
+            self._queue.popleft()
+            self._held = True
+
+    def release(self) -> None:
+        with self._cond:
+            self._held = False
+            self._cond.notify_all()
+
+
 class VirtualClock:
     def __init__(self, start: datetime) -> None:
+        self.baton = Baton()
         self._freezer: Any = freeze_time(start.astimezone(UTC).replace(tzinfo=None))
         self._factory: Any = None
         self._queue: list[tuple[datetime, int, Callable[[], None]]] = []
@@ -117,8 +142,10 @@ class VirtualClock:
                 return
             self._sleepers.append(wake)
         self.at(when, resume)
+        self.baton.release()
         self.leave()
         wake.wait()
+        self.baton.acquire()
         with self._cond:
             if wake in self._sleepers:
                 self._sleepers.remove(wake)

@@ -22,6 +22,23 @@ def deploy(stack: Stack, clients: dict[str, Any], functions: Functions) -> None:
                       for k in _QUEUE_ATTRIBUTES if k in props}  # fmt: skip
         clients["sqs"].create_queue(QueueName=stack.physical_name(logical), Attributes=attributes)
 
+    for logical, res in stack.of_type("AWS::DynamoDB::Table").items():
+        props = res["Properties"]
+        table: dict[str, Any] = {
+            "TableName": stack.physical_name(logical),
+            "AttributeDefinitions": props["AttributeDefinitions"],
+            "KeySchema": props["KeySchema"],
+            "BillingMode": props.get("BillingMode", "PAY_PER_REQUEST"),
+        }
+        if "GlobalSecondaryIndexes" in props:
+            table["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
+        if props.get("SSESpecification", {}).get("SSEEnabled"):  # CloudFormation's spelling
+            table["SSESpecification"] = {"Enabled": True}
+        clients["dynamodb"].create_table(**table)
+        ttl = props.get("TimeToLiveSpecification")
+        if ttl:
+            clients["dynamodb"].update_time_to_live(TableName=table["TableName"], TimeToLiveSpecification=ttl)
+
     for logical, res in stack.of_type("AWS::SNS::Topic").items():
         clients["sns"].create_topic(Name=stack.physical_name(logical))
 

@@ -76,9 +76,11 @@ def interpreter_on(clock: VirtualClock) -> Iterator[None]:
             raise
 
     def execution_logic(self: Any) -> None:
+        clock.baton.acquire()
         try:
             original_logic(self)
         finally:
+            clock.baton.release()
             clock.leave()
 
     def wait_interval(self: Any, env: Any, wait_seconds: int) -> None:

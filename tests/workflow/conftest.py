@@ -32,8 +32,7 @@ class Watch:
 
     @property
     def execution(self) -> str:
-        (started,) = self.account.bus.started
-        return started.execution_arn
+        return self.account.bus.started[0].execution_arn
 
     def states(self) -> list[str]:
         return [

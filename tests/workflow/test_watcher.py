@@ -10,7 +10,7 @@ import pytest
 from tests.workflow.conftest import Watch, at
 
 ABANDONED = [
-    "Watch", "Inspect", "Decide", "WaitForNextCheck",     # provisioning: wait for the warning moment
+    "Claim", "Inspect", "Decide", "WaitForNextCheck",     # provisioning: wait for the warning moment
     "Inspect", "Decide", "EmitWarning", "WaitForNextCheck",  # warn, wait for the deadline
     "Inspect", "Decide", "StopGlueSession", "EmitOutcome",   # stop, publish
 ]  # fmt: skip
@@ -89,7 +89,7 @@ def test_inspect_failing_is_retried_then_published_as_failed(watch: Watch) -> No
     watch.account.glue.fail_next("GetSession", *["AccessDeniedException"] * 20)
     watch.start()
     watch.run(60)
-    assert watch.states() == ["Watch", "Inspect", "EmitFailed", "Failed"]
+    assert watch.states() == ["Claim", "Inspect", "EmitFailed", "Failed"]
     failures = [e for e in watch.account.history(watch.execution) if e["type"] == "TaskFailed"]
     assert len(failures) == 6  # the first try and five retries
     failed = watch.detail("failed")
@@ -106,7 +106,7 @@ def test_a_verdict_the_watcher_cannot_act_on_never_stops(watch: Watch) -> None:
     watch.account.functions.replace("InspectFunction", inspect)
     watch.start()
     watch.run(60)
-    assert watch.states() == ["Watch", "Inspect", "Decide", "UnknownVerdict", "EmitFailed", "Failed"]
+    assert watch.states() == ["Claim", "Inspect", "Decide", "UnknownVerdict", "EmitFailed", "Failed"]
     assert watch.detail("failed")["error"]["Error"] == "UnknownVerdict"
     assert watch.account.glue.lives["s1"].ended_at is None
 
@@ -135,7 +135,7 @@ def test_failing_to_publish_a_warning_is_caught(watch: Watch) -> None:
 def test_exempt_session_ends_the_watch_at_once(watch: Watch) -> None:
     watch.start(tags={"idle-reaper:exempt": "true"})
     watch.run(24 * 60)
-    assert watch.states() == ["Watch", "Inspect", "Decide", "EmitOutcome"]
+    assert watch.states() == ["Claim", "Inspect", "Decide", "EmitOutcome"]
     assert watch.published() == [("exempt", at(0))]
     assert watch.account.glue.lives["s1"].ended_at is None
 
@@ -163,3 +163,23 @@ def test_session_stopped_by_its_user_ends_the_watch_as_gone(watch: Watch) -> Non
     watch.run(180)
     assert watch.published() == [("gone", at(25))]
     assert watch.account.glue.lives["s1"].ended_by == "user"
+
+
+def test_a_duplicate_start_event_gets_no_second_watch(watch: Watch) -> None:
+    watch.start(event="duplicate")
+    watch.run(120)
+    first, second = watch.account.bus.started
+    assert watch.account.state_transitions(first.execution_arn) == 12
+    assert watch.account.state_transitions(second.execution_arn) == 2  # Claim, Duplicate
+    assert watch.account.execution_status(second.execution_arn) == "SUCCEEDED"
+    assert [t for t, _ in watch.published()] == ["warning", "stopped"]
+
+
+def test_a_failed_claim_is_published_as_failed(watch: Watch) -> None:
+    table = watch.account.stack.physical_name("WatcherClaimsTable")
+    watch.account.clients["dynamodb"].delete_table(TableName=table)
+    watch.start()
+    watch.run(60)
+    assert watch.states() == ["Claim", "ClaimFailed", "EmitFailed", "Failed"]
+    assert watch.detail("failed")["error"]["Error"] == "DynamoDB.ResourceNotFoundException"
+    assert watch.account.glue.lives["s1"].ended_at is None

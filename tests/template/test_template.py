@@ -1,0 +1,195 @@
+"""template.yaml as it will deploy: valid, least privilege, safe defaults, rules that match
+exactly the events they should."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from idle_reaper.kinds import all_kinds
+from local_runtime import stack as stack_module
+from tests.conftest import EVENTS, ROOT, load_event
+
+
+@pytest.fixture(scope="module")
+def stack() -> stack_module.Stack:
+    return stack_module.load(ROOT / "template.yaml")
+
+
+def statements(stack: stack_module.Stack, role: str) -> list[dict[str, Any]]:
+    props = stack.resources[role]["Properties"]
+    out: list[dict[str, Any]] = []
+    for policy in props.get("Policies", []):
+        out.extend(policy["PolicyDocument"]["Statement"])
+    return out
+
+
+def actions(stack: stack_module.Stack, role: str) -> set[str]:
+    found: set[str] = set()
+    for statement in statements(stack, role):
+        action = statement["Action"]
+        found.update([action] if isinstance(action, str) else action)
+    return found
+
+
+def test_sam_validate_lint_is_clean() -> None:
+    sam = Path(sys.executable).parent / "sam"
+    assert sam.exists() or shutil.which("sam"), "aws-sam-cli is a pinned dev dependency"
+    result = subprocess.run(
+        [str(sam), "validate", "--lint", "--template", str(ROOT / "template.yaml")],
+        capture_output=True, text=True, cwd=ROOT, timeout=300,
+        env={"SAM_CLI_TELEMETRY": "0", "AWS_DEFAULT_REGION": "us-east-1", "PATH": "/usr/bin:/bin"},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_sam_transform_succeeds_with_the_resources_we_rely_on(stack: stack_module.Stack) -> None:
+    types = {res["Type"] for res in stack.resources.values()}
+    assert {"AWS::StepFunctions::StateMachine", "AWS::Lambda::Function", "AWS::Events::Rule",
+            "AWS::SQS::Queue", "AWS::CloudWatch::Alarm", "AWS::Lambda::LayerVersion"} <= types  # fmt: skip
+
+
+def test_no_wildcard_actions_anywhere(stack: stack_module.Stack) -> None:
+    for logical in stack.of_type("AWS::IAM::Role"):
+        for action in actions(stack, logical):
+            assert "*" not in action, f"{logical} grants {action}"
+
+
+def test_inspect_role_grants_exactly_what_the_kinds_read() -> None:
+    stack = stack_module.load(ROOT / "template.yaml")
+    wanted = {p for kind in all_kinds() for p in kind.read_permissions}
+    assert actions(stack, "InspectFunctionRole") == wanted
+
+
+def test_only_the_state_machine_may_stop_and_only_what_kinds_declare(stack: stack_module.Stack) -> None:
+    stops = {p for kind in all_kinds() for p in kind.stop_permissions}
+    for logical in stack.of_type("AWS::IAM::Role"):
+        granted = actions(stack, logical) & stops
+        if logical == "WatcherStateMachineRole":
+            assert granted == stops
+        else:
+            assert not granted, f"{logical} may stop resources"
+
+
+def test_the_stop_is_scoped_to_this_accounts_sessions(stack: stack_module.Stack) -> None:
+    (stop,) = [s for s in statements(stack, "WatcherStateMachineRole") if "glue:StopSession" in s["Action"]]
+    assert stop["Resource"] == "arn:aws:glue:us-east-1:123456789012:session/*"
+
+
+def test_functions_run_python313_on_arm64_traced_with_their_own_log_group(stack: stack_module.Stack) -> None:
+    for logical, res in stack.of_type("AWS::Lambda::Function").items():
+        props = res["Properties"]
+        assert props["Runtime"] == "python3.13", logical
+        assert props["Architectures"] == ["arm64"], logical
+        assert props["TracingConfig"] == {"Mode": "Active"}, logical
+        assert props["LoggingConfig"]["LogGroup"].startswith("/aws/lambda/"), logical
+
+
+def test_state_machine_is_standard_logged_and_traced(stack: stack_module.Stack) -> None:
+    props = stack.resources["WatcherStateMachine"]["Properties"]
+    assert props["StateMachineType"] == "STANDARD"
+    assert props["TracingConfiguration"] == {"Enabled": True}
+    assert props["LoggingConfiguration"]["Level"] in ("ERROR", "ALL")
+    assert props["LoggingConfiguration"]["IncludeExecutionData"] is False
+
+
+def test_start_rule_retries_and_dead_letters_to_an_encrypted_alarmed_queue(stack: stack_module.Stack) -> None:
+    (rule,) = stack.of_type("AWS::Events::Rule").values()
+    (target,) = rule["Properties"]["Targets"]
+    assert target["RetryPolicy"]["MaximumRetryAttempts"] > 0
+    dlq_arn = target["DeadLetterConfig"]["Arn"]
+    queues = {stack.arn(k): v for k, v in stack.of_type("AWS::SQS::Queue").items()}
+    queue = queues[dlq_arn]["Properties"]
+    assert queue.get("SqsManagedSseEnabled") is True or "KmsMasterKeyId" in queue
+    watched = [a["Properties"]["Dimensions"][0]["Value"] for a in stack.of_type("AWS::CloudWatch::Alarm").values()]
+    assert dlq_arn.split(":")[-1] in watched
+
+
+def test_parameters_and_defaults() -> None:
+    from cfnlint.decode import decode
+
+    template, _ = decode(str(ROOT / "template.yaml"))
+    params = template["Parameters"]
+    assert params["GlueIdleMinutes"]["Default"] == 30
+    assert params["WarningMinutes"]["Default"] == 5
+    assert params["DryRun"]["Default"] == "false"
+    assert params["ExemptTagKey"]["Default"] == "idle-reaper:exempt"
+
+
+RULE_EXPECTATIONS = {
+    "glue-create-session.json": True,
+    "glue-create-session-failed.json": False,
+    "amplify-create-app.json": False,
+}
+
+
+@pytest.mark.parametrize(("name", "matches"), RULE_EXPECTATIONS.items())
+def test_start_rule_matches_exactly_the_events_it_should(stack: stack_module.Stack, name: str, matches: bool) -> None:
+    from moto.events.models import EventPattern
+
+    (rule,) = stack.of_type("AWS::Events::Rule").values()
+    pattern = EventPattern(None, rule["Properties"]["EventPattern"])
+    assert pattern.matches_event(load_event(name)) is matches
+
+
+def test_every_eventbridge_sample_has_a_rule_expectation() -> None:
+    envelopes = {p.name for p in EVENTS.glob("*.json") if "detail-type" in json.loads(p.read_text())}
+    assert envelopes == set(RULE_EXPECTATIONS)
+
+
+# -- the ASL ------------------------------------------------------------------------------------
+ASL = json.loads((ROOT / "statemachine/watcher.asl.json").read_text())
+
+
+def test_asl_parses_in_the_step_functions_interpreter() -> None:
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+
+    definition = json.dumps(ASL).replace("${InspectFunctionArn}", "arn:aws:lambda:us-east-1:1:function:f")
+    AmazonStateLanguageParser.parse(definition)
+
+
+def test_asl_transitions_all_lead_somewhere_and_every_state_is_reachable() -> None:
+    states = ASL["States"]
+    targets = {ASL["StartAt"]}
+    for state in states.values():
+        targets.update(filter(None, [state.get("Next"), state.get("Default")]))
+        targets.update(c["Next"] for c in state.get("Choices", []))
+        targets.update(c["Next"] for c in state.get("Catch", []))
+    assert targets <= set(states)
+    assert set(states) == targets
+
+
+def test_every_task_retries_with_backoff_and_jitter() -> None:
+    for name, state in ASL["States"].items():
+        if state["Type"] == "Task":
+            assert state["Retry"], name
+            for retry in state["Retry"]:
+                assert retry["BackoffRate"] > 1 and retry["JitterStrategy"] == "FULL", name
+
+
+def test_no_polling_loop_waits_only_for_verdict_timestamps() -> None:
+    waits = [s for s in ASL["States"].values() if s["Type"] == "Wait"]
+    assert waits and all(set(w) - {"Comment"} == {"Type", "TimestampPath", "Next"} for w in waits)
+
+
+def test_every_kind_has_a_stop_branch_and_a_stop_task() -> None:
+    choices = ASL["States"]["Decide"]["Choices"]
+    for kind in all_kinds():
+        branch = [c for c in choices if {"Variable": "$.resource.kind", "StringEquals": kind.name} in c.get("And", [])]
+        assert branch, kind.name
+        task = ASL["States"][branch[0]["Next"]]
+        service, action = task["Resource"].split(":::aws-sdk:")[1].split(":")
+        assert {f"{service}:{action[0].upper()}{action[1:]}"} == set(kind.stop_permissions)
+
+
+def test_the_stop_catches_what_the_issue_says() -> None:
+    catches = {tuple(c["ErrorEquals"]): c["Next"] for c in ASL["States"]["StopGlueSession"]["Catch"]}
+    assert catches[("Glue.IllegalSessionStateException",)] == "Inspect"
+    assert catches[("Glue.EntityNotFoundException",)] == "Gone"
+    assert catches[("States.ALL",)] == "EmitFailed"
