@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
 
             summary = run_bench(args.sessions, args.days, args.seed)
     except LocalRuntimeError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print("error: " + " ".join(str(exc).split()), file=sys.stderr)  # one line, always
         return 2
     print(json.dumps(summary, separators=(", ", ": ")))
     return 0
@@ -51,11 +51,11 @@ def _simulate(path: Path, quiet: bool) -> dict[str, Any]:
 
 
 def _replay(path: Path) -> dict[str, Any]:
+    from idle_reaper.times import parse_iso
     from local_runtime.actors import spec_from_start_event
     from local_runtime.runtime import Account
     from local_runtime.scenario import Scenario
     from local_runtime.simulation import simulate
-    from idle_reaper.times import parse_iso
 
     try:
         event = json.loads(path.read_text())
@@ -63,7 +63,11 @@ def _replay(path: Path) -> dict[str, Any]:
         raise ScenarioError(f"{path}: cannot read ({exc.strerror})") from exc
     except json.JSONDecodeError as exc:
         raise ScenarioError(f"{path}: not valid JSON ({exc})") from exc
-    missing = [k for k in ("source", "detail-type", "detail", "time") if not isinstance(event, dict) or k not in event]
+    missing = [
+        k
+        for k in ("source", "detail-type", "detail", "time")
+        if not isinstance(event, dict) or k not in event
+    ]
     if missing:
         raise ScenarioError(f"{path}: not an EventBridge event (missing {', '.join(missing)})")
     try:
@@ -72,9 +76,12 @@ def _replay(path: Path) -> dict[str, Any]:
         raise ScenarioError(f"{path}: `time` {event['time']!r} is not an ISO-8601 time") from None
     spec = spec_from_start_event(event)
     scenario = Scenario(
-        name=f"replay {path.name}", start=start, until=REPLAY_LIMIT,
-        resources=(spec,) if spec else (), events=() if spec else (event,),
-    )  # fmt: skip
+        name=f"replay {path.name}",
+        start=start,
+        until=REPLAY_LIMIT,
+        resources=(spec,) if spec else (),
+        events=() if spec else (event,),
+    )
 
     def watchers_done(account: Account) -> bool:
         started = account.bus.started

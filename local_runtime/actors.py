@@ -4,6 +4,7 @@ event reaches EventBridge, or not), run work in it, stop it themselves."""
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from local_runtime.cloudtrail import api_call
@@ -17,11 +18,11 @@ STATEMENT_RETRY_SECONDS = 5
 def schedule(account: Account, scenario: Scenario, spec: ResourceSpec) -> None:
     """Put everything this resource's user does on the clock."""
     clock = account.clock
-    clock.at(scenario.start + spec.at, lambda: start_glue_session(account, spec))
+    clock.at(scenario.start + spec.at, partial(start_glue_session, account, spec))
     for activity in spec.statements:
-        clock.at(scenario.start + activity.at, lambda a=activity: _run(account, spec, a.runs))
+        clock.at(scenario.start + activity.at, partial(_run, account, spec, activity.runs))
     if spec.stop_by_user is not None:
-        clock.at(scenario.start + spec.stop_by_user, lambda: account.glue.user_stop(spec.id))
+        clock.at(scenario.start + spec.stop_by_user, partial(account.glue.user_stop, spec.id))
 
 
 def start_glue_session(account: Account, spec: ResourceSpec) -> None:
@@ -56,7 +57,13 @@ def start_glue_session(account: Account, spec: ResourceSpec) -> None:
         at=account.clock.now(),
         principal=spec.by,
         request=request,
-        response={"session": {"id": spec.id, "status": "PROVISIONING", "createdOn": account.clock.now().isoformat()}},
+        response={
+            "session": {
+                "id": spec.id,
+                "status": "PROVISIONING",
+                "createdOn": account.clock.now().isoformat(),
+            }
+        },
     )
     for _ in range(2 if spec.event == "duplicate" else 1):
         account.bus.put(event)
@@ -68,7 +75,7 @@ def _run(account: Account, spec: ResourceSpec, runs: timedelta) -> None:
     status = account.glue.status(spec.id)
     if status == "PROVISIONING" and life is not None:
         retry = account.clock.now() + timedelta(seconds=STATEMENT_RETRY_SECONDS)
-        account.clock.at(retry, lambda: _run(account, spec, runs))
+        account.clock.at(retry, partial(_run, account, spec, runs))
         return
     if not account.glue.run_statement(spec.id, runs):
         account.glue.refused(spec.id, f"statement refused: session is {status or 'not created'}")

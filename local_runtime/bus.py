@@ -58,7 +58,9 @@ class Bus:
     def put(self, event: dict[str, Any]) -> None:
         """Deliver a fully formed event (a CloudTrail record, a native state change)."""
         envelope = {**event, "ingestion-time": self.clock.now().timestamp()}
-        rules = [r for r in self._backend.event_buses["default"].rules.values() if r.state == "ENABLED"]
+        rules = [
+            r for r in self._backend.event_buses["default"].rules.values() if r.state == "ENABLED"
+        ]
         if not any(rule.event_pattern.matches_event(envelope) for rule in rules):
             self._tell("unmatched", event)
         for rule in rules:
@@ -83,7 +85,9 @@ class Bus:
         except Exception as exc:
             self._failed(target, event, attempt, exc)
 
-    def _failed(self, target: dict[str, Any], event: dict[str, Any], attempt: int, exc: Exception) -> None:
+    def _failed(
+        self, target: dict[str, Any], event: dict[str, Any], attempt: int, exc: Exception
+    ) -> None:
         policy = target.get("RetryPolicy") or {}
         max_attempts = int(policy.get("MaximumRetryAttempts", 185))
         max_age = timedelta(seconds=int(policy.get("MaximumEventAgeInSeconds", 86400)))

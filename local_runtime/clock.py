@@ -52,7 +52,7 @@ class VirtualClock:
         self.baton = Baton()
         self._freezer: Any = freeze_time(start.astimezone(UTC).replace(tzinfo=None))
         self._factory: Any = None
-        self._queue: list[tuple[datetime, int, Callable[[], None]]] = []
+        self._queue: list[tuple[datetime, int, Callable[[], object]]] = []
         self._order = itertools.count()
         self._busy = 0
         self._cond = threading.Condition()
@@ -75,7 +75,7 @@ class VirtualClock:
         return datetime.now(UTC)
 
     # -- scheduling -------------------------------------------------------------------------
-    def at(self, when: datetime, action: Callable[[], None]) -> None:
+    def at(self, when: datetime, action: Callable[[], object]) -> None:
         """Run action (on the driver's thread) when the clock reaches `when`."""
         with self._cond:
             heapq.heappush(self._queue, (when.astimezone(UTC), next(self._order), action))

@@ -9,17 +9,24 @@ from local_runtime.lambdas import Functions, FunctionSpec
 from local_runtime.stack import Stack
 
 _QUEUE_ATTRIBUTES = (
-    "DelaySeconds", "MessageRetentionPeriod", "VisibilityTimeout", "KmsMasterKeyId",
-    "SqsManagedSseEnabled", "ReceiveMessageWaitTimeSeconds",
-)  # fmt: skip
+    "DelaySeconds",
+    "MessageRetentionPeriod",
+    "VisibilityTimeout",
+    "KmsMasterKeyId",
+    "SqsManagedSseEnabled",
+    "ReceiveMessageWaitTimeSeconds",
+)
 
 
 def deploy(stack: Stack, clients: dict[str, Any], functions: Functions) -> None:
     """Queues first (rules name them as dead-letter queues), then functions, machines, rules."""
     for logical, res in stack.of_type("AWS::SQS::Queue").items():
         props = res["Properties"]
-        attributes = {k: str(props[k]).lower() if isinstance(props[k], bool) else str(props[k])
-                      for k in _QUEUE_ATTRIBUTES if k in props}  # fmt: skip
+        attributes = {
+            k: str(props[k]).lower() if isinstance(props[k], bool) else str(props[k])
+            for k in _QUEUE_ATTRIBUTES
+            if k in props
+        }
         clients["sqs"].create_queue(QueueName=stack.physical_name(logical), Attributes=attributes)
 
     for logical, res in stack.of_type("AWS::DynamoDB::Table").items():
@@ -37,9 +44,11 @@ def deploy(stack: Stack, clients: dict[str, Any], functions: Functions) -> None:
         clients["dynamodb"].create_table(**table)
         ttl = props.get("TimeToLiveSpecification")
         if ttl:
-            clients["dynamodb"].update_time_to_live(TableName=table["TableName"], TimeToLiveSpecification=ttl)
+            clients["dynamodb"].update_time_to_live(
+                TableName=table["TableName"], TimeToLiveSpecification=ttl
+            )
 
-    for logical, res in stack.of_type("AWS::SNS::Topic").items():
+    for logical in stack.of_type("AWS::SNS::Topic"):
         clients["sns"].create_topic(Name=stack.physical_name(logical))
 
     for logical, res in stack.of_type("AWS::Lambda::Function").items():

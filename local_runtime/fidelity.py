@@ -5,7 +5,9 @@ Each fixes the emulator to behave like AWS; none touches the ASL or a handler.
 - Executions tell the clock when they start and end (busy accounting, no polling).
 - aws-sdk errors carry AWS's service names (`Glue.EntityNotFoundException`, not `glue.`).
 - The interpreter reuses one boto3 client per service and region (moto builds a new one,
-  about 30 ms, for every Task).
+  about 30 ms, for every Task), parses each definition once rather than per execution (its
+  parsed program is stateless: executions keep their state in their own environment), and
+  compiles each JSONPath once (jsonpath_ng builds a new parser per call).
 """
 
 from __future__ import annotations
@@ -54,6 +56,13 @@ def _client_for(region: str, service: str, state_credentials: Any = None) -> Any
     return _cached_client(region, service)
 
 
+@cache
+def _parsed_program(definition: str) -> Any:
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+
+    return AmazonStateLanguageParser.parse(definition)[0]
+
+
 @contextmanager
 def interpreter_on(clock: VirtualClock) -> Iterator[None]:
     """Apply every interpreter patch for the duration of the block."""
@@ -61,6 +70,7 @@ def interpreter_on(clock: VirtualClock) -> Iterator[None]:
         state_task_service_aws_sdk as aws_sdk,
     )
     from moto.stepfunctions.parser.asl.component.state.wait.wait_function import wait_function
+    from moto.stepfunctions.parser.asl.utils import json_path
     from moto.stepfunctions.parser.backend import execution_worker
 
     worker_cls = execution_worker.ExecutionWorker
@@ -83,6 +93,9 @@ def interpreter_on(clock: VirtualClock) -> Iterator[None]:
             clock.baton.release()
             clock.leave()
 
+    def entrypoint(self: Any) -> Any:
+        return _parsed_program(self._evaluation_details.state_machine_details.definition)
+
     def wait_interval(self: Any, env: Any, wait_seconds: int) -> None:
         if wait_seconds > 0:
             clock.sleep_until(clock.now() + timedelta(seconds=wait_seconds))
@@ -90,6 +103,8 @@ def interpreter_on(clock: VirtualClock) -> Iterator[None]:
     with ExitStack() as stack:
         stack.enter_context(mock.patch.object(worker_cls, "start", start))
         stack.enter_context(mock.patch.object(worker_cls, "_execution_logic", execution_logic))
+        stack.enter_context(mock.patch.object(worker_cls, "_get_evaluation_entrypoint", entrypoint))
+        stack.enter_context(mock.patch.object(json_path, "parse", cache(json_path.parse)))
         stack.enter_context(
             mock.patch.object(wait_function.WaitFunction, "_wait_interval", wait_interval)
         )
@@ -112,3 +127,4 @@ def interpreter_on(clock: VirtualClock) -> Iterator[None]:
             yield
         finally:
             _cached_client.cache_clear()
+            _parsed_program.cache_clear()

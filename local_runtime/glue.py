@@ -140,9 +140,11 @@ class GlueEmulator:
         )
         self.lives[session.session_id] = life
         self._on_change(
-            session.session_id, "created",
-            f"created ({session.number_of_workers} x {session.worker_type}, ${life.cost_per_hour:.2f}/h)",
-        )  # fmt: skip
+            session.session_id,
+            "created",
+            f"created ({session.number_of_workers} x {session.worker_type},"
+            f" ${life.cost_per_hour:.2f}/h)",
+        )
         self.clock.at(now + timedelta(seconds=PROVISIONING_SECONDS), lambda: self._ready(session))
 
     def _ready(self, session: Any) -> None:
@@ -237,9 +239,10 @@ class GlueEmulator:
                 raise IllegalSessionStateException(f"Session is in {session.state} status")
             life = emulator.lives[session_id]
             statement = Statement(
-                id=len(life.statements), code=self.parameters.get("Code", ""),
+                id=len(life.statements),
+                code=self.parameters.get("Code", ""),
                 started_at=emulator.clock.now(),
-            )  # fmt: skip
+            )
             life.statements.append(statement)
             return ActionResult({"Id": statement.id})
 

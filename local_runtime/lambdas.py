@@ -145,7 +145,12 @@ def lambda_backend_on(functions: Functions) -> Iterator[None]:
     original = LambdaBackend.invoke
 
     def invoke(
-        self: Any, function_name: str, qualifier: Any, body: Any, headers: Any, response_headers: Any
+        self: Any,
+        function_name: str,
+        qualifier: Any,
+        body: Any,
+        headers: Any,
+        response_headers: Any,
     ) -> Any:
         if functions.spec(function_name) is None:
             return original(self, function_name, qualifier, body, headers, response_headers)

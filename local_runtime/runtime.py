@@ -75,7 +75,9 @@ class Account:
                 return events
 
     def execution_status(self, execution_arn: str) -> str:
-        return str(self.clients["stepfunctions"].describe_execution(executionArn=execution_arn)["status"])
+        return str(
+            self.clients["stepfunctions"].describe_execution(executionArn=execution_arn)["status"]
+        )
 
 
 @contextmanager
@@ -98,7 +100,10 @@ def running(
         )
         clock.start()
         exits.callback(clock.stop)
-        clients = {s: boto3.client(s, region_name=stack.region) for s in _SERVICES}
+        clients = {
+            s: boto3.client(s, region_name=stack.region)  # type: ignore[call-overload]
+            for s in _SERVICES
+        }
         bus = Bus(clock, functions, clients["stepfunctions"], clients["sqs"])
         glue = GlueEmulator(clock)
         exits.enter_context(interpreter_on(clock))
@@ -118,5 +123,5 @@ def _stop_executions(account: Account) -> None:
         try:
             if account.execution_status(started.execution_arn) == "RUNNING":
                 sfn.stop_execution(executionArn=started.execution_arn, cause="simulation ended")
-        except Exception:  # noqa: BLE001 - best effort at shutdown; the run's results are in
+        except Exception:
             continue

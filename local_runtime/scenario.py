@@ -70,7 +70,10 @@ def load(path: Path) -> Scenario:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise ScenarioError(f"{path}: not valid YAML ({exc})") from exc
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or "unreadable"
+        raise ScenarioError(f"{path}: not valid YAML{where}: {problem}") from exc
     return parse(data, str(path))
 
 
@@ -136,13 +139,17 @@ def _resource(data: Any, where: str) -> ResourceSpec:
         entry = _mapping(raw, spot, _STATEMENT_KEYS)
         if "at" not in entry or "runs" not in entry:
             raise ScenarioError(f"{spot}: needs `at` and `runs`")
-        activity = Activity(duration(entry["at"], f"{spot}.at"), duration(entry["runs"], f"{spot}.runs"))
+        activity = Activity(
+            duration(entry["at"], f"{spot}.at"), duration(entry["runs"], f"{spot}.runs")
+        )
         if activity.at < at:
             raise ScenarioError(f"{spot}.at: {entry['at']} is before the resource starts")
         statements.append(activity)
     worker_type = str(item.get("worker_type", "G.1X"))
     if worker_type not in DPU_PER_WORKER:
-        raise ScenarioError(f"{where}.worker_type: {worker_type!r} is not one of {', '.join(DPU_PER_WORKER)}")
+        raise ScenarioError(
+            f"{where}.worker_type: {worker_type!r} is not one of {', '.join(DPU_PER_WORKER)}"
+        )
     stop = item.get("stop_by_user")
     return ResourceSpec(
         kind=kind,
@@ -166,7 +173,8 @@ def _mapping(data: Any, where: str, allowed: set[str] | None) -> Mapping[str, An
         unknown = sorted(set(map(str, data)) - allowed)
         if unknown:
             raise ScenarioError(
-                f"{where}: unknown key(s) {', '.join(unknown)} (allowed: {', '.join(sorted(allowed))})"
+                f"{where}: unknown key(s) {', '.join(unknown)}"
+                f" (allowed: {', '.join(sorted(allowed))})"
             )
     return data
 

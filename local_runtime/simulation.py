@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any, TextIO
 
 from idle_reaper.times import to_iso
@@ -27,7 +28,9 @@ class Progress:
         if done > self.shown:
             self.shown = done
             started = len(self.account.bus.started)
-            self.out.write(f"[simulate] {done * 10:3d}%  {to_iso(now)}  watchers started: {started}\n")
+            self.out.write(
+                f"[simulate] {done * 10:3d}%  {to_iso(now)}  watchers started: {started}\n"
+            )
             self.out.flush()
 
 
@@ -36,8 +39,10 @@ def simulate(
     out: TextIO = sys.stdout,
     progress: TextIO | None = sys.stderr,
     stop_when: Callable[[Account], bool] | None = None,
+    inspect: Callable[[Account], None] | None = None,
 ) -> dict[str, Any]:
-    """Run the scenario; write the timeline to `out`; return the summary."""
+    """Run the scenario; write the timeline to `out`; return the summary. `inspect` sees the
+    emulated account before it is torn down (tests check invariants there)."""
     with running(scenario.start, scenario.parameters) as account:
         timeline = Timeline(account.clock, out, multi_day=scenario.until > timedelta(days=1))
         account.glue.listeners.append(timeline.on_glue)
@@ -48,7 +53,7 @@ def simulate(
         for spec in scenario.resources:
             actors.schedule(account, scenario, spec)
         for event in scenario.events:
-            account.clock.at(scenario.start, lambda e=event: account.bus.put(e))
+            account.clock.at(scenario.start, partial(account.bus.put, event))
         tick = Progress(scenario, account, progress) if progress else None
         account.clock.run_until(
             scenario.end,
@@ -56,4 +61,8 @@ def simulate(
             stop_when=(lambda: stop_when(account)) if stop_when else None,
         )
         end = min(account.clock.now(), scenario.end)
+        if tick is not None:
+            tick(scenario.end)
+        if inspect is not None:
+            inspect(account)
         return summarize(scenario, account, end)

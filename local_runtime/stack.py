@@ -120,7 +120,9 @@ def _localize_uris(sam: dict[str, Any], root: Path) -> dict[str, Path]:
             props["CodeUri"] = f"s3://local-runtime/{logical}"
         elif kind == "AWS::Serverless::LayerVersion":
             props["ContentUri"] = f"s3://local-runtime/{logical}"
-        elif kind == "AWS::Serverless::StateMachine" and isinstance(props.get("DefinitionUri"), str):
+        elif kind == "AWS::Serverless::StateMachine" and isinstance(
+            props.get("DefinitionUri"), str
+        ):
             path = root / props.pop("DefinitionUri")
             props["Definition"] = json.loads(path.read_text())
     return code_dirs
@@ -135,7 +137,12 @@ def _transform(sam: dict[str, Any], parameters: dict[str, str]) -> dict[str, Any
     from samtranslator.model.exceptions import InvalidDocumentException
     from samtranslator.translator.transform import transform
 
-    values = {**parameters, "AWS::Region": REGION, "AWS::AccountId": ACCOUNT, "AWS::Partition": "aws"}
+    values = {
+        **parameters,
+        "AWS::Region": REGION,
+        "AWS::AccountId": ACCOUNT,
+        "AWS::Partition": "aws",
+    }
     try:
         with mock.patch.dict(os.environ, {"AWS_DEFAULT_REGION": REGION}):
             result: dict[str, Any] = transform(sam, values, _NoManagedPolicies())
@@ -162,7 +169,7 @@ def resolve(stack: Stack, value: Any) -> Any:
     if not isinstance(value, dict):
         return value
     if len(value) == 1:
-        (key, arg), = value.items()
+        ((key, arg),) = value.items()
         if key == "Ref":
             return _ref(stack, arg)
         if key == "Fn::GetAtt":
@@ -195,7 +202,7 @@ def _conditions(stack: Stack, declared: dict[str, Any]) -> dict[str, bool]:
     done: dict[str, bool] = {}
 
     def evaluate(expr: Any) -> bool:
-        (key, arg), = expr.items()
+        ((key, arg),) = expr.items()
         if key == "Condition":
             return condition(arg)
         if key == "Fn::Equals":
@@ -232,7 +239,8 @@ def _ref(stack: Stack, name: str) -> Any:
     if kind in ("AWS::StepFunctions::StateMachine", "AWS::SNS::Topic", "AWS::Lambda::LayerVersion"):
         return _get_att(stack, name, "Arn")
     if kind == "AWS::SQS::Queue":
-        return f"https://sqs.{stack.region}.amazonaws.com/{stack.account}/{_physical_name(stack, name, res)}"
+        queue = _physical_name(stack, name, res)
+        return f"https://sqs.{stack.region}.amazonaws.com/{stack.account}/{queue}"
     return _physical_name(stack, name, res)
 
 
@@ -250,9 +258,17 @@ _ARN_FORMATS = {
     "AWS::SecretsManager::Secret": "arn:aws:secretsmanager:{r}:{a}:secret:{n}",
 }
 _NAME_PROPERTIES = (
-    "FunctionName", "StateMachineName", "QueueName", "TopicName", "TableName",
-    "LogGroupName", "RoleName", "Name", "LayerName", "AlarmName",
-)  # fmt: skip
+    "FunctionName",
+    "StateMachineName",
+    "QueueName",
+    "TopicName",
+    "TableName",
+    "LogGroupName",
+    "RoleName",
+    "Name",
+    "LayerName",
+    "AlarmName",
+)
 
 
 def _physical_name(stack: Stack, logical: str, res: dict[str, Any]) -> str:

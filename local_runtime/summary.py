@@ -45,14 +45,18 @@ def summarize(scenario: Scenario, account: Account, end: datetime) -> dict[str, 
 def _resource(account: Account, spec: ResourceSpec, end: datetime) -> dict[str, Any]:
     life = account.glue.lives.get(spec.id)
     events = [p for p in account.bus.published if _resource_id(p) == spec.id]
-    executions = [
-        s.execution_arn for s in account.bus.started if _started_for(s.event) == spec.id
-    ]
+    executions = [s.execution_arn for s in account.bus.started if _started_for(s.event) == spec.id]
     outcome, decisive = _outcome(events, life is not None and life.ended_at is not None)
     out: dict[str, Any] = {"kind": spec.kind, "id": spec.id, "outcome": outcome}
     if life is None:
-        out.update(started_at=None, last_activity_at=None, stopped_at=None, idle_minutes_billed=0.0,
-                   cost_usd=0.0, wasted_usd=0.0)  # fmt: skip
+        out.update(
+            started_at=None,
+            last_activity_at=None,
+            stopped_at=None,
+            idle_minutes_billed=0.0,
+            cost_usd=0.0,
+            wasted_usd=0.0,
+        )
     else:
         billed_until = min(life.ended_at or end, end)
         last = billed_until if life.busy and life.ended_at is None else life.last_activity_at

@@ -20,7 +20,9 @@ _GLUE_WORDS = {
 
 
 class Timeline:
-    def __init__(self, clock: VirtualClock, out: TextIO = sys.stdout, multi_day: bool = False) -> None:
+    def __init__(
+        self, clock: VirtualClock, out: TextIO = sys.stdout, multi_day: bool = False
+    ) -> None:
         self.clock = clock
         self.out = out
         self.multi_day = multi_day
@@ -53,5 +55,5 @@ class Timeline:
             error = f" (failed: {detail['errorCode']})" if detail.get("errorCode") else ""
             self.line("-", f"{data.get('source')} {name}{error} matched no rule: nothing to watch")
         elif what == "dead-letter":
-            arn, event, reason = data
+            arn, _event, reason = data
             self.line("-", f"event dead-lettered for {arn.split(':')[-1]}: {reason}")

@@ -17,7 +17,7 @@ logger = Logger()
 @cache
 def _client(service: str, region: str) -> Any:
     """One client per service and region for the life of the container."""
-    return boto3.client(service, region_name=region)
+    return boto3.client(service, region_name=region)  # type: ignore[call-overload]
 
 
 @logger.inject_lambda_context(log_event=False)
@@ -26,6 +26,10 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     verdict = result["verdict"]
     logger.info(
         "verdict",
-        extra={"action": verdict["action"], "reason": verdict["reason"], "resource": result["resource"] and result["resource"]["id"]},
+        extra={
+            "action": verdict["action"],
+            "reason": verdict["reason"],
+            "resource": result["resource"] and result["resource"]["id"],
+        },
     )
     return result

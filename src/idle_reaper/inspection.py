@@ -67,7 +67,8 @@ def _locate(payload: Mapping[str, Any]) -> tuple[ResourceKind, ResourceRef] | st
     found = identify(event)
     if found is None:
         source = event.get("source", "?")
-        detail = event.get("detail") if isinstance(event.get("detail"), Mapping) else {}
+        raw_detail = event.get("detail")
+        detail: Mapping[str, Any] = raw_detail if isinstance(raw_detail, Mapping) else {}
         name = detail.get("eventName", event.get("detail-type", "?"))
         if detail.get("errorCode"):
             return f"the {name} call failed ({detail['errorCode']}): no resource was created"

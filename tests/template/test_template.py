@@ -43,16 +43,27 @@ def test_sam_validate_lint_is_clean() -> None:
     assert sam.exists() or shutil.which("sam"), "aws-sam-cli is a pinned dev dependency"
     result = subprocess.run(
         [str(sam), "validate", "--lint", "--template", str(ROOT / "template.yaml")],
-        capture_output=True, text=True, cwd=ROOT, timeout=300,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
         env={"SAM_CLI_TELEMETRY": "0", "AWS_DEFAULT_REGION": "us-east-1", "PATH": "/usr/bin:/bin"},
-    )  # fmt: skip
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_the_sam_transform_succeeds_with_the_resources_we_rely_on(stack: stack_module.Stack) -> None:
+def test_the_sam_transform_succeeds_with_the_resources_we_rely_on(
+    stack: stack_module.Stack,
+) -> None:
     types = {res["Type"] for res in stack.resources.values()}
-    assert {"AWS::StepFunctions::StateMachine", "AWS::Lambda::Function", "AWS::Events::Rule",
-            "AWS::SQS::Queue", "AWS::CloudWatch::Alarm", "AWS::Lambda::LayerVersion"} <= types  # fmt: skip
+    assert {
+        "AWS::StepFunctions::StateMachine",
+        "AWS::Lambda::Function",
+        "AWS::Events::Rule",
+        "AWS::SQS::Queue",
+        "AWS::CloudWatch::Alarm",
+        "AWS::Lambda::LayerVersion",
+    } <= types
 
 
 def test_no_wildcard_actions_anywhere(stack: stack_module.Stack) -> None:
@@ -67,7 +78,9 @@ def test_inspect_role_grants_exactly_what_the_kinds_read() -> None:
     assert actions(stack, "InspectFunctionRole") == wanted
 
 
-def test_only_the_state_machine_may_stop_and_only_what_kinds_declare(stack: stack_module.Stack) -> None:
+def test_only_the_state_machine_may_stop_and_only_what_kinds_declare(
+    stack: stack_module.Stack,
+) -> None:
     stops = {p for kind in all_kinds() for p in kind.stop_permissions}
     for logical in stack.of_type("AWS::IAM::Role"):
         granted = actions(stack, logical) & stops
@@ -78,11 +91,15 @@ def test_only_the_state_machine_may_stop_and_only_what_kinds_declare(stack: stac
 
 
 def test_the_stop_is_scoped_to_this_accounts_sessions(stack: stack_module.Stack) -> None:
-    (stop,) = [s for s in statements(stack, "WatcherStateMachineRole") if "glue:StopSession" in s["Action"]]
+    (stop,) = [
+        s for s in statements(stack, "WatcherStateMachineRole") if "glue:StopSession" in s["Action"]
+    ]
     assert stop["Resource"] == "arn:aws:glue:us-east-1:123456789012:session/*"
 
 
-def test_functions_run_python313_on_arm64_traced_with_their_own_log_group(stack: stack_module.Stack) -> None:
+def test_functions_run_python313_on_arm64_traced_with_their_own_log_group(
+    stack: stack_module.Stack,
+) -> None:
     for logical, res in stack.of_type("AWS::Lambda::Function").items():
         props = res["Properties"]
         assert props["Runtime"] == "python3.13", logical
@@ -99,7 +116,9 @@ def test_state_machine_is_standard_logged_and_traced(stack: stack_module.Stack) 
     assert props["LoggingConfiguration"]["IncludeExecutionData"] is False
 
 
-def test_start_rule_retries_and_dead_letters_to_an_encrypted_alarmed_queue(stack: stack_module.Stack) -> None:
+def test_start_rule_retries_and_dead_letters_to_an_encrypted_alarmed_queue(
+    stack: stack_module.Stack,
+) -> None:
     (rule,) = stack.of_type("AWS::Events::Rule").values()
     (target,) = rule["Properties"]["Targets"]
     assert target["RetryPolicy"]["MaximumRetryAttempts"] > 0
@@ -107,7 +126,10 @@ def test_start_rule_retries_and_dead_letters_to_an_encrypted_alarmed_queue(stack
     queues = {stack.arn(k): v for k, v in stack.of_type("AWS::SQS::Queue").items()}
     queue = queues[dlq_arn]["Properties"]
     assert queue.get("SqsManagedSseEnabled") is True or "KmsMasterKeyId" in queue
-    watched = [a["Properties"]["Dimensions"][0]["Value"] for a in stack.of_type("AWS::CloudWatch::Alarm").values()]
+    watched = [
+        a["Properties"]["Dimensions"][0]["Value"]
+        for a in stack.of_type("AWS::CloudWatch::Alarm").values()
+    ]
     assert dlq_arn.split(":")[-1] in watched
 
 
@@ -130,7 +152,9 @@ RULE_EXPECTATIONS = {
 
 
 @pytest.mark.parametrize(("name", "matches"), RULE_EXPECTATIONS.items())
-def test_start_rule_matches_exactly_the_events_it_should(stack: stack_module.Stack, name: str, matches: bool) -> None:
+def test_start_rule_matches_exactly_the_events_it_should(
+    stack: stack_module.Stack, name: str, matches: bool
+) -> None:
     from moto.events.models import EventPattern
 
     (rule,) = stack.of_type("AWS::Events::Rule").values()
@@ -139,7 +163,9 @@ def test_start_rule_matches_exactly_the_events_it_should(stack: stack_module.Sta
 
 
 def test_every_eventbridge_sample_has_a_rule_expectation() -> None:
-    envelopes = {p.name for p in EVENTS.glob("*.json") if "detail-type" in json.loads(p.read_text())}
+    envelopes = {
+        p.name for p in EVENTS.glob("*.json") if "detail-type" in json.loads(p.read_text())
+    }
     assert envelopes == set(RULE_EXPECTATIONS)
 
 
@@ -150,7 +176,9 @@ ASL = json.loads((ROOT / "statemachine/watcher.asl.json").read_text())
 def test_asl_parses_in_the_step_functions_interpreter() -> None:
     from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 
-    definition = json.dumps(ASL).replace("${InspectFunctionArn}", "arn:aws:lambda:us-east-1:1:function:f")
+    definition = json.dumps(ASL).replace(
+        "${InspectFunctionArn}", "arn:aws:lambda:us-east-1:1:function:f"
+    )
     AmazonStateLanguageParser.parse(definition)
 
 
@@ -181,7 +209,11 @@ def test_no_polling_loop_waits_only_for_verdict_timestamps() -> None:
 def test_every_kind_has_a_stop_branch_and_a_stop_task() -> None:
     choices = ASL["States"]["Decide"]["Choices"]
     for kind in all_kinds():
-        branch = [c for c in choices if {"Variable": "$.resource.kind", "StringEquals": kind.name} in c.get("And", [])]
+        branch = [
+            c
+            for c in choices
+            if {"Variable": "$.resource.kind", "StringEquals": kind.name} in c.get("And", [])
+        ]
         assert branch, kind.name
         task = ASL["States"][branch[0]["Next"]]
         service, action = task["Resource"].split(":::aws-sdk:")[1].split(":")
@@ -189,7 +221,9 @@ def test_every_kind_has_a_stop_branch_and_a_stop_task() -> None:
 
 
 def test_the_stop_catches_what_the_issue_says() -> None:
-    catches = {tuple(c["ErrorEquals"]): c["Next"] for c in ASL["States"]["StopGlueSession"]["Catch"]}
+    catches = {
+        tuple(c["ErrorEquals"]): c["Next"] for c in ASL["States"]["StopGlueSession"]["Catch"]
+    }
     assert catches[("Glue.IllegalSessionStateException",)] == "Inspect"
     assert catches[("Glue.EntityNotFoundException",)] == "Gone"
     assert catches[("States.ALL",)] == "EmitFailed"

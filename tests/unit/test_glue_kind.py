@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.conftest import load_event
 from idle_reaper.exceptions import ResourceReadError
 from idle_reaper.kinds.glue import GlueSession, cost_per_hour
 from idle_reaper.resource import ResourceRef
+from tests.conftest import load_event
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 REF = ResourceRef(kind="glue-session", id="s1", region="us-east-1", account="123456789012")
@@ -24,8 +24,12 @@ def ms(moment: datetime) -> int:
 class FakeGlue:
     """Just the calls the adapter makes, with pages of statements."""
 
-    def __init__(self, status: str = "READY", pages: list[list[dict[str, Any]]] | None = None,
-                 errors: dict[str, str] | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        status: str = "READY",
+        pages: list[list[dict[str, Any]]] | None = None,
+        errors: dict[str, str] | None = None,
+    ) -> None:
         self.status, self.pages, self.errors = status, pages or [[]], errors or {}
         self.calls: list[str] = []
 
@@ -36,8 +40,16 @@ class FakeGlue:
 
     def get_session(self, Id: str) -> dict[str, Any]:
         self._maybe_fail("GetSession")
-        return {"Session": {"Id": Id, "Status": self.status, "CreatedOn": T0, "NumberOfWorkers": 5,
-                            "WorkerType": "G.1X", "IdleTimeout": 120}}  # fmt: skip
+        return {
+            "Session": {
+                "Id": Id,
+                "Status": self.status,
+                "CreatedOn": T0,
+                "NumberOfWorkers": 5,
+                "WorkerType": "G.1X",
+                "IdleTimeout": 120,
+            }
+        }
 
     def list_statements(self, SessionId: str, NextToken: str | None = None) -> dict[str, Any]:
         self._maybe_fail("ListStatements")
@@ -52,7 +64,9 @@ class FakeGlue:
         return {"Tags": {"owner": "alice@example.com"}}
 
 
-def statement(state: str, completed: datetime | None = None, *, seconds: bool = False) -> dict[str, Any]:
+def statement(
+    state: str, completed: datetime | None = None, *, seconds: bool = False
+) -> dict[str, Any]:
     out: dict[str, Any] = {"Id": 1, "State": state, "StartedOn": ms(T0)}
     if completed:
         out["CompletedOn"] = int(completed.timestamp()) if seconds else ms(completed)
@@ -73,8 +87,11 @@ def test_does_not_identify_failed_or_foreign_events(name: str) -> None:
 
 def test_last_activity_is_the_latest_completion_across_pages() -> None:
     latest = T0 + timedelta(minutes=42)
-    pages = [[statement("AVAILABLE", T0 + timedelta(minutes=5))], [statement("AVAILABLE", latest)],
-             [statement("ERROR", T0 + timedelta(minutes=10))]]  # fmt: skip
+    pages = [
+        [statement("AVAILABLE", T0 + timedelta(minutes=5))],
+        [statement("AVAILABLE", latest)],
+        [statement("ERROR", T0 + timedelta(minutes=10))],
+    ]
     client = FakeGlue(pages=pages)
     seen = GlueSession().observe(REF, client)
     assert client.calls.count("ListStatements") == 3
@@ -87,7 +104,9 @@ def test_last_activity_is_the_latest_completion_across_pages() -> None:
 def test_completed_on_in_seconds_reads_the_same_as_milliseconds() -> None:
     done = T0 + timedelta(minutes=7)
     in_ms = GlueSession().observe(REF, FakeGlue(pages=[[statement("AVAILABLE", done)]]))
-    in_s = GlueSession().observe(REF, FakeGlue(pages=[[statement("AVAILABLE", done, seconds=True)]]))
+    in_s = GlueSession().observe(
+        REF, FakeGlue(pages=[[statement("AVAILABLE", done, seconds=True)]])
+    )
     assert in_ms.last_activity_at == in_s.last_activity_at == done
 
 
@@ -103,9 +122,17 @@ def test_no_statements_means_idle_since_creation() -> None:
     assert seen.phase == "billing"
 
 
-@pytest.mark.parametrize(("status", "phase"), [("PROVISIONING", "starting"), ("READY", "billing"),
-                                               ("STOPPING", "ended"), ("STOPPED", "ended"),
-                                               ("TIMEOUT", "ended"), ("FAILED", "ended")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("status", "phase"),
+    [
+        ("PROVISIONING", "starting"),
+        ("READY", "billing"),
+        ("STOPPING", "ended"),
+        ("STOPPED", "ended"),
+        ("TIMEOUT", "ended"),
+        ("FAILED", "ended"),
+    ],
+)
 def test_status_maps_to_phase(status: str, phase: str) -> None:
     client = FakeGlue(status=status)
     assert GlueSession().observe(REF, client).phase == phase
@@ -125,11 +152,14 @@ def test_throttling_or_denial_is_a_read_error_not_a_verdict(op: str) -> None:
     assert isinstance(caught.value.__cause__, ClientError)
 
 
-@pytest.mark.parametrize(("session", "per_hour"), [
-    ({"NumberOfWorkers": 5, "WorkerType": "G.1X"}, 2.2),
-    ({"NumberOfWorkers": 10, "WorkerType": "G.2X"}, 8.8),
-    ({"MaxCapacity": 2.0}, 0.88),
-    ({}, 2.2),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("session", "per_hour"),
+    [
+        ({"NumberOfWorkers": 5, "WorkerType": "G.1X"}, 2.2),
+        ({"NumberOfWorkers": 10, "WorkerType": "G.2X"}, 8.8),
+        ({"MaxCapacity": 2.0}, 0.88),
+        ({}, 2.2),
+    ],
+)
 def test_cost_per_hour(session: dict[str, Any], per_hour: float) -> None:
     assert cost_per_hour(session) == pytest.approx(per_hour)

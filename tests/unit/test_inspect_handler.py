@@ -38,10 +38,13 @@ T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 def account() -> Iterator[Account]:
     with running(T0) as account:
         account.clients["glue"].create_session(
-            Id="alice-etl", Role="arn:aws:iam::123456789012:role/Glue",
-            Command={"Name": "glueetl", "PythonVersion": "3"}, NumberOfWorkers=5,
-            WorkerType="G.1X", Tags={"owner": "alice@example.com"},
-        )  # fmt: skip
+            Id="alice-etl",
+            Role="arn:aws:iam::123456789012:role/Glue",
+            Command={"Name": "glueetl", "PythonVersion": "3"},
+            NumberOfWorkers=5,
+            WorkerType="G.1X",
+            Tags={"owner": "alice@example.com"},
+        )
         account.clock.run_until(T0 + timedelta(minutes=10))
         yield account
 
@@ -81,8 +84,9 @@ def test_the_bare_handler_runs_with_a_lambda_context(account: Account) -> None:
     assert result["verdict"]["action"] == "wait"
 
 
-@pytest.mark.parametrize("name", ["inspect-invalid.json", "glue-create-session-failed.json",
-                                  "amplify-create-app.json"])  # fmt: skip
+@pytest.mark.parametrize(
+    "name", ["inspect-invalid.json", "glue-create-session-failed.json", "amplify-create-app.json"]
+)
 def test_input_naming_no_session_is_done_never_an_exception(account: Account, name: str) -> None:
     result = invoke(account, name)
     assert result["resource"] is None

@@ -15,7 +15,12 @@ def test_defaults_match_the_template() -> None:
 
 
 def test_environment_sets_the_policy() -> None:
-    env = {"GLUE_IDLE_MINUTES": "45", "WARNING_MINUTES": "0", "DRY_RUN": "TRUE", "EXEMPT_TAG_KEY": "keep"}
+    env = {
+        "GLUE_IDLE_MINUTES": "45",
+        "WARNING_MINUTES": "0",
+        "DRY_RUN": "TRUE",
+        "EXEMPT_TAG_KEY": "keep",
+    }
     policy = Policy.from_env(env)
     assert policy.idle_minutes["glue-session"] == 45
     assert policy.warning_minutes == 0
@@ -23,7 +28,9 @@ def test_environment_sets_the_policy() -> None:
     assert policy.is_exempt({"keep": "true"}) and not policy.is_exempt({"keep": "no"})
 
 
-@pytest.mark.parametrize("env", [{"GLUE_IDLE_MINUTES": "ten"}, {"GLUE_IDLE_MINUTES": "0"}, {"WARNING_MINUTES": "-1"}])
+@pytest.mark.parametrize(
+    "env", [{"GLUE_IDLE_MINUTES": "ten"}, {"GLUE_IDLE_MINUTES": "0"}, {"WARNING_MINUTES": "-1"}]
+)
 def test_bad_settings_are_refused_not_guessed(env: dict[str, str]) -> None:
     with pytest.raises(PolicyError):
         Policy.from_env(env)
@@ -31,7 +38,13 @@ def test_bad_settings_are_refused_not_guessed(env: dict[str, str]) -> None:
 
 @pytest.mark.parametrize(
     ("tag", "minutes", "noted"),
-    [("90", 90, False), (" 15 ", 15, False), ("0", 30, True), ("soon", 30, True), ("5000", 1440, True)],
+    [
+        ("90", 90, False),
+        (" 15 ", 15, False),
+        ("0", 30, True),
+        ("soon", 30, True),
+        ("5000", 1440, True),
+    ],
 )
 def test_idle_minutes_tag(tag: str, minutes: int, noted: bool) -> None:
     got, note = Policy.from_env({}).idle_minutes_for("glue-session", {IDLE_MINUTES_TAG: tag})

@@ -13,7 +13,9 @@ from idle_reaper.verdict import decide
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 POLICY = Policy(idle_minutes={"glue-session": 30}, warning_minutes=5)
-READY = Observation(phase="billing", status="READY", started_at=T0, last_activity_at=T0, cost_per_hour=2.2)
+READY = Observation(
+    phase="billing", status="READY", started_at=T0, last_activity_at=T0, cost_per_hour=2.2
+)
 
 
 def at(minutes: float) -> datetime:
@@ -77,7 +79,9 @@ def test_ended_sessions_are_done(status: str) -> None:
 
 
 def test_missing_session_is_gone() -> None:
-    verdict = decide("glue-session", Observation(phase="missing", status="NOT_FOUND"), POLICY, at(60))
+    verdict = decide(
+        "glue-session", Observation(phase="missing", status="NOT_FOUND"), POLICY, at(60)
+    )
     assert (verdict.action, verdict.outcome) == ("done", "gone")
 
 
@@ -123,5 +127,7 @@ def test_next_check_is_always_in_the_future_and_whole_seconds() -> None:
 
 
 def test_cost_so_far_has_a_one_minute_minimum() -> None:
-    assert decide("glue-session", READY, POLICY, T0 + timedelta(seconds=5)).cost_usd == round(2.2 / 60, 2)
+    assert decide("glue-session", READY, POLICY, T0 + timedelta(seconds=5)).cost_usd == round(
+        2.2 / 60, 2
+    )
     assert decide("glue-session", READY, POLICY, at(30)).cost_usd == 1.1

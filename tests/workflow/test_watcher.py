@@ -10,10 +10,19 @@ import pytest
 from tests.workflow.conftest import Watch, at
 
 ABANDONED = [
-    "Claim", "Inspect", "Decide", "WaitForNextCheck",     # provisioning: wait for the warning moment
-    "Inspect", "Decide", "EmitWarning", "WaitForNextCheck",  # warn, wait for the deadline
-    "Inspect", "Decide", "StopGlueSession", "EmitOutcome",   # stop, publish
-]  # fmt: skip
+    "Claim",
+    "Inspect",
+    "Decide",
+    "WaitForNextCheck",  # provisioning: wait for the warning moment
+    "Inspect",
+    "Decide",
+    "EmitWarning",
+    "WaitForNextCheck",  # warn, wait for the deadline
+    "Inspect",
+    "Decide",
+    "StopGlueSession",
+    "EmitOutcome",  # stop, publish
+]
 
 
 def test_abandoned_session_is_warned_then_stopped_at_the_deadline(watch: Watch) -> None:
@@ -47,7 +56,13 @@ def test_illegal_session_state_on_stop_inspects_again(watch: Watch) -> None:
     watch.start()
     watch.account.glue.fail_next("StopSession", "IllegalSessionStateException")
     watch.run(120)
-    assert watch.states()[-5:] == ["StopGlueSession", "Inspect", "Decide", "StopGlueSession", "EmitOutcome"]
+    assert watch.states()[-5:] == [
+        "StopGlueSession",
+        "Inspect",
+        "Decide",
+        "StopGlueSession",
+        "EmitOutcome",
+    ]
     assert watch.published()[-1] == ("stopped", at(30))
 
 
@@ -66,7 +81,9 @@ def test_throttled_stop_is_retried_with_backoff(watch: Watch) -> None:
     watch.run(120)
     assert watch.states()[-2:] == ["StopGlueSession", "EmitOutcome"]
     failures = [e for e in watch.account.history(watch.execution) if e["type"] == "TaskFailed"]
-    assert [e["taskFailedEventDetails"]["error"] for e in failures] == ["Glue.ThrottlingException"] * 2
+    assert [e["taskFailedEventDetails"]["error"] for e in failures] == [
+        "Glue.ThrottlingException"
+    ] * 2
     life = watch.account.glue.lives["s1"]
     assert life.ended_by == "reaper"
     assert at(30) < life.ended_at < at(31)  # backoff (full jitter) on the virtual clock
@@ -100,13 +117,22 @@ def test_inspect_failing_is_retried_then_published_as_failed(watch: Watch) -> No
 
 def test_a_verdict_the_watcher_cannot_act_on_never_stops(watch: Watch) -> None:
     def inspect(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        return {"resource": {"kind": "glue-session", "id": "s1"},
-                "verdict": {"action": "explode", "outcome": None}}  # fmt: skip
+        return {
+            "resource": {"kind": "glue-session", "id": "s1"},
+            "verdict": {"action": "explode", "outcome": None},
+        }
 
     watch.account.functions.replace("InspectFunction", inspect)
     watch.start()
     watch.run(60)
-    assert watch.states() == ["Claim", "Inspect", "Decide", "UnknownVerdict", "EmitFailed", "Failed"]
+    assert watch.states() == [
+        "Claim",
+        "Inspect",
+        "Decide",
+        "UnknownVerdict",
+        "EmitFailed",
+        "Failed",
+    ]
     assert watch.detail("failed")["error"]["Error"] == "UnknownVerdict"
     assert watch.account.glue.lives["s1"].ended_at is None
 
@@ -151,7 +177,9 @@ def test_dry_run_warns_and_reports_but_never_stops(watch: Watch) -> None:
 
 def test_activity_moves_the_stop_and_costs_three_transitions(watch: Watch) -> None:
     watch.start()
-    watch.account.clock.at(at(10), lambda: watch.account.glue.run_statement("s1", timedelta(minutes=5)))
+    watch.account.clock.at(
+        at(10), lambda: watch.account.glue.run_statement("s1", timedelta(minutes=5))
+    )
     watch.run(180)
     assert watch.published() == [("warning", at(40)), ("stopped", at(45))]
     assert watch.account.state_transitions(watch.execution) == 12 + 3

@@ -98,7 +98,9 @@ class GlueSession(ResourceKind):
             tags=self._tags(client, arn),
             cost_per_hour=cost_per_hour(session),
             arn=arn,
-            own_idle_timeout_minutes=int(session.get("IdleTimeout") or DEFAULT_IDLE_TIMEOUT_MINUTES),
+            own_idle_timeout_minutes=int(
+                session.get("IdleTimeout") or DEFAULT_IDLE_TIMEOUT_MINUTES
+            ),
         )
 
     def console_url(self, ref: ResourceRef) -> str | None:

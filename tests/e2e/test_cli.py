@@ -1,0 +1,102 @@
+"""The commands a person runs: `make simulate` / `make demo` / `make replay` output and errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import EVENTS, ROOT, SCENARIOS
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "local_runtime", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+        env={"PYTHONPATH": f"{ROOT / 'src'}:{ROOT}", "PATH": "/usr/bin:/bin"},
+    )
+
+
+def test_simulate_prints_a_timeline_then_the_summary_as_the_last_line() -> None:
+    result = cli("simulate", str(SCENARIOS / "abandoned.yaml"))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    summary = json.loads(lines[-1])["summary"]
+    assert summary["resources"][0]["outcome"] == "stopped"
+    assert any("STOPPED" in line for line in lines[:-1])
+    assert "[simulate] 100%" in result.stderr  # progress goes to stderr, never into the summary
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("name: x\nstart: 2026-03-02T09:00:00Z\nuntil: 8 hours\nresources: []\n", "bad duration"),
+        (
+            "name: x\nstart: 2026-03-02T09:00:00Z\nuntil: 8h\nresources: []\ncolour: red\n",
+            "unknown key",
+        ),
+        (
+            "start: 2026-03-02T09:00:00Z\nuntil: 8h\nresources: [{kind: redshift, id: a}]\n",
+            "unknown kind",
+        ),
+        (
+            "start: 2026-03-02T09:00:00Z\nuntil: 8h\n"
+            "resources: [{kind: glue-session, id: a, workerz: 5}]\n",
+            "unknown key",
+        ),
+        (
+            "start: 2026-03-02T09:00:00Z\nuntil: 8h\nparameters: {GlueIdle: 5}\nresources: []\n",
+            "unknown template parameter",
+        ),
+        (
+            "start: 2026-03-02T09:00:00Z\nuntil: 8h\nparameters: {DryRun: maybe}\nresources: []\n",
+            "allowed values",
+        ),
+        ("start: 2026-03-02 09:00\nuntil: 8h\nresources: []\n", "time zone"),
+        ("start: [\n", "not valid YAML"),
+    ],
+)
+def test_invalid_scenarios_fail_with_one_clear_line_and_run_nothing(
+    tmp_path: Path, body: str, message: str
+) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(body)
+    result = cli("simulate", str(path))
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert message in result.stderr
+
+
+def test_replay_runs_until_the_watcher_ends() -> None:
+    result = cli("replay", str(EVENTS / "glue-create-session.json"))
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout.strip().splitlines()[-1])["summary"]
+    assert summary["resources"][0]["id"] == "alice-etl"
+    assert summary["resources"][0]["outcome"] == "stopped"
+    assert summary["end"] == "2026-03-02T09:30:00Z"
+
+
+def test_replay_of_a_failed_call_starts_no_watcher() -> None:
+    result = cli("replay", str(EVENTS / "glue-create-session-failed.json"))
+    assert result.returncode == 0, result.stderr
+    assert "matched no rule" in result.stdout
+    assert json.loads(result.stdout.strip().splitlines()[-1])["summary"]["resources"] == []
+
+
+@pytest.mark.parametrize(
+    ("body", "message"), [("{", "not valid JSON"), ('{"a": 1}', "not an EventBridge event")]
+)
+def test_replay_refuses_a_file_that_is_not_an_event(
+    tmp_path: Path, body: str, message: str
+) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text(body)
+    result = cli("replay", str(path))
+    assert result.returncode == 2 and message in result.stderr

@@ -1,0 +1,180 @@
+"""Every bundled scenario through the whole system: rules from template.yaml, the real ASL,
+the real handlers. Checks the promises (stop on time, never while busy, never exempt, never
+in dry run) on every scenario, and each scenario's own story."""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from idle_reaper.policy import IDLE_MINUTES_TAG
+from idle_reaper.times import parse_iso
+from local_runtime import scenario as scenarios
+from local_runtime.runtime import Account
+from local_runtime.simulation import simulate
+from tests.conftest import SCENARIOS
+
+ALL = sorted(SCENARIOS.glob("*.yaml"))
+
+
+def run(path: Path) -> tuple[dict[str, Any], Account, scenarios.Scenario]:
+    scenario = scenarios.load(path)
+    seen: list[Account] = []
+    summary = simulate(scenario, out=io.StringIO(), progress=None, inspect=seen.append)
+    return summary["summary"], seen[0], scenario
+
+
+@pytest.fixture(scope="module", params=ALL, ids=[p.stem for p in ALL])
+def result(request: pytest.FixtureRequest) -> tuple[dict[str, Any], Account, scenarios.Scenario]:
+    return run(request.param)
+
+
+def allowance(scenario: scenarios.Scenario, spec: scenarios.ResourceSpec) -> int:
+    default = int(scenario.parameters.get("GlueIdleMinutes", 30))
+    tag = spec.tags.get(IDLE_MINUTES_TAG, "")
+    return int(tag) if tag.isdigit() and int(tag) >= 1 else default
+
+
+def test_stops_land_within_a_minute_of_the_deadline(result: Any) -> None:
+    summary, _, scenario = result
+    for spec, res in zip(scenario.resources, summary["resources"], strict=True):
+        if res["outcome"] in ("stopped", "would-stop"):
+            deadline = parse_iso(res["last_activity_at"]) + timedelta(
+                minutes=allowance(scenario, spec)
+            )
+            late = parse_iso(res["stopped_at"]) - deadline
+            assert timedelta(0) <= late <= timedelta(seconds=60), (spec.id, late)
+
+
+def test_nothing_is_ever_stopped_while_a_statement_runs(result: Any) -> None:
+    _, account, _ = result
+    for life in account.glue.lives.values():
+        if life.ended_by == "reaper":
+            assert all(s.state == "AVAILABLE" for s in life.statements), life.id
+
+
+def test_exempt_sessions_are_never_stopped(result: Any) -> None:
+    _, account, scenario = result
+    for spec in scenario.resources:
+        if spec.tags.get("idle-reaper:exempt") == "true":
+            assert account.glue.lives[spec.id].ended_by != "reaper"
+
+
+def test_dry_run_stops_nothing(result: Any) -> None:
+    summary, account, scenario = result
+    if str(scenario.parameters.get("DryRun", "false")) == "true":
+        assert all(life.ended_by != "reaper" for life in account.glue.lives.values())
+        assert summary["totals"]["stopped"] == 0
+
+
+def test_every_watcher_ended_in_one_outcome_or_still_waits(result: Any) -> None:
+    _, account, _ = result
+    outcomes = [p for p in account.bus.published if p.detail_type != "warning"]
+    ids = [p.detail["resource"]["id"] for p in outcomes]
+    assert len(ids) == len(set(ids)), "a resource got two outcomes"
+
+
+def test_summary_has_every_documented_key(result: Any) -> None:
+    summary, _, _ = result
+    assert set(summary) >= {"scenario", "resources", "notifications", "totals"}
+    for res in summary["resources"]:
+        assert set(res) >= {
+            "kind",
+            "id",
+            "outcome",
+            "started_at",
+            "last_activity_at",
+            "stopped_at",
+            "idle_minutes_billed",
+            "cost_usd",
+            "wasted_usd",
+            "warnings",
+            "executions",
+            "state_transitions",
+        }
+    assert set(summary["totals"]) >= {"stopped", "cost_usd", "wasted_usd", "state_transitions"}
+    assert summary["totals"]["stopped"] == sum(
+        r["outcome"] == "stopped" for r in summary["resources"]
+    )
+
+
+# -- each scenario's own story -------------------------------------------------------------------
+def by_id(summary: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {r["id"]: r for r in summary["resources"]}
+
+
+def test_abandoned_session_costs_at_most_14_transitions() -> None:
+    summary, _, _ = run(SCENARIOS / "abandoned.yaml")
+    tab = by_id(summary)["forgotten-tab"]
+    assert tab["outcome"] == "stopped"
+    assert tab["stopped_at"] == "2026-03-02T09:30:00Z"
+    assert tab["warnings"] == 1
+    assert tab["state_transitions"] <= 14
+    assert tab["cost_usd"] == 1.10  # 30 minutes of 5 DPU at $0.44
+
+
+def test_active_then_idle_is_stopped_after_the_last_statement() -> None:
+    summary, _, _ = run(SCENARIOS / "active-then-idle.yaml")
+    res = by_id(summary)["busy-morning"]
+    assert (res["outcome"], res["last_activity_at"], res["stopped_at"]) == (
+        "stopped",
+        "2026-03-02T10:12:00Z",
+        "2026-03-02T10:42:00Z",
+    )
+    assert res["wasted_usd"] == 1.10
+
+
+def test_a_three_hour_statement_is_never_cut() -> None:
+    summary, account, _ = run(SCENARIOS / "long-statement.yaml")
+    res = by_id(summary)["big-join"]
+    assert [s.state for s in account.glue.lives["big-join"].statements] == ["AVAILABLE"]
+    assert res["last_activity_at"] == "2026-03-02T12:10:00Z"
+    assert res["stopped_at"] == "2026-03-02T12:40:00Z"
+
+
+def test_tag_overrides_and_a_typo() -> None:
+    summary, _, _ = run(SCENARIOS / "tag-override.yaml")
+    got = {k: v["stopped_at"] for k, v in by_id(summary).items()}
+    assert got == {
+        "quick": "2026-03-02T09:10:00Z",
+        "patient": "2026-03-02T10:30:00Z",
+        "typo": "2026-03-02T09:30:00Z",
+    }
+
+
+@pytest.mark.parametrize(
+    ("name", "resource", "outcome", "ended_by"),
+    [
+        ("user-stops-first.yaml", "tidy-user", "gone", "user"),
+        ("glue-timeout-first.yaml", "short-timeout", "gone", "timeout"),
+        ("exempt.yaml", "shared-dev", "exempt", None),
+        ("dry-run.yaml", "watched-only", "would-stop", None),
+    ],
+)
+def test_outcomes(name: str, resource: str, outcome: str, ended_by: str | None) -> None:
+    summary, account, _ = run(SCENARIOS / name)
+    assert by_id(summary)[resource]["outcome"] == outcome
+    assert account.glue.lives[resource].ended_by == ended_by
+
+
+def test_missed_and_duplicate_start_events() -> None:
+    summary, _, _ = run(SCENARIOS / "missed-and-duplicate.yaml")
+    res = by_id(summary)
+    assert res["twice"]["outcome"] == "stopped"
+    assert res["twice"]["executions"] == 2
+    assert res["twice"]["warnings"] == 1  # the duplicate watcher ends at its claim
+    assert res["unseen"]["outcome"] == "running"  # no start event, no watcher (the sweeper's job)
+    assert res["unseen"]["executions"] == 0
+
+
+def test_demo_tells_its_story() -> None:
+    summary, _, _ = run(SCENARIOS / "demo.yaml")
+    res = by_id(summary)
+    assert res["alice-etl"]["outcome"] == "stopped" and res["alice-etl"]["warnings"] == 2
+    assert res["bob-explore"]["outcome"] == "exempt"
+    assert res["carol-report"]["outcome"] == "gone"
+    assert res["dave-adhoc"]["stopped_at"] == "2026-03-02T10:20:00Z"
