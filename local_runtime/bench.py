@@ -74,7 +74,8 @@ def bench(sessions: int, days: float, seed: int) -> dict[str, Any]:
             "executions": totals["executions"],
             "state_transitions": totals["state_transitions"],
             "outcomes": outcomes,
-            "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+            "machine": f"{platform.machine()}, {os.cpu_count()} cores,"
+            f" Python {platform.python_version()}",
             "date": to_iso(datetime.now(UTC))[:10],
         }
     }

@@ -104,7 +104,8 @@ def interpreter_on(clock: VirtualClock) -> Iterator[None]:
         stack.enter_context(mock.patch.object(worker_cls, "start", start))
         stack.enter_context(mock.patch.object(worker_cls, "_execution_logic", execution_logic))
         stack.enter_context(mock.patch.object(worker_cls, "_get_evaluation_entrypoint", entrypoint))
-        stack.enter_context(mock.patch.object(json_path, "parse", cache(json_path.parse)))
+        compile_path = cache(json_path.parse)  # type: ignore[attr-defined]
+        stack.enter_context(mock.patch.object(json_path, "parse", compile_path))
         stack.enter_context(
             mock.patch.object(wait_function.WaitFunction, "_wait_interval", wait_interval)
         )
