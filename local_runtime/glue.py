@@ -110,9 +110,7 @@ class GlueEmulator:
         session = self._session(session_id)
         if session is None or session.state != "READY":
             return False
-        life = self.lives[session_id]
-        statement = Statement(id=len(life.statements), code=code, started_at=self.clock.now())
-        life.statements.append(statement)
+        statement = self._start_statement(session_id, code)
         self._on_change(session_id, "statement-started", f"statement {statement.id} runs {runs}")
         self.clock.at(self.clock.now() + runs, lambda: self._complete(session_id, statement))
         return True
@@ -128,7 +126,13 @@ class GlueEmulator:
         for listener in self.listeners:
             listener(session_id, what, text)
 
-    # -- the service's own behaviour -----------------------------------------------------------
+    # -- the service's own behaviour ---------------------------------------------------------
+    def _start_statement(self, session_id: str, code: str) -> Statement:
+        life = self.lives[session_id]
+        statement = Statement(id=len(life.statements), code=code, started_at=self.clock.now())
+        life.statements.append(statement)
+        return statement
+
     def _created(self, session: Any) -> None:
         session.state = "PROVISIONING"
         now = self.clock.now()
@@ -237,13 +241,8 @@ class GlueEmulator:
             session = emulator._backend.get_session(session_id)
             if session.state != "READY":
                 raise IllegalSessionStateException(f"Session is in {session.state} status")
-            life = emulator.lives[session_id]
-            statement = Statement(
-                id=len(life.statements),
-                code=self.parameters.get("Code", ""),
-                started_at=emulator.clock.now(),
-            )
-            life.statements.append(statement)
+            # No duration over the API: it runs until cancelled or the session stops.
+            statement = emulator._start_statement(session_id, self.parameters.get("Code", ""))
             return ActionResult({"Id": statement.id})
 
         def list_statements(self: Any) -> Any:

@@ -31,6 +31,7 @@ class Stack:
     """Logical id -> resolved CloudFormation resource (Type, Properties)."""
     code_dirs: dict[str, Path] = field(default_factory=dict)
     """Function logical id -> its CodeUri folder."""
+    conditions: dict[str, bool] = field(default_factory=dict)
     name: str = STACK_NAME
     region: str = REGION
     account: str = ACCOUNT
@@ -62,11 +63,11 @@ def load(template: Path, overrides: Mapping[str, Any] | None = None) -> Stack:
     cfn = _transform(sam, parameters)
     stack = Stack(root=root, parameters=parameters, resources={}, code_dirs=code_dirs)
     stack.resources = copy.deepcopy(cfn.get("Resources", {}))
-    stack.conditions = _conditions(stack, cfn.get("Conditions", {}))  # type: ignore[attr-defined]
+    stack.conditions = _conditions(stack, cfn.get("Conditions", {}))
     stack.resources = {
         logical: {**res, "Properties": resolve(stack, res.get("Properties", {}))}
         for logical, res in stack.resources.items()
-        if res.get("Condition") is None or stack.conditions[res["Condition"]]  # type: ignore[attr-defined]
+        if res.get("Condition") is None or stack.conditions[res["Condition"]]
     }
     return stack
 
@@ -188,7 +189,7 @@ def resolve(stack: Stack, value: Any) -> Any:
             return text.split(sep)
         if key == "Fn::If":
             name, yes, no = arg
-            return resolve(stack, yes if stack.conditions[name] else no)  # type: ignore[attr-defined]
+            return resolve(stack, yes if stack.conditions[name] else no)
         if key == "Fn::ToJsonString":
             return json.dumps(resolve(stack, arg))
     return {k: resolve(stack, v) for k, v in value.items() if not _is_no_value(v)}
@@ -221,7 +222,7 @@ def _conditions(stack: Stack, declared: dict[str, Any]) -> dict[str, bool]:
             done[name] = evaluate(declared[name])
         return done[name]
 
-    stack.conditions = done  # type: ignore[attr-defined]
+    stack.conditions = done
     for name in declared:
         condition(name)
     return done

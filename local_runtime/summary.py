@@ -91,9 +91,7 @@ def _outcome(events: list[Published], ended: bool) -> tuple[str, Published | Non
 
 def _resource_id(event: Published) -> str | None:
     resource = event.detail.get("resource")
-    if isinstance(resource, dict):
-        return str(resource.get("id"))
-    return _started_for(event.detail.get("event") or {})
+    return str(resource.get("id")) if isinstance(resource, dict) else None
 
 
 def _started_for(event: dict[str, Any]) -> str | None:

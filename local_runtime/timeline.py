@@ -6,6 +6,7 @@ import sys
 from datetime import datetime
 from typing import Any, TextIO
 
+from idle_reaper.kinds import identify
 from local_runtime.bus import Published, Started
 from local_runtime.clock import VirtualClock
 
@@ -37,8 +38,6 @@ class Timeline:
 
     def on_bus(self, what: str, data: Any) -> None:
         if isinstance(data, Started):
-            from idle_reaper.kinds import identify
-
             found = identify(data.event)
             self.line(found[1].id if found else "?", "start event delivered: watcher started")
         elif isinstance(data, Published):

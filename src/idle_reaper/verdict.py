@@ -73,20 +73,24 @@ def decide(kind: str, seen: Observation, policy: Policy, now: datetime) -> Verdi
     cost = usd(billed_cost(seen.cost_per_hour, seen.started_at or now, now))
     suffix = f"; {note}" if note else ""
 
-    def verdict(action: Action, reason: str, **times: datetime | None) -> Verdict:
-        next_check = times.get("next_check_at")
-        if next_check is not None:
-            next_check = max(ceil_seconds(next_check), ceil_seconds(now) + timedelta(seconds=1))
-        outcome: Outcome | None = None
-        if action == "stop":
-            outcome = "stopped"
+    def verdict(
+        action: Action,
+        reason: str,
+        outcome: Outcome | None = None,
+        idle_since: datetime | None = None,
+        deadline: datetime | None = None,
+        next_check_at: datetime | None = None,
+    ) -> Verdict:
+        if next_check_at is not None:  # whole seconds, and never now: no tight loop
+            earliest = ceil_seconds(now) + timedelta(seconds=1)
+            next_check_at = max(ceil_seconds(next_check_at), earliest)
         return Verdict(
             action=action,
             outcome=outcome,
             reason=reason + suffix,
-            idle_since=times.get("idle_since"),
-            deadline=times.get("deadline"),
-            next_check_at=next_check,
+            idle_since=idle_since,
+            deadline=deadline,
+            next_check_at=next_check_at,
             idle_minutes=idle_minutes,
             cost_usd=cost,
             checked_at=now,
@@ -116,17 +120,8 @@ def decide(kind: str, seen: Observation, policy: Policy, now: datetime) -> Verdi
     if now >= deadline:
         reason = f"idle for {idle_for} minutes, past the {idle_minutes}-minute allowance"
         if policy.dry_run:
-            return Verdict(
-                action="done",
-                outcome="would-stop",
-                reason=f"dry run: {reason}" + suffix,
-                idle_since=idle_since,
-                deadline=deadline,
-                idle_minutes=idle_minutes,
-                cost_usd=cost,
-                checked_at=now,
-            )
-        return verdict("stop", reason, idle_since=idle_since, deadline=deadline)
+            return verdict("done", f"dry run: {reason}", "would-stop", idle_since, deadline)
+        return verdict("stop", reason, "stopped", idle_since, deadline)
     if lead and now >= deadline - lead:
         return verdict(
             "warn",
