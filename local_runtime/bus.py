@@ -12,10 +12,12 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 from unittest import mock
 
+from idle_reaper.times import to_iso
 from local_runtime.clock import VirtualClock
 from local_runtime.lambdas import Functions
 
@@ -79,11 +81,49 @@ class Bus:
                 )
                 self._tell("started", self.started[-1])
             elif ":lambda:" in arn:
-                self.functions.invoke(arn, payload)
+                if self.functions.spec(arn) is None:
+                    raise LookupError(f"no function {arn}")
+                # EventBridge invokes Lambda asynchronously: Lambda queues the event and runs
+                # it after the caller (maybe a watcher's PutEvents) has moved on.
+                self.clock.at(self.clock.now(), partial(self._invoke_async, arn, payload, 0))
             else:
                 return
         except Exception as exc:
             self._failed(target, event, attempt, exc)
+
+    def _invoke_async(self, arn: str, event: dict[str, Any], attempt: int) -> None:
+        """Lambda's asynchronous invocation: retried (1, then 2 minutes later) as the
+        function's EventInvokeConfig allows, then sent to its on-failure destination."""
+        try:
+            self.functions.invoke(arn, event)
+            return
+        except Exception as exc:
+            error = exc
+        spec = self.functions.spec(arn)
+        assert spec is not None  # checked when the event was delivered
+        retry_at = self.clock.now() + timedelta(minutes=attempt + 1)
+        sent = _event_time(event)
+        age_ok = sent is None or (retry_at - sent).total_seconds() <= spec.max_event_age_seconds
+        if attempt < spec.max_retry_attempts and age_ok:
+            self.clock.at(retry_at, partial(self._invoke_async, arn, event, attempt + 1))
+            return
+        reason = f"{type(error).__name__}: {error}"
+        self.dead_letters.append((arn, event, reason))
+        self._tell("dead-letter", (arn, event, reason))
+        if spec.on_failure:
+            record = {
+                "version": "1.0",
+                "timestamp": self.clock.now().isoformat(),
+                "requestContext": {
+                    "functionArn": f"{arn}:$LATEST",
+                    "condition": "RetriesExhausted",
+                    "approximateInvokeCount": attempt + 1,
+                },
+                "requestPayload": event,
+                "responseContext": {"statusCode": 200, "functionError": "Unhandled"},
+                "responsePayload": {"errorType": type(error).__name__, "errorMessage": str(error)},
+            }
+            self._send_to_queue(spec.on_failure, json.dumps(record), {})
 
     def _failed(
         self, target: dict[str, Any], event: dict[str, Any], attempt: int, exc: Exception
@@ -102,18 +142,23 @@ class Bus:
         self.dead_letters.append((target["Arn"], event, reason))
         self._tell("dead-letter", (target["Arn"], event, reason))
         if dlq:
-            name = dlq.split(":")[-1]
-            url = self._sqs.get_queue_url(QueueName=name)["QueueUrl"]
-            self._sqs.send_message(
-                QueueUrl=url,
-                MessageBody=json.dumps(event),
-                MessageAttributes={
-                    "ERROR_CODE": {"DataType": "String", "StringValue": type(exc).__name__},
-                    "ERROR_MESSAGE": {"DataType": "String", "StringValue": str(exc)[:256]},
-                    "RULE_ARN": {"DataType": "String", "StringValue": target.get("_rule", "")},
-                    "TARGET_ARN": {"DataType": "String", "StringValue": target["Arn"]},
-                },
-            )
+            attributes = {
+                "ERROR_CODE": type(exc).__name__,
+                "ERROR_MESSAGE": str(exc)[:256],
+                "RULE_ARN": target.get("_rule", ""),
+                "TARGET_ARN": target["Arn"],
+            }
+            self._send_to_queue(dlq, json.dumps(event), attributes)
+
+    def _send_to_queue(self, queue_arn: str, body: str, attributes: dict[str, str]) -> None:
+        url = self._sqs.get_queue_url(QueueName=queue_arn.split(":")[-1])["QueueUrl"]
+        self._sqs.send_message(
+            QueueUrl=url,
+            MessageBody=body,
+            MessageAttributes={
+                k: {"DataType": "String", "StringValue": v or "-"} for k, v in attributes.items()
+            },
+        )
 
     def _tell(self, what: str, data: Any) -> None:
         for listener in self.listeners:
@@ -161,11 +206,15 @@ def _delivered_here(arn: str) -> bool:
 
 
 def _target_input(target: dict[str, Any], event: dict[str, Any]) -> Any:
-    """What the target receives: its constant Input, else the event as EventBridge sends it
-    (without moto's internal ingestion-time)."""
+    """What the target receives: its constant Input, else the event as EventBridge sends it:
+    without moto's internal ingestion-time, and with `time` in ISO-8601 as AWS writes it
+    (moto writes epoch seconds)."""
     if "Input" in target:
         return json.loads(target["Input"])
-    return {k: v for k, v in event.items() if k != "ingestion-time"}
+    out = {k: v for k, v in event.items() if k != "ingestion-time"}
+    if isinstance(out.get("time"), int | float):
+        out["time"] = to_iso(datetime.fromtimestamp(out["time"], UTC))
+    return out
 
 
 def _event_time(event: dict[str, Any]) -> datetime | None:

@@ -50,6 +50,17 @@ def deploy(stack: Stack, clients: dict[str, Any], functions: Functions) -> None:
 
     for logical in stack.of_type("AWS::SNS::Topic"):
         clients["sns"].create_topic(Name=stack.physical_name(logical))
+    for res in stack.of_type("AWS::SNS::Subscription").values():
+        props = res["Properties"]
+        attributes = {}
+        if "FilterPolicy" in props:
+            attributes["FilterPolicy"] = json.dumps(props["FilterPolicy"])
+        clients["sns"].subscribe(
+            TopicArn=props["TopicArn"],
+            Protocol=props["Protocol"],
+            Endpoint=props["Endpoint"],
+            Attributes=attributes,
+        )
 
     for logical, res in stack.of_type("AWS::Lambda::Function").items():
         props = res["Properties"]
@@ -67,6 +78,15 @@ def deploy(stack: Stack, clients: dict[str, Any], functions: Functions) -> None:
                 memory=int(props.get("MemorySize", 128)),
             )
         )
+
+    for res in stack.of_type("AWS::Lambda::EventInvokeConfig").values():
+        props = res["Properties"]
+        spec = functions.spec(props["FunctionName"])
+        if spec is not None:
+            spec.max_retry_attempts = int(props.get("MaximumRetryAttempts", 2))
+            spec.max_event_age_seconds = int(props.get("MaximumEventAgeInSeconds", 21600))
+            failure = props.get("DestinationConfig", {}).get("OnFailure", {})
+            spec.on_failure = failure.get("Destination")
 
     for logical, res in stack.of_type("AWS::StepFunctions::StateMachine").items():
         props = res["Properties"]

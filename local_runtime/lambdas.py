@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import io
 import json
+import logging
 import os
 import threading
 import traceback
@@ -35,6 +36,11 @@ class FunctionSpec:
     environment: dict[str, str] = field(default_factory=dict)
     timeout: int = 30
     memory: int = 128
+    max_retry_attempts: int = 2
+    """Asynchronous invocations (EventBridge's) are retried this often, then sent on."""
+    max_event_age_seconds: int = 21600
+    on_failure: str | None = None
+    """Where a failed asynchronous invocation goes (an SQS queue ARN)."""
 
 
 @dataclass
@@ -84,6 +90,8 @@ class Functions:
         self._handlers: dict[str, Callable[[Any, Any], Any]] = {}
         self._lock = threading.RLock()
         self.invocations: list[Invocation] = []
+        self.current: Invocation | None = None
+        """The invocation running now (a sink or mailbox uses it to say what it served)."""
 
     def add(self, spec: FunctionSpec) -> None:
         self._specs[spec.name] = spec
@@ -107,11 +115,14 @@ class Functions:
         record = Invocation(function=spec.logical_id, event=event)
         self.invocations.append(record)
         with self._lock, _environment(spec.environment), redirect_stdout(self.logs):
+            self.current = record
             try:
                 record.result = handler(json.loads(json.dumps(event)), FakeContext(spec))
             except Exception as exc:
                 record.error = f"{type(exc).__name__}: {exc}"
                 raise
+            finally:
+                self.current = None
         return record.result
 
     def _handler(self, spec: FunctionSpec) -> Callable[[Any, Any], Any]:
@@ -120,10 +131,21 @@ class Functions:
             path = spec.code_dir / f"{module_name.replace('.', '/')}.py"
             if not path.is_file():
                 raise TemplateError(f"{spec.logical_id}: handler file {path} not found")
+            self._detach_earlier_loggers(spec)
             with _environment(spec.environment), redirect_stdout(self.logs):
                 module = _load(f"fn_{spec.logical_id}", path)
             self._handlers[spec.name] = getattr(module, attr)
         return self._handlers[spec.name]
+
+    def _detach_earlier_loggers(self, spec: FunctionSpec) -> None:
+        """Each Lambda has its own process; here they share one. Powertools attaches its
+        handler to the service's logger once, so a logger left by an earlier account would
+        keep writing to that account's log: detach it, and this account's gets its own."""
+        service = spec.environment.get("POWERTOOLS_SERVICE_NAME", "service_undefined")
+        existing = logging.Logger.manager.loggerDict.get(service)
+        handlers = getattr(existing, "handlers", [])
+        if any(getattr(h, "stream", None) is not self.logs for h in handlers):
+            del logging.Logger.manager.loggerDict[service]  # the next Logger() starts afresh
 
 
 def lambda_error_payload(exc: BaseException) -> bytes:

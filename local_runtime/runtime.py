@@ -15,15 +15,27 @@ import boto3
 
 from local_runtime import stack as stack_module
 from local_runtime.bus import Bus
+from local_runtime.channels import LocalChannels
 from local_runtime.clock import VirtualClock
 from local_runtime.deploy import deploy
 from local_runtime.fidelity import interpreter_on
 from local_runtime.glue import GlueEmulator
 from local_runtime.lambdas import Functions, lambda_backend_on
+from local_runtime.mailbox import Mailbox
+from local_runtime.slack_sink import SlackSink
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"
-_SERVICES = ("glue", "stepfunctions", "events", "sqs", "sns", "lambda", "dynamodb", "sagemaker")
+_SERVICES = (
+    "glue",
+    "stepfunctions",
+    "events",
+    "sqs",
+    "sns",
+    "lambda",
+    "dynamodb",
+    "secretsmanager",
+)
 _FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
@@ -33,6 +45,9 @@ _FAKE_CREDENTIALS = {
     "POWERTOOLS_TRACE_DISABLED": "true",
     "POWERTOOLS_METRICS_NAMESPACE": "IdleReaper",
 }
+
+
+SLACK_SECRET_NAME = "idle-reaper/slack-webhook"
 
 
 @dataclass
@@ -45,6 +60,8 @@ class Account:
     functions: Functions
     bus: Bus
     glue: GlueEmulator
+    slack: SlackSink
+    mailbox: Mailbox
 
     @property
     def region(self) -> str:
@@ -85,12 +102,20 @@ def running(
     start: datetime,
     parameters: dict[str, Any] | None = None,
     template: Path = TEMPLATE,
+    channels: LocalChannels | None = None,
 ) -> Iterator[Account]:
-    """Deploy template.yaml into a fresh emulated account whose clock starts at `start`."""
+    """Deploy template.yaml into a fresh emulated account whose clock starts at `start`.
+
+    Unless the parameters name their own, Slack points at a local sink (its webhook URL in
+    an emulated Secrets Manager secret) and the notification topic has an email subscriber.
+    """
+    from aws_lambda_powertools.utilities.parameters.base import clear_caches
     from moto import mock_aws
     from moto.backends import get_backend
 
-    stack = stack_module.load(template, parameters)
+    channels = channels or LocalChannels()
+    _quiet_emulator_logs()
+    parameters = dict(parameters or {})
     clock = VirtualClock(start)
     functions = Functions()
     with ExitStack() as exits:
@@ -100,18 +125,32 @@ def running(
         )
         clock.start()
         exits.callback(clock.stop)
+        clear_caches()  # a fresh account is a fresh set of Lambda containers
         clients = {
-            s: boto3.client(s, region_name=stack.region)  # type: ignore[call-overload]
+            s: boto3.client(s, region_name=stack_module.REGION)  # type: ignore[call-overload]
             for s in _SERVICES
         }
+        context = lambda: functions.current  # noqa: E731
+        sink = SlackSink(list(channels.slack_script), channels.slack_then, clock.now, context)
+        if channels.slack and "SlackWebhookSecretArn" not in parameters:
+            exits.enter_context(sink.serving())
+            secret = clients["secretsmanager"].create_secret(
+                Name=SLACK_SECRET_NAME, SecretString=sink.url
+            )
+            parameters["SlackWebhookSecretArn"] = secret["ARN"]
+        if channels.email and "NotificationEmail" not in parameters:
+            parameters["NotificationEmail"] = channels.email
+        stack = stack_module.load(template, parameters)
         bus = Bus(clock, functions, clients["stepfunctions"], clients["sqs"])
         glue = GlueEmulator(clock)
+        mailbox = Mailbox(clock.now, context)
         exits.enter_context(interpreter_on(clock))
         exits.enter_context(lambda_backend_on(functions))
         exits.enter_context(glue.on(get_backend("glue")[stack.account][stack.region]))
         exits.enter_context(bus.on(get_backend("events")[stack.account][stack.region]))
+        exits.enter_context(mailbox.on())
         deploy(stack, clients, functions)
-        account = Account(stack, clock, clients, functions, bus, glue)
+        account = Account(stack, clock, clients, functions, bus, glue, sink, mailbox)
         exits.callback(_stop_executions, account)
         yield account
 
@@ -125,3 +164,12 @@ def _stop_executions(account: Account) -> None:
                 sfn.stop_execution(executionArn=started.execution_arn, cause="simulation ended")
         except Exception:
             continue
+
+
+def _quiet_emulator_logs() -> None:
+    """moto logs every failed state with its whole parse tree, and samtranslator nags about
+    its own metrics; the timeline and the summary already say what failed."""
+    import logging
+
+    logging.getLogger("moto.stepfunctions").setLevel(logging.CRITICAL)
+    logging.getLogger("samtranslator").setLevel(logging.ERROR)

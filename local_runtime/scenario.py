@@ -13,12 +13,14 @@ from typing import Any, Literal
 import yaml
 
 from idle_reaper.kinds.glue import DPU_PER_WORKER
+from local_runtime.channels import LocalChannels
 from local_runtime.errors import ScenarioError
 
 EventMode = Literal["normal", "missed", "duplicate"]
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
-_TOP_KEYS = {"name", "start", "until", "parameters", "resources"}
+_TOP_KEYS = {"name", "start", "until", "parameters", "resources", "slack", "email"}
+_SLACK_KEYS = {"responses", "then"}
 _COMMON_KEYS = {"kind", "id", "at", "by", "tags", "stop_by_user", "event"}
 _KIND_KEYS = {"glue-session": {"workers", "worker_type", "idle_timeout", "statements"}}
 _STATEMENT_KEYS = {"at", "runs"}
@@ -54,6 +56,7 @@ class Scenario:
     until: timedelta
     parameters: dict[str, Any] = field(default_factory=dict)
     resources: tuple[ResourceSpec, ...] = ()
+    channels: LocalChannels = field(default_factory=LocalChannels)
     events: tuple[dict[str, Any], ...] = ()
     """Recorded events to put on the bus at the start (`make replay` of a non-start event)."""
 
@@ -99,6 +102,7 @@ def parse(data: Any, where: str = "scenario") -> Scenario:
         until=until,
         parameters=dict(parameters),
         resources=specs,
+        channels=_channels(top, where),
     )
 
 
@@ -117,6 +121,35 @@ def duration(value: Any, where: str) -> timedelta:
     if match is None:
         raise ScenarioError(f"{where}: bad duration {value!r} (use 90s, 30m, 8h or 2d)")
     return timedelta(**{_UNITS[match.group(2)]: float(match.group(1))})
+
+
+def _channels(top: Mapping[str, Any], where: str) -> LocalChannels:
+    """`slack: off` or `slack: {responses: [429, 429, ok], then: ok}`; `email: off` or an
+    address."""
+    slack, email = top.get("slack", {}), top.get("email", LocalChannels.email)
+    if email in (False, "off"):
+        email = None
+    elif not isinstance(email, str) or "@" not in email:
+        raise ScenarioError(f"{where}.email: {email!r} is not an address (or `off`)")
+    if slack in (False, "off"):
+        return LocalChannels(slack=False, email=email)
+    spec = _mapping(slack or {}, f"{where}.slack", _SLACK_KEYS)
+    script = spec.get("responses") or []
+    if not isinstance(script, list):
+        raise ScenarioError(f"{where}.slack.responses: must be a list")
+    answers = tuple(_answer(a, f"{where}.slack.responses[{i}]") for i, a in enumerate(script))
+    then = _answer(spec.get("then", "ok"), f"{where}.slack.then")
+    return LocalChannels(slack=True, slack_script=answers, slack_then=then, email=email)
+
+
+def _answer(value: Any, where: str) -> int | str:
+    """`ok`, `down`, an HTTP status, or `status:body` (a 200 whose body is not ok)."""
+    if value in ("ok", "down"):
+        return str(value)
+    status, _, _ = str(value).partition(":")
+    if status.isdigit() and 100 <= int(status) <= 599 and not isinstance(value, bool):
+        return value if isinstance(value, int) else str(value)
+    raise ScenarioError(f"{where}: {value!r} is not ok, down, an HTTP status or status:body")
 
 
 def _resource(data: Any, where: str) -> ResourceSpec:

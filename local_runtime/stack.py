@@ -16,6 +16,12 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
+# Imported here, not when first used: pydantic (under samtranslator) cannot be imported
+# while freezegun has replaced `date`, and the runtime loads templates on its frozen clock.
+from cfnlint.decode import decode
+from samtranslator.model.exceptions import InvalidDocumentException
+from samtranslator.translator.transform import transform
+
 from local_runtime.errors import ScenarioError, TemplateError
 
 STACK_NAME = "idle-reaper"
@@ -51,8 +57,6 @@ class Stack:
 
 def load(template: Path, overrides: Mapping[str, Any] | None = None) -> Stack:
     """Read, transform and resolve a SAM template with parameter overrides."""
-    from cfnlint.decode import decode
-
     raw, problems = decode(str(template))
     if raw is None:
         raise TemplateError(f"{template}: {problems}")
@@ -135,9 +139,6 @@ class _NoManagedPolicies:
 
 
 def _transform(sam: dict[str, Any], parameters: dict[str, str]) -> dict[str, Any]:
-    from samtranslator.model.exceptions import InvalidDocumentException
-    from samtranslator.translator.transform import transform
-
     values = {
         **parameters,
         "AWS::Region": REGION,
@@ -165,8 +166,8 @@ _PSEUDO = {
 
 
 def resolve(stack: Stack, value: Any) -> Any:
-    if isinstance(value, list):
-        return [resolve(stack, v) for v in value if not _is_no_value(v)]
+    if isinstance(value, list):  # AWS::NoValue (also out of an Fn::If) drops the item
+        return [r for r in (resolve(stack, v) for v in value) if r is not None]
     if not isinstance(value, dict):
         return value
     if len(value) == 1:
@@ -192,11 +193,8 @@ def resolve(stack: Stack, value: Any) -> Any:
             return resolve(stack, yes if stack.conditions[name] else no)
         if key == "Fn::ToJsonString":
             return json.dumps(resolve(stack, arg))
-    return {k: resolve(stack, v) for k, v in value.items() if not _is_no_value(v)}
-
-
-def _is_no_value(value: Any) -> bool:
-    return isinstance(value, dict) and value == {"Ref": "AWS::NoValue"}
+    resolved = {k: resolve(stack, v) for k, v in value.items()}
+    return {k: v for k, v in resolved.items() if v is not None}
 
 
 def _conditions(stack: Stack, declared: dict[str, Any]) -> dict[str, bool]:

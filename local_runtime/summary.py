@@ -35,7 +35,7 @@ def summarize(scenario: Scenario, account: Account, end: datetime) -> dict[str, 
             "end": to_iso(end),
             "parameters": account.stack.parameters,
             "resources": resources,
-            "notifications": [],
+            "notifications": notifications(account),
             "dead_letters": len(account.bus.dead_letters),
             "totals": totals,
         }
@@ -97,3 +97,26 @@ def _resource_id(event: Published) -> str | None:
 def _started_for(event: dict[str, Any]) -> str | None:
     found = identify(event)
     return found[1].id if found else None
+
+
+def notifications(account: Account) -> list[dict[str, Any]]:
+    """Every message delivered: Slack (the sink answered 200 ok) and email (SNS deliveries
+    to email subscriptions), with the reaper event the notify function was handling."""
+    out: list[dict[str, Any]] = []
+    for request in account.slack.requests:
+        if request.delivered:
+            out.append(_notification(request.context, "slack", request.at))
+    for email in account.mailbox.sent:
+        out.append(_notification(email.context, "email", email.at))
+    return sorted(out, key=lambda n: (n["at"], n["resource"] or "", n["channel"]))
+
+
+def _notification(invocation: Any, channel: str, at: datetime) -> dict[str, Any]:
+    event = getattr(invocation, "event", None) or {}
+    resource = (event.get("detail") or {}).get("resource") or {}
+    return {
+        "type": event.get("detail-type"),
+        "channel": channel,
+        "resource": resource.get("id"),
+        "at": to_iso(at),
+    }

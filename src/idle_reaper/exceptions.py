@@ -21,3 +21,12 @@ class PolicyError(ReaperError):
 
 class UnknownKindError(ReaperError):
     """A resource reference names a kind idle-reaper does not know."""
+
+
+class DeliveryError(ReaperError):
+    """A notification could not be delivered yet (throttled, server error, timeout): retry it."""
+
+
+class NotificationsFailedError(ReaperError):
+    """At least one channel failed transiently; raised after every channel was tried, so the
+    invocation is retried (and finally dead-lettered) without holding the others back."""

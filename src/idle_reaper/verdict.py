@@ -28,7 +28,8 @@ class Verdict:
     deadline: datetime | None = None
     next_check_at: datetime | None = None
     idle_minutes: int | None = None
-    cost_usd: float = 0.0
+    cost_usd: float | None = None
+    """Billed so far; None when it cannot be known (the resource is gone)."""
     checked_at: datetime | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -48,8 +49,8 @@ class Verdict:
         }
 
 
-def done(outcome: Outcome, reason: str, now: datetime) -> Verdict:
-    return Verdict(action="done", outcome=outcome, reason=reason, checked_at=now)
+def done(outcome: Outcome, reason: str, now: datetime, cost: float | None = None) -> Verdict:
+    return Verdict(action="done", outcome=outcome, reason=reason, cost_usd=cost, checked_at=now)
 
 
 def warning_lead(policy: Policy, idle_minutes: int) -> int:
@@ -64,13 +65,13 @@ def decide(kind: str, seen: Observation, policy: Policy, now: datetime) -> Verdi
         return done("gone", "the resource no longer exists", now)
     if seen.phase == "ended":
         return done("gone", f"the resource is {seen.status}: nothing bills any more", now)
+    cost = usd(billed_cost(seen.cost_per_hour, seen.started_at or now, now))
     if policy.is_exempt(seen.tags):
-        return done("exempt", f"tagged {policy.exempt_tag_key}=true", now)
+        return done("exempt", f"tagged {policy.exempt_tag_key}=true", now, cost)
 
     idle_minutes, note = policy.idle_minutes_for(kind, seen.tags)
     allowance = timedelta(minutes=idle_minutes)
     lead = timedelta(minutes=warning_lead(policy, idle_minutes))
-    cost = usd(billed_cost(seen.cost_per_hour, seen.started_at or now, now))
     suffix = f"; {note}" if note else ""
 
     def verdict(

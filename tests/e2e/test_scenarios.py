@@ -5,7 +5,9 @@ in dry run) on every scenario, and each scenario's own story."""
 from __future__ import annotations
 
 import io
+import json
 from datetime import timedelta
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -19,13 +21,28 @@ from local_runtime.simulation import simulate
 from tests.conftest import SCENARIOS
 
 ALL = sorted(SCENARIOS.glob("*.yaml"))
+DEAD_LETTERS: dict[Path, list[dict[str, Any]]] = {}
 
 
+@cache
 def run(path: Path) -> tuple[dict[str, Any], Account, scenarios.Scenario]:
+    """Each scenario runs once per test session; tests read its results."""
     scenario = scenarios.load(path)
     seen: list[Account] = []
-    summary = simulate(scenario, out=io.StringIO(), progress=None, inspect=seen.append)
+
+    def keep(account: Account) -> None:  # read the queue while the account still exists
+        seen.append(account)
+        DEAD_LETTERS[path] = notify_dead_letters(account)
+
+    summary = simulate(scenario, out=io.StringIO(), progress=None, inspect=keep)
     return summary["summary"], seen[0], scenario
+
+
+def notify_dead_letters(account: Account) -> list[dict[str, Any]]:
+    sqs = account.clients["sqs"]
+    url = sqs.get_queue_url(QueueName=account.stack.physical_name("NotifyDeadLetterQueue"))
+    got = sqs.receive_message(QueueUrl=url["QueueUrl"], MaxNumberOfMessages=10)
+    return [json.loads(m["Body"]) for m in got.get("Messages", [])]
 
 
 @pytest.fixture(scope="module", params=ALL, ids=[p.stem for p in ALL])
@@ -178,3 +195,64 @@ def test_demo_tells_its_story() -> None:
     assert res["bob-explore"]["outcome"] == "exempt"
     assert res["carol-report"]["outcome"] == "gone"
     assert res["dave-adhoc"]["stopped_at"] == "2026-03-02T10:20:00Z"
+
+
+# -- notifications ---------------------------------------------------------------------------
+def told(summary: dict[str, Any], resource: str) -> list[tuple[str, str]]:
+    return [
+        (n["type"], n["channel"]) for n in summary["notifications"] if n["resource"] == resource
+    ]
+
+
+def test_demo_tells_each_stopped_owner_on_both_channels_after_a_warning() -> None:
+    summary, _, scenario = run(SCENARIOS / "demo.yaml")
+    assert int(scenario.parameters["WarningMinutes"]) > 0
+    for res in summary["resources"]:
+        if res["outcome"] != "stopped":
+            continue
+        messages = told(summary, res["id"])
+        assert messages.count(("stopped", "slack")) == 1
+        assert messages.count(("stopped", "email")) == 1
+        first_stop = messages.index(("stopped", "email"))
+        assert {("warning", "slack"), ("warning", "email")} <= set(messages[:first_stop])
+
+
+def test_notifications_go_out_when_the_event_happens(result: Any) -> None:
+    summary, account, _ = result
+    published = {(p.detail_type, p.detail["resource"]["id"], p.at) for p in account.bus.published}
+    for note in summary["notifications"]:
+        assert (note["type"], note["resource"], parse_iso(note["at"])) in published
+
+
+def test_warning_then_activity_tells_the_owner_nothing_further() -> None:
+    summary, _, _ = run(SCENARIOS / "warning-then-activity.yaml")
+    assert by_id(summary)["comeback"]["outcome"] == "running"
+    assert sorted(told(summary, "comeback")) == [("warning", "email"), ("warning", "slack")]
+
+
+def test_warning_then_stop_tells_the_owner_twice_on_each_channel() -> None:
+    summary, _, _ = run(SCENARIOS / "warning-then-stop.yaml")
+    assert told(summary, "gone-home") == [
+        ("warning", "email"),
+        ("warning", "slack"),
+        ("stopped", "email"),
+        ("stopped", "slack"),
+    ]
+
+
+def test_slack_answering_429_429_ok_delivers_exactly_one_message() -> None:
+    summary, account, _ = run(SCENARIOS / "slack-rate-limited.yaml")
+    assert told(summary, "patient-tab").count(("stopped", "slack")) == 1
+    assert [r.status for r in account.slack.requests] == [429, 429, 200]
+
+
+def test_slack_down_dead_letters_the_events_and_the_stop_still_happens() -> None:
+    summary, _, _ = run(SCENARIOS / "slack-down.yaml")
+    assert by_id(summary)["lonely-tab"]["stopped_at"] == "2026-03-02T09:30:00Z"
+    assert [t for t, c in told(summary, "lonely-tab") if c == "slack"] == []
+    assert told(summary, "lonely-tab") == [("warning", "email"), ("stopped", "email")]
+    dead = sorted(
+        m["requestPayload"]["detail-type"] for m in DEAD_LETTERS[SCENARIOS / "slack-down.yaml"]
+    )
+    assert dead == ["stopped", "warning"]
+    assert summary["dead_letters"] == 2

@@ -116,21 +116,78 @@ def test_state_machine_is_standard_logged_and_traced(stack: stack_module.Stack) 
     assert props["LoggingConfiguration"]["IncludeExecutionData"] is False
 
 
-def test_start_rule_retries_and_dead_letters_to_an_encrypted_alarmed_queue(
+def assert_encrypted_and_alarmed(stack: stack_module.Stack, queue_arn: str) -> None:
+    queues = {stack.arn(k): v for k, v in stack.of_type("AWS::SQS::Queue").items()}
+    queue = queues[queue_arn]["Properties"]
+    assert queue.get("SqsManagedSseEnabled") is True or "KmsMasterKeyId" in queue
+    alarms = stack.of_type("AWS::CloudWatch::Alarm").values()
+    name = queue_arn.split(":")[-1]
+    watching = [a for a in alarms if a["Properties"]["Dimensions"][0]["Value"] == name]
+    assert watching, f"no alarm on {queue_arn}"
+    for alarm in watching:
+        assert alarm["Properties"]["AlarmActions"] == [stack.ref("NotificationTopic")]
+
+
+@pytest.mark.parametrize(
+    "rule", ["WatcherStateMachineGlueSessionCreated", "NotifyFunctionReaperEvents"]
+)
+def test_every_rule_retries_and_dead_letters_to_an_encrypted_alarmed_queue(
+    stack: stack_module.Stack, rule: str
+) -> None:
+    (target,) = stack.resources[rule]["Properties"]["Targets"]
+    assert target["RetryPolicy"]["MaximumRetryAttempts"] > 0
+    assert_encrypted_and_alarmed(stack, target["DeadLetterConfig"]["Arn"])
+
+
+def test_failed_notifications_go_to_the_same_alarmed_queue(stack: stack_module.Stack) -> None:
+    config = stack.resources["NotifyFunctionEventInvokeConfig"]["Properties"]
+    assert config["MaximumRetryAttempts"] == 2
+    queue = stack.arn("NotifyDeadLetterQueue")
+    assert config["DestinationConfig"]["OnFailure"]["Destination"] == queue
+    assert_encrypted_and_alarmed(stack, queue)
+
+
+def test_the_topic_is_encrypted_with_its_own_key_that_alarms_may_use(
     stack: stack_module.Stack,
 ) -> None:
-    (rule,) = stack.of_type("AWS::Events::Rule").values()
-    (target,) = rule["Properties"]["Targets"]
-    assert target["RetryPolicy"]["MaximumRetryAttempts"] > 0
-    dlq_arn = target["DeadLetterConfig"]["Arn"]
-    queues = {stack.arn(k): v for k, v in stack.of_type("AWS::SQS::Queue").items()}
-    queue = queues[dlq_arn]["Properties"]
-    assert queue.get("SqsManagedSseEnabled") is True or "KmsMasterKeyId" in queue
-    watched = [
-        a["Properties"]["Dimensions"][0]["Value"]
-        for a in stack.of_type("AWS::CloudWatch::Alarm").values()
-    ]
-    assert dlq_arn.split(":")[-1] in watched
+    topic = stack.resources["NotificationTopic"]["Properties"]
+    assert topic["KmsMasterKeyId"] == stack.ref("NotificationKey")
+    key = stack.resources["NotificationKey"]["Properties"]
+    assert key["EnableKeyRotation"] is True
+    services = [s["Principal"].get("Service") for s in key["KeyPolicy"]["Statement"]]
+    assert "cloudwatch.amazonaws.com" in services
+    for statement in key["KeyPolicy"]["Statement"]:
+        assert all("*" not in action for action in statement["Action"])
+
+
+SECRET = "arn:aws:secretsmanager:us-east-1:123456789012:secret:slack-AbCdEf"
+
+
+def test_the_slack_secret_is_readable_by_notify_alone_and_only_that_secret() -> None:
+    stack = stack_module.load(ROOT / "template.yaml", {"SlackWebhookSecretArn": SECRET})
+    readers = {}
+    for role in stack.of_type("AWS::IAM::Role"):
+        for statement in statements(stack, role):
+            if "secretsmanager:GetSecretValue" in statement["Action"]:
+                readers[role] = statement["Resource"]
+    assert readers == {"NotifyFunctionRole": SECRET}
+    env = stack.resources["NotifyFunction"]["Properties"]["Environment"]["Variables"]
+    assert env["SLACK_WEBHOOK_SECRET_ARN"] == SECRET  # the ARN, never the URL
+
+
+def test_no_secret_permission_when_slack_is_off(stack: stack_module.Stack) -> None:
+    for role in stack.of_type("AWS::IAM::Role"):
+        assert not any(a.startswith("secretsmanager:") for a in actions(stack, role))
+
+
+def test_the_email_subscription_exists_only_with_an_address(stack: stack_module.Stack) -> None:
+    assert not stack.of_type("AWS::SNS::Subscription")
+    with_email = stack_module.load(
+        ROOT / "template.yaml", {"NotificationEmail": "team@example.com"}
+    )
+    (sub,) = with_email.of_type("AWS::SNS::Subscription").values()
+    assert sub["Properties"]["Protocol"] == "email"
+    assert sub["Properties"]["Endpoint"] == "team@example.com"
 
 
 def test_parameters_and_defaults() -> None:
@@ -144,22 +201,41 @@ def test_parameters_and_defaults() -> None:
     assert params["ExemptTagKey"]["Default"] == "idle-reaper:exempt"
 
 
-RULE_EXPECTATIONS = {
-    "glue-create-session.json": True,
-    "glue-create-session-failed.json": False,
-    "amplify-create-app.json": False,
+START, NOTIFY = "WatcherStateMachineGlueSessionCreated", "NotifyFunctionReaperEvents"
+RULE_EXPECTATIONS: dict[str, set[str]] = {
+    "glue-create-session.json": {START},
+    "glue-create-session-failed.json": set(),
+    "amplify-create-app.json": set(),
+    "reaper-warning.json": {NOTIFY},
+    "reaper-stopped.json": {NOTIFY},
+    "reaper-would-stop.json": {NOTIFY},
+    "reaper-failed.json": {NOTIFY},
+    "reaper-exempt.json": set(),
+    "reaper-gone.json": set(),
 }
 
 
-@pytest.mark.parametrize(("name", "matches"), RULE_EXPECTATIONS.items())
-def test_start_rule_matches_exactly_the_events_it_should(
-    stack: stack_module.Stack, name: str, matches: bool
-) -> None:
+def matching_rules(stack: stack_module.Stack, event: dict[str, Any]) -> set[str]:
     from moto.events.models import EventPattern
 
-    (rule,) = stack.of_type("AWS::Events::Rule").values()
-    pattern = EventPattern(None, rule["Properties"]["EventPattern"])
-    assert pattern.matches_event(load_event(name)) is matches
+    return {
+        logical
+        for logical, rule in stack.of_type("AWS::Events::Rule").items()
+        if EventPattern(None, rule["Properties"]["EventPattern"]).matches_event(event)
+    }
+
+
+@pytest.mark.parametrize(("name", "rules"), RULE_EXPECTATIONS.items())
+def test_rules_match_exactly_the_events_they_should(
+    stack: stack_module.Stack, name: str, rules: set[str]
+) -> None:
+    assert matching_rules(stack, load_event(name)) == rules
+
+
+@pytest.mark.parametrize("name", ["reaper-exempt.json", "reaper-gone.json"])
+def test_exempt_and_gone_reach_notify_when_asked(name: str) -> None:
+    stack = stack_module.load(ROOT / "template.yaml", {"NotifyOnExemptAndGone": "true"})
+    assert matching_rules(stack, load_event(name)) == {NOTIFY}
 
 
 def test_every_eventbridge_sample_has_a_rule_expectation() -> None:

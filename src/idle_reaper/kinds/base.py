@@ -40,8 +40,21 @@ class ResourceKind(ABC):
 
     def owner(self, ref: ResourceRef, seen: Observation) -> str | None:
         """Who to tell: the `owner` tag, else whoever started it."""
-        return seen.tags.get("owner") or ref.principal
+        return seen.tags.get("owner") or principal_name(ref.principal)
 
     def console_url(self, ref: ResourceRef) -> str | None:
         """Where a person can look at the resource."""
         return None
+
+
+def principal_name(arn: str | None) -> str | None:
+    """The person behind a principal ARN: an assumed role's session name (often an email
+    address, as SSO sets it) or an IAM user's name; the ARN itself otherwise."""
+    if not arn:
+        return None
+    resource = arn.split(":", 5)[-1]
+    if resource.startswith("assumed-role/") and resource.count("/") >= 2:
+        return resource.split("/", 2)[2]
+    if resource.startswith("user/"):
+        return resource.rsplit("/", 1)[-1]
+    return arn

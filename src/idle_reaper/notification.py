@@ -1,0 +1,70 @@
+"""Turn one reaper event into messages on every configured channel, each delivered once.
+
+Channels are independent: Slack being down never holds back the email. Each delivery is
+idempotent per (event, channel) through Powertools Idempotency, so when a retry of the
+invocation comes (because one channel failed), channels that already delivered are skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from idle_reaper import mail, slack
+from idle_reaper.exceptions import DeliveryError, NotificationsFailedError
+from idle_reaper.messages import NOTIFIED_ALWAYS, NOTIFIED_ON_REQUEST, Message, render
+from idle_reaper.policy import DEFAULT_EXEMPT_TAG
+
+Deliver = Callable[[str, Callable[[], dict[str, Any]]], dict[str, Any]]
+"""(idempotency key, delivery) -> the delivery's result, run at most once per key."""
+
+
+@dataclass(frozen=True)
+class Channels:
+    topic_arn: str | None = None
+    slack_url: Callable[[], str | None] = lambda: None
+    """Read the webhook URL only when a message is due (it is a secret: fetched, cached)."""
+    notify_exempt_and_gone: bool = False
+    exempt_tag_key: str = DEFAULT_EXEMPT_TAG
+    """Named in the how-to-keep line, so people are told the tag this deployment honours."""
+
+
+@dataclass
+class Outcome:
+    message: Message | None
+    results: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def wanted(detail_type: str, channels: Channels) -> bool:
+    if detail_type in NOTIFIED_ALWAYS:
+        return True
+    return channels.notify_exempt_and_gone and detail_type in NOTIFIED_ON_REQUEST
+
+
+def notify(event: Mapping[str, Any], channels: Channels, sns: Any, once: Deliver) -> Outcome:
+    """Deliver the event's message on every channel; raise NotificationsFailedError at the
+    end if any channel should be retried."""
+    detail_type = str(event.get("detail-type", ""))
+    if not wanted(detail_type, channels):
+        return Outcome(message=None)
+    message = render(detail_type, event.get("detail") or {}, channels.exempt_tag_key)
+    event_id = str(event.get("id", ""))
+    outcome = Outcome(message=message)
+    failures: list[str] = []
+
+    def attempt(channel: str, delivery: Callable[[], dict[str, Any]]) -> None:
+        try:
+            outcome.results[channel] = once(f"{event_id}:{channel}", delivery)
+        except DeliveryError as exc:
+            failures.append(f"{channel}: {exc}")
+
+    if channels.topic_arn:
+        topic = channels.topic_arn
+        attempt("email", lambda: {"message_id": mail.publish(sns, topic, message)})
+    url = channels.slack_url()
+    if url:
+        attempt("slack", lambda: slack.send(url, message).__dict__)
+    if failures:
+        raise NotificationsFailedError("; ".join(failures))
+    return outcome
