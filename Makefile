@@ -9,11 +9,10 @@ export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
 SCENARIO ?= scenarios/demo.yaml
-EVENT ?= events/glue-create-session.json
-FUNCTION ?= InspectFunction
+EVENT ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install test lint typecheck format demo simulate replay bench build deploy validate invoke-inspect clean
+.PHONY: help install test lint typecheck format demo simulate replay bench bench-notify build deploy validate invoke-inspect invoke-notify clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -50,10 +49,13 @@ simulate: $(STAMP) ## Run a what-if scenario: make simulate SCENARIO=scenarios/x
 	$(BIN)/python -m local_runtime simulate $(SCENARIO)
 
 replay: $(STAMP) ## Replay one event file through the local runtime: make replay EVENT=events/x.json
-	$(BIN)/python -m local_runtime replay $(EVENT)
+	$(BIN)/python -m local_runtime replay $(or $(EVENT),events/glue-create-session.json)
 
 bench: $(STAMP) ## Measure the local runtime on a large generated workload (writes to stdout)
 	$(BIN)/python -m local_runtime bench $(BENCH_ARGS)
+
+bench-notify: $(STAMP) ## Measure the notify handler's warm duration against the loopback Slack sink
+	$(BIN)/python -m local_runtime bench-notify $(BENCH_ARGS)
 
 validate: $(STAMP) ## sam validate --lint
 	$(BIN)/sam validate --lint --template template.yaml
@@ -64,9 +66,14 @@ build: $(STAMP) ## sam build (needs python3.13 on PATH, or add --use-container)
 deploy: build ## sam build + sam deploy --guided
 	$(BIN)/sam deploy --guided
 
-invoke-inspect: $(STAMP) ## sam local invoke the inspect function (needs Docker): make invoke-inspect EVENT=events/inspect-input.json
-	$(BIN)/sam build InspectFunction $(SAM_BUILD_ARGS)
-	$(BIN)/sam local invoke InspectFunction -e $(EVENT)
+# sam local invoke one function with a sample event (needs Docker): $(call invoke,Function,default event)
+invoke = $(BIN)/sam build $(1) $(SAM_BUILD_ARGS) && $(BIN)/sam local invoke $(1) -e $(or $(EVENT),$(2))
+
+invoke-inspect: $(STAMP) ## sam local invoke the inspect function (Docker): EVENT=events/inspect-*.json
+	$(call invoke,InspectFunction,events/inspect-from-watcher.json)
+
+invoke-notify: $(STAMP) ## sam local invoke the notify function (Docker): EVENT=events/reaper-*.json
+	$(call invoke,NotifyFunction,events/reaper-stopped.json)
 
 clean: ## Remove the virtual environment and build output
 	rm -rf $(VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache

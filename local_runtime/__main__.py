@@ -26,12 +26,18 @@ def main(argv: list[str] | None = None) -> int:
     bench.add_argument("--sessions", type=int, default=1000)
     bench.add_argument("--days", type=float, default=7)
     bench.add_argument("--seed", type=int, default=7)
+    notify = commands.add_parser("bench-notify", help="time the notify handler, warm")
+    notify.add_argument("--invocations", type=int, default=200)
     args = parser.parse_args(argv)
     try:
         if args.command == "simulate":
             summary = _simulate(args.scenario, quiet=args.quiet)
         elif args.command == "replay":
             summary = _replay(args.event)
+        elif args.command == "bench-notify":
+            from local_runtime.bench import bench_notify
+
+            summary = bench_notify(args.invocations)
         else:
             from local_runtime.bench import bench as run_bench
 

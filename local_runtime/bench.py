@@ -7,12 +7,16 @@ come from here.
 from __future__ import annotations
 
 import io
+import json
 import os
 import platform
 import random
+import statistics
 import sys
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from idle_reaper.times import to_iso
@@ -20,6 +24,12 @@ from local_runtime.scenario import Activity, ResourceSpec, Scenario
 from local_runtime.simulation import simulate
 
 START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+STOPPED_EVENT = Path(__file__).resolve().parent.parent / "events" / "reaper-stopped.json"
+
+
+def _wall() -> float:
+    """A monotonic clock the virtual clock (freezegun) does not freeze."""
+    return time.clock_gettime(time.CLOCK_MONOTONIC)
 
 
 def workload(sessions: int, days: float, seed: int) -> Scenario:
@@ -57,9 +67,9 @@ def workload(sessions: int, days: float, seed: int) -> Scenario:
 
 def bench(sessions: int, days: float, seed: int) -> dict[str, Any]:
     scenario = workload(sessions, days, seed)
-    began = time.perf_counter()
+    began = _wall()
     summary = simulate(scenario, out=io.StringIO(), progress=sys.stderr)["summary"]
-    seconds = time.perf_counter() - began
+    seconds = _wall() - began
     totals = summary["totals"]
     outcomes: dict[str, int] = {}
     for res in summary["resources"]:
@@ -74,8 +84,63 @@ def bench(sessions: int, days: float, seed: int) -> dict[str, Any]:
             "executions": totals["executions"],
             "state_transitions": totals["state_transitions"],
             "outcomes": outcomes,
-            "machine": f"{platform.machine()}, {os.cpu_count()} cores,"
-            f" Python {platform.python_version()}",
-            "date": to_iso(datetime.now(UTC))[:10],
+            **_machine(),
         }
+    }
+
+
+def bench_notify(invocations: int) -> dict[str, Any]:
+    """The notify handler's warm duration, in-process, against the loopback Slack sink and
+    the emulated SNS topic, secret and idempotency table; each invocation is a new event,
+    so each one really delivers to both channels."""
+    from unittest import mock
+
+    from botocore.client import BaseClient
+
+    from local_runtime.runtime import running
+
+    event = json.loads(STOPPED_EVENT.read_text())
+    durations: list[float] = []
+    emulated: list[float] = []
+    api_call = BaseClient._make_api_call
+
+    def timed_api_call(client: Any, operation: str, params: Any) -> Any:
+        began = _wall()
+        try:
+            return api_call(client, operation, params)
+        finally:
+            emulated[-1] += (_wall() - began) * 1000
+
+    with running(START) as account, mock.patch.object(BaseClient, "_make_api_call", timed_api_call):
+        for n in range(invocations + 1):
+            event["id"] = str(uuid.uuid4())
+            emulated.append(0.0)
+            began = _wall()
+            account.functions.invoke("NotifyFunction", event)
+            durations.append((_wall() - began) * 1000)
+            print(f"[bench-notify] {n + 1}/{invocations + 1}", end="\r", file=sys.stderr)
+        delivered = sum(1 for r in account.slack.requests if r.delivered)
+    print(file=sys.stderr)
+    cold, warm = durations[0], sorted(durations[1:])
+    own = sorted(d - e for d, e in zip(durations[1:], emulated[1:], strict=True))
+    return {
+        "bench_notify": {
+            "invocations": invocations,
+            "slack_delivered": delivered,
+            "cold_ms": round(cold, 1),
+            "warm_median_ms": round(statistics.median(warm), 1),
+            "warm_p95_ms": round(warm[int(0.95 * (len(warm) - 1))], 1),
+            "emulated_aws_median_ms": round(statistics.median(emulated[1:]), 1),
+            "warm_median_without_emulated_aws_ms": round(statistics.median(own), 1),
+            "target_median_ms": 20,
+            **_machine(),
+        }
+    }
+
+
+def _machine() -> dict[str, str]:
+    return {
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores,"
+        f" Python {platform.python_version()}",
+        "date": to_iso(datetime.now(UTC))[:10],
     }

@@ -4,6 +4,7 @@ exactly the events they should."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -106,6 +107,20 @@ def test_functions_run_python313_on_arm64_traced_with_their_own_log_group(
         assert props["Architectures"] == ["arm64"], logical
         assert props["TracingConfig"] == {"Mode": "Active"}, logical
         assert props["LoggingConfig"]["LogGroup"].startswith("/aws/lambda/"), logical
+
+
+def test_every_function_can_be_tried_by_hand_with_a_sample_event(
+    stack: stack_module.Stack,
+) -> None:
+    """`make invoke-<name>` exists for each function and its default event is in events/."""
+    makefile = (ROOT / "Makefile").read_text()
+    for logical in stack.of_type("AWS::Lambda::Function"):
+        name = logical.removesuffix("Function").lower()
+        target = re.search(
+            rf"^invoke-{name}:.*\n\t\$\(call invoke,{logical},(\S+)\)$", makefile, re.M
+        )
+        assert target, f"no make invoke-{name} for {logical}"
+        assert (ROOT / target.group(1)).is_file(), target.group(1)
 
 
 def test_state_machine_is_standard_logged_and_traced(stack: stack_module.Stack) -> None:
