@@ -12,7 +12,7 @@ SCENARIO ?= scenarios/demo.yaml
 EVENT ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install test lint typecheck format demo simulate replay bench bench-notify build deploy validate invoke-inspect invoke-notify clean
+.PHONY: help install test lint typecheck format demo simulate replay report bench bench-notify build deploy validate invoke-inspect invoke-notify invoke-audit clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -51,6 +51,9 @@ simulate: $(STAMP) ## Run a what-if scenario: make simulate SCENARIO=scenarios/x
 replay: $(STAMP) ## Replay one event file through the local runtime: make replay EVENT=events/x.json
 	$(BIN)/python -m local_runtime replay $(or $(EVENT),events/glue-create-session.json)
 
+report: $(STAMP) ## Stops and savings from the audit table: [TABLE=name] [REPORT_ARGS="--since 30d --by day"]
+	$(BIN)/python -m reporting $(if $(TABLE),--table $(TABLE),--local) $(REPORT_ARGS)
+
 bench: $(STAMP) ## Measure the local runtime on a large generated workload (writes to stdout)
 	$(BIN)/python -m local_runtime bench $(BENCH_ARGS)
 
@@ -74,6 +77,9 @@ invoke-inspect: $(STAMP) ## sam local invoke the inspect function (Docker): EVEN
 
 invoke-notify: $(STAMP) ## sam local invoke the notify function (Docker): EVENT=events/reaper-*.json
 	$(call invoke,NotifyFunction,events/reaper-stopped.json)
+
+invoke-audit: $(STAMP) ## sam local invoke the audit function (Docker): EVENT=events/reaper-*.json
+	$(call invoke,AuditFunction,events/reaper-stopped.json)
 
 clean: ## Remove the virtual environment and build output
 	rm -rf $(VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache

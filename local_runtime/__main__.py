@@ -20,6 +20,13 @@ def main(argv: list[str] | None = None) -> int:
     sim = commands.add_parser("simulate", help="run a what-if scenario (YAML)")
     sim.add_argument("scenario", type=Path)
     sim.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    sim.add_argument(
+        "--audit-out",
+        type=Path,
+        default=None,
+        help="where to keep the run's audit table for `make report`"
+        " (default .local-runtime/audit-table.json)",
+    )
     rep = commands.add_parser("replay", help="replay one EventBridge event (JSON)")
     rep.add_argument("event", type=Path)
     bench = commands.add_parser("bench", help="time the runtime on a generated workload")
@@ -31,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "simulate":
-            summary = _simulate(args.scenario, quiet=args.quiet)
+            summary = _simulate(args.scenario, args.quiet, args.audit_out)
         elif args.command == "replay":
             summary = _replay(args.event)
         elif args.command == "bench-notify":
@@ -49,11 +56,21 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _simulate(path: Path, quiet: bool) -> dict[str, Any]:
+def _simulate(path: Path, quiet: bool, audit_out: Path | None) -> dict[str, Any]:
+    from local_runtime import audit_snapshot
     from local_runtime import scenario as scenarios
+    from local_runtime.runtime import Account
     from local_runtime.simulation import simulate
 
-    return simulate(scenarios.load(path), progress=None if quiet else sys.stderr)
+    scenario = scenarios.load(path)
+    out = audit_out or audit_snapshot.DEFAULT_PATH
+
+    def keep_audit_table(account: Account) -> None:
+        kept = audit_snapshot.save(account, out, min(account.clock.now(), scenario.end))
+        if not quiet:
+            print(f"[simulate] audit table ({kept} records) kept in {out}", file=sys.stderr)
+
+    return simulate(scenario, progress=None if quiet else sys.stderr, inspect=keep_audit_table)
 
 
 def _replay(path: Path) -> dict[str, Any]:

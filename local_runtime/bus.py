@@ -55,6 +55,8 @@ class Bus:
         self.dead_letters: list[tuple[str, dict[str, Any], str]] = []
         self.listeners: list[Callable[[str, Any], None]] = []
         self.failing_puts = 0
+        self.deliveries = 1
+        """Copies of each matched event every target gets (EventBridge is at-least-once)."""
         """How many of the next PutEvents entries EventBridge rejects (scripted fault)."""
 
     def put(self, event: dict[str, Any]) -> None:
@@ -180,7 +182,8 @@ class Bus:
                 original_send(rule, event, transform_input)  # moto's own: SQS, logs, buses
             if ours and rule.event_pattern.matches_event(event):
                 for target in ours:
-                    bus._deliver({**target, "_rule": rule.arn}, event, 0)
+                    for _ in range(bus.deliveries):
+                        bus._deliver({**target, "_rule": rule.arn}, event, 0)
 
         def put_events(backend: Any, events: list[dict[str, Any]]) -> Any:
             if bus.failing_puts > 0:

@@ -39,9 +39,15 @@ def deploy(stack: Stack, clients: dict[str, Any], functions: Functions) -> None:
         }
         if "GlobalSecondaryIndexes" in props:
             table["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
-        if props.get("SSESpecification", {}).get("SSEEnabled"):  # CloudFormation's spelling
-            table["SSESpecification"] = {"Enabled": True}
+        sse = props.get("SSESpecification", {})
+        if sse.get("SSEEnabled"):  # CloudFormation's spelling
+            table["SSESpecification"] = {"Enabled": True, **_pick(sse, "SSEType", "KMSMasterKeyId")}
         clients["dynamodb"].create_table(**table)
+        if props.get("PointInTimeRecoverySpecification", {}).get("PointInTimeRecoveryEnabled"):
+            clients["dynamodb"].update_continuous_backups(
+                TableName=table["TableName"],
+                PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True},
+            )
         ttl = props.get("TimeToLiveSpecification")
         if ttl:
             clients["dynamodb"].update_time_to_live(
@@ -109,3 +115,7 @@ def deploy(stack: Stack, clients: dict[str, Any], functions: Functions) -> None:
             State=props.get("State", "ENABLED"),
         )
         clients["events"].put_targets(Rule=name, Targets=props.get("Targets", []))
+
+
+def _pick(props: dict[str, Any], *keys: str) -> dict[str, Any]:
+    return {k: props[k] for k in keys if k in props}

@@ -19,7 +19,7 @@ from local_runtime.errors import ScenarioError
 EventMode = Literal["normal", "missed", "duplicate"]
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
-_TOP_KEYS = {"name", "start", "until", "parameters", "resources", "slack", "email"}
+_TOP_KEYS = {"name", "start", "until", "parameters", "resources", "slack", "email", "deliveries"}
 _SLACK_KEYS = {"responses", "then"}
 _COMMON_KEYS = {"kind", "id", "at", "by", "tags", "stop_by_user", "event"}
 _KIND_KEYS = {"glue-session": {"workers", "worker_type", "idle_timeout", "statements"}}
@@ -57,6 +57,8 @@ class Scenario:
     parameters: dict[str, Any] = field(default_factory=dict)
     resources: tuple[ResourceSpec, ...] = ()
     channels: LocalChannels = field(default_factory=LocalChannels)
+    deliveries: int = 1
+    """How many times EventBridge delivers each matched event to each target (at least once)."""
     events: tuple[dict[str, Any], ...] = ()
     """Recorded events to put on the bus at the start (`make replay` of a non-start event)."""
 
@@ -103,6 +105,7 @@ def parse(data: Any, where: str = "scenario") -> Scenario:
         parameters=dict(parameters),
         resources=specs,
         channels=_channels(top, where),
+        deliveries=_int(top.get("deliveries", 1), f"{where}.deliveries", 1),
     )
 
 

@@ -44,6 +44,7 @@ def simulate(
     """Run the scenario; write the timeline to `out`; return the summary. `inspect` sees the
     emulated account before it is torn down (tests check invariants there)."""
     with running(scenario.start, scenario.parameters, channels=scenario.channels) as account:
+        account.bus.deliveries = scenario.deliveries
         timeline = Timeline(account.clock, out, multi_day=scenario.until > timedelta(days=1))
         account.glue.listeners.append(timeline.on_glue)
         account.bus.listeners.append(timeline.on_bus)

@@ -8,8 +8,10 @@ from typing import Any
 
 from idle_reaper.billing import billed_cost, idle_cost, usd
 from idle_reaper.kinds import identify
+from idle_reaper.savings import Savings, savings
 from idle_reaper.times import minutes_between, to_iso
 from local_runtime.bus import Published
+from local_runtime.glue import SessionLife
 from local_runtime.runtime import Account
 from local_runtime.scenario import ResourceSpec, Scenario
 
@@ -25,6 +27,8 @@ def summarize(scenario: Scenario, account: Account, end: datetime) -> dict[str, 
         "warnings": sum(r["warnings"] for r in resources),
         "cost_usd": usd(sum(r["cost_usd"] for r in resources)),
         "wasted_usd": usd(sum(r["wasted_usd"] for r in resources)),
+        "saved_usd": usd(sum(r["saved_usd"] for r in resources)),
+        "idle_minutes_reclaimed": round(sum(r["idle_minutes_reclaimed"] for r in resources), 1),
         "state_transitions": sum(r["state_transitions"] for r in resources),
         "executions": sum(r["executions"] for r in resources),
     }
@@ -56,6 +60,8 @@ def _resource(account: Account, spec: ResourceSpec, end: datetime) -> dict[str, 
             idle_minutes_billed=0.0,
             cost_usd=0.0,
             wasted_usd=0.0,
+            saved_usd=0.0,
+            idle_minutes_reclaimed=0.0,
         )
     else:
         billed_until = min(life.ended_at or end, end)
@@ -70,6 +76,11 @@ def _resource(account: Account, spec: ResourceSpec, end: datetime) -> dict[str, 
             wasted_usd=usd(idle_cost(life.cost_per_hour, last, billed_until)),
             ended_by=life.ended_by,
         )
+        saved = _saved(life) if outcome == "stopped" else None
+        out.update(
+            saved_usd=saved.usd if saved else 0.0,
+            idle_minutes_reclaimed=saved.idle_minutes_reclaimed if saved else 0.0,
+        )
     if outcome == "failed" and decisive is not None:
         error = decisive.detail.get("error") or {}
         out["error"] = f"{error.get('Error', 'Error')}: {error.get('Cause', '')}".strip(": ")
@@ -79,6 +90,20 @@ def _resource(account: Account, spec: ResourceSpec, end: datetime) -> dict[str, 
         state_transitions=sum(account.state_transitions(arn) for arn in executions),
     )
     return out
+
+
+def _saved(life: SessionLife) -> Savings | None:
+    """The savings model (savings.py) applied to what the emulator billed: the session's
+    real start, stop and last activity, against its own IdleTimeout."""
+    if life.ended_by != "reaper" or life.ended_at is None:
+        return None
+    return savings(
+        life.cost_per_hour,
+        life.created_at,
+        life.ended_at,
+        life.last_activity_at,
+        life.idle_timeout_minutes,
+    )
 
 
 def _outcome(events: list[Published], ended: bool) -> tuple[str, Published | None]:

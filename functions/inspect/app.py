@@ -6,12 +6,13 @@ from functools import cache
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from idle_reaper import Policy, inspect
 
 logger = Logger()
+tracer = Tracer()
 
 
 @cache
@@ -20,7 +21,8 @@ def _client(service: str, region: str) -> Any:
     return boto3.client(service, region_name=region)  # type: ignore[call-overload]
 
 
-@logger.inject_lambda_context(log_event=False)
+@logger.inject_lambda_context(correlation_id_path="execution_arn", log_event=False)
+@tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     result = inspect(event, _client, Policy.from_env())
     verdict = result["verdict"]

@@ -8,7 +8,7 @@ from functools import cache
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.idempotency import (
@@ -23,6 +23,7 @@ from idle_reaper.policy import DEFAULT_EXEMPT_TAG
 
 logger = Logger()
 metrics = Metrics()
+tracer = Tracer()
 idempotency = IdempotencyConfig(expires_after_seconds=7 * 24 * 3600)
 SECRET_MAX_AGE_SECONDS = 300
 
@@ -63,7 +64,8 @@ def _slack_url() -> str | None:
     return value or None
 
 
-@logger.inject_lambda_context(correlation_id_path="id", log_event=False)
+@logger.inject_lambda_context(correlation_id_path="detail.execution_arn", log_event=False)
+@tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     idempotency.register_lambda_context(context)

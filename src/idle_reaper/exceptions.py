@@ -30,3 +30,12 @@ class DeliveryError(ReaperError):
 class NotificationsFailedError(ReaperError):
     """At least one channel failed transiently; raised after every channel was tried, so the
     invocation is retried (and finally dead-lettered) without holding the others back."""
+
+
+class AuditRecordError(ReaperError):
+    """An event cannot be put on the record (no id, no detail, no time): it is dead-lettered
+    for a person to look at rather than recorded wrong."""
+
+
+class ReportError(ReaperError):
+    """The report cannot be made from what it was given (bad option, missing table)."""

@@ -120,14 +120,14 @@ def _story(
         return (
             f"{rid} was stopped after {idle} idle",
             f"idle-reaper stopped your {kind} *{rid}* {when}: {verdict.get('reason', 'idle')}. "
-            f"Start a new session when you need one.",
+            f"{_saved(verdict, 'That saved')}Start a new session when you need one.",
             "",
         )
     if detail_type == "would-stop":
         return (
             f"[dry run] {rid} would have been stopped",
             f"Dry run: idle-reaper would have stopped your {kind} *{rid}* {when}, "
-            f"idle for {idle}. Nothing was stopped.",
+            f"idle for {idle}. {_saved(verdict, 'A stop would have saved')}Nothing was stopped.",
             keep,
         )
     if detail_type == "failed":
@@ -165,6 +165,14 @@ def _when(deadline: datetime | None, at: datetime | None) -> str:
     if minutes <= 0:
         return stamp
     return f"{stamp} (in {minutes} minute{'s' if minutes != 1 else ''})"
+
+
+def _saved(verdict: Mapping[str, Any], lead: str) -> str:
+    """The savings sentence (savings.py's model), or nothing when it is not known."""
+    amount = verdict.get("savings_usd")
+    if not isinstance(amount, int | float):
+        return ""
+    return f"{lead} about {_usd(amount)} against leaving it to its own idle timeout. "
 
 
 def _fields(facts: list[tuple[str, str]]) -> list[dict[str, Any]]:

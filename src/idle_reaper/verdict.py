@@ -12,6 +12,7 @@ from typing import Any, Literal
 from idle_reaper.billing import billed_cost, usd
 from idle_reaper.policy import Policy
 from idle_reaper.resource import Observation
+from idle_reaper.savings import DEFAULT_OWN_IDLE_TIMEOUT_MINUTES, Savings, savings
 from idle_reaper.times import ceil_seconds, to_iso
 
 Action = Literal["wait", "warn", "stop", "done"]
@@ -31,6 +32,9 @@ class Verdict:
     cost_usd: float | None = None
     """Billed so far; None when it cannot be known (the resource is gone)."""
     checked_at: datetime | None = None
+    savings_usd: float | None = None
+    """For `stop` (and a dry run's would-stop): what stopping now saves (savings.py)."""
+    idle_minutes_reclaimed: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         def iso(moment: datetime | None) -> str | None:
@@ -46,6 +50,8 @@ class Verdict:
             "idle_minutes": self.idle_minutes,
             "cost_usd": self.cost_usd,
             "checked_at": iso(self.checked_at),
+            "savings_usd": self.savings_usd,
+            "idle_minutes_reclaimed": self.idle_minutes_reclaimed,
         }
 
 
@@ -81,6 +87,7 @@ def decide(kind: str, seen: Observation, policy: Policy, now: datetime) -> Verdi
         idle_since: datetime | None = None,
         deadline: datetime | None = None,
         next_check_at: datetime | None = None,
+        saved: Savings | None = None,
     ) -> Verdict:
         if next_check_at is not None:  # whole seconds, and never now: no tight loop
             earliest = ceil_seconds(now) + timedelta(seconds=1)
@@ -95,6 +102,8 @@ def decide(kind: str, seen: Observation, policy: Policy, now: datetime) -> Verdi
             idle_minutes=idle_minutes,
             cost_usd=cost,
             checked_at=now,
+            savings_usd=saved.usd if saved else None,
+            idle_minutes_reclaimed=saved.idle_minutes_reclaimed if saved else None,
         )
 
     if seen.phase == "starting":
@@ -120,9 +129,18 @@ def decide(kind: str, seen: Observation, policy: Policy, now: datetime) -> Verdi
     idle_for = int((now - idle_since).total_seconds() // 60)
     if now >= deadline:
         reason = f"idle for {idle_for} minutes, past the {idle_minutes}-minute allowance"
+        saved = savings(
+            seen.cost_per_hour,
+            seen.started_at or idle_since,
+            now,
+            idle_since,
+            seen.own_idle_timeout_minutes or DEFAULT_OWN_IDLE_TIMEOUT_MINUTES,
+        )
         if policy.dry_run:
-            return verdict("done", f"dry run: {reason}", "would-stop", idle_since, deadline)
-        return verdict("stop", reason, "stopped", idle_since, deadline)
+            return verdict(
+                "done", f"dry run: {reason}", "would-stop", idle_since, deadline, saved=saved
+            )
+        return verdict("stop", reason, "stopped", idle_since, deadline, saved=saved)
     if lead and now >= deadline - lead:
         return verdict(
             "warn",

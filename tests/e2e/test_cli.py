@@ -100,3 +100,38 @@ def test_replay_refuses_a_file_that_is_not_an_event(
     path.write_text(body)
     result = cli("replay", str(path))
     assert result.returncode == 2 and message in result.stderr
+
+
+def report(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "reporting", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        env={"PYTHONPATH": f"{ROOT / 'src'}:{ROOT}", "PATH": "/usr/bin:/bin"},
+    )
+
+
+def test_report_after_the_demo_equals_the_demo_summary_per_owner_and_kind(tmp_path: Path) -> None:
+    table = tmp_path / "audit-table.json"
+    demo = cli("simulate", str(SCENARIOS / "demo.yaml"), "--audit-out", str(table))
+    assert demo.returncode == 0, demo.stderr
+    summary = json.loads(demo.stdout.strip().splitlines()[-1])["summary"]
+    saved = {r["id"]: r["saved_usd"] for r in summary["resources"]}
+
+    result = report("--local", str(table), "--format", "json")
+    assert result.returncode == 0, result.stderr
+    got = json.loads(result.stdout)
+    owners = {row["key"]: row for row in got["by"]["owner"]}
+    (kind,) = got["by"]["kind"]
+    assert got["total"]["stopped"] == kind["stopped"] == summary["totals"]["stopped"] == 2
+    assert got["total"]["savings_usd"] == kind["savings_usd"] == summary["totals"]["saved_usd"]
+    assert owners["alice@example.com"]["savings_usd"] == saved["alice-etl"]
+    assert owners["dave@example.com"]["savings_usd"] == saved["dave-adhoc"]
+    assert owners["bob@example.com"]["stopped"] == owners["carol@example.com"]["stopped"] == 0
+    assert "[report]" in result.stderr  # progress while it pages
+
+    table_text = report("--local", str(table), "--quiet").stdout
+    assert "owner" in table_text and "kind" in table_text
+    assert f"{summary['totals']['saved_usd']:,.2f}" in table_text

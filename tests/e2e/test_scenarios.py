@@ -13,15 +13,20 @@ from typing import Any
 
 import pytest
 
+from idle_reaper.audit import AuditRecord
+from idle_reaper.billing import usd
 from idle_reaper.policy import IDLE_MINUTES_TAG
-from idle_reaper.times import parse_iso
+from idle_reaper.times import parse_iso, to_iso
 from local_runtime import scenario as scenarios
 from local_runtime.runtime import Account
 from local_runtime.simulation import simulate
+from reporting.totals import grouped, total
 from tests.conftest import SCENARIOS
 
 ALL = sorted(SCENARIOS.glob("*.yaml"))
 DEAD_LETTERS: dict[Path, list[dict[str, Any]]] = {}
+AUDIT: dict[str, list[AuditRecord]] = {}
+"""Each scenario's audit table (by scenario name), read before its account is torn down."""
 
 
 @cache
@@ -33,6 +38,7 @@ def run(path: Path) -> tuple[dict[str, Any], Account, scenarios.Scenario]:
     def keep(account: Account) -> None:  # read the queue while the account still exists
         seen.append(account)
         DEAD_LETTERS[path] = notify_dead_letters(account)
+        AUDIT[scenario.name] = audit_records(account)
 
     summary = simulate(scenario, out=io.StringIO(), progress=None, inspect=keep)
     return summary["summary"], seen[0], scenario
@@ -43,6 +49,13 @@ def notify_dead_letters(account: Account) -> list[dict[str, Any]]:
     url = sqs.get_queue_url(QueueName=account.stack.physical_name("NotifyDeadLetterQueue"))
     got = sqs.receive_message(QueueUrl=url["QueueUrl"], MaxNumberOfMessages=10)
     return [json.loads(m["Body"]) for m in got.get("Messages", [])]
+
+
+def audit_records(account: Account) -> list[AuditRecord]:
+    dynamodb = account.clients["dynamodb"]
+    table = account.stack.physical_name("AuditTable")
+    pages = dynamodb.get_paginator("scan").paginate(TableName=table)
+    return [AuditRecord.from_item(item) for page in pages for item in page["Items"]]
 
 
 @pytest.fixture(scope="module", params=ALL, ids=[p.stem for p in ALL])
@@ -117,6 +130,44 @@ def test_summary_has_every_documented_key(result: Any) -> None:
     assert summary["totals"]["stopped"] == sum(
         r["outcome"] == "stopped" for r in summary["resources"]
     )
+
+
+def test_the_audit_table_holds_exactly_one_record_per_watcher_event(result: Any) -> None:
+    _, account, scenario = result
+    records = AUDIT[scenario.name]
+    published = sorted(
+        (p.detail_type, (p.detail.get("resource") or {}).get("id"), to_iso(p.at))
+        for p in account.bus.published
+    )
+    recorded = sorted((r.type, r.resource_id, r.at) for r in records)
+    assert recorded == [(t, i or "unknown", at) for t, i, at in published]
+    assert len({r.event_id for r in records}) == len(records)
+
+
+def test_report_totals_equal_the_summary_to_the_cent(result: Any) -> None:
+    summary, _, scenario = result
+    records = AUDIT[scenario.name]
+    totals = total(records).to_dict()
+    assert totals["stopped"] == summary["totals"]["stopped"]
+    assert totals["would_stop"] == summary["totals"]["would_stop"]
+    assert totals["warnings"] == summary["totals"]["warnings"]
+    assert totals["savings_usd"] == summary["totals"]["saved_usd"]
+    assert totals["idle_minutes_reclaimed"] == summary["totals"]["idle_minutes_reclaimed"]
+    for row in grouped(records, "kind"):
+        resources = [r for r in summary["resources"] if r["kind"] == row.key]
+        assert row.to_dict()["savings_usd"] == usd(sum(r["saved_usd"] for r in resources))
+
+
+def test_three_deliveries_of_everything_change_nothing_a_person_sees() -> None:
+    once, _, _ = run(SCENARIOS / "demo.yaml")
+    thrice, account, scenario = run(SCENARIOS / "redelivered.yaml")
+    assert thrice["notifications"] == once["notifications"]
+    assert thrice["totals"] | {"executions": 0, "state_transitions": 0} == once["totals"] | {
+        "executions": 0,
+        "state_transitions": 0,
+    }
+    assert thrice["totals"]["executions"] == 3 * once["totals"]["executions"]  # 2 duplicates each
+    assert len(AUDIT[scenario.name]) == len(account.bus.published) == 7
 
 
 # -- each scenario's own story -------------------------------------------------------------------

@@ -17,6 +17,10 @@ from idle_reaper.kinds import all_kinds
 from local_runtime import stack as stack_module
 from tests.conftest import EVENTS, ROOT, load_event
 
+START = "WatcherStateMachineGlueSessionCreated"
+NOTIFY = "NotifyFunctionReaperEvents"
+AUDIT = "AuditFunctionEveryReaperEvent"
+
 
 @pytest.fixture(scope="module")
 def stack() -> stack_module.Stack:
@@ -137,27 +141,38 @@ def assert_encrypted_and_alarmed(stack: stack_module.Stack, queue_arn: str) -> N
     assert queue.get("SqsManagedSseEnabled") is True or "KmsMasterKeyId" in queue
     alarms = stack.of_type("AWS::CloudWatch::Alarm").values()
     name = queue_arn.split(":")[-1]
-    watching = [a for a in alarms if a["Properties"]["Dimensions"][0]["Value"] == name]
+    watching = [a for a in alarms if name in _dimension_values(a["Properties"])]
     assert watching, f"no alarm on {queue_arn}"
     for alarm in watching:
         assert alarm["Properties"]["AlarmActions"] == [stack.ref("NotificationTopic")]
 
 
-@pytest.mark.parametrize(
-    "rule", ["WatcherStateMachineGlueSessionCreated", "NotifyFunctionReaperEvents"]
-)
+def _dimension_values(alarm: dict[str, Any]) -> list[str]:
+    """Every dimension value an alarm watches, plain or in metric math."""
+    dimensions = list(alarm.get("Dimensions", []))
+    for metric in alarm.get("Metrics", []):
+        dimensions += metric.get("MetricStat", {}).get("Metric", {}).get("Dimensions", [])
+    return [d["Value"] for d in dimensions]
+
+
 def test_every_rule_retries_and_dead_letters_to_an_encrypted_alarmed_queue(
-    stack: stack_module.Stack, rule: str
+    stack: stack_module.Stack,
 ) -> None:
-    (target,) = stack.resources[rule]["Properties"]["Targets"]
-    assert target["RetryPolicy"]["MaximumRetryAttempts"] > 0
-    assert_encrypted_and_alarmed(stack, target["DeadLetterConfig"]["Arn"])
+    rules = stack.of_type("AWS::Events::Rule")
+    assert set(rules) == {START, NOTIFY, AUDIT}
+    for rule in rules.values():
+        (target,) = rule["Properties"]["Targets"]
+        assert target["RetryPolicy"]["MaximumRetryAttempts"] > 0
+        assert_encrypted_and_alarmed(stack, target["DeadLetterConfig"]["Arn"])
 
 
-def test_failed_notifications_go_to_the_same_alarmed_queue(stack: stack_module.Stack) -> None:
-    config = stack.resources["NotifyFunctionEventInvokeConfig"]["Properties"]
+@pytest.mark.parametrize("function", ["NotifyFunction", "AuditFunction"])
+def test_failed_async_invocations_go_to_the_rules_alarmed_queue(
+    stack: stack_module.Stack, function: str
+) -> None:
+    config = stack.resources[f"{function}EventInvokeConfig"]["Properties"]
     assert config["MaximumRetryAttempts"] == 2
-    queue = stack.arn("NotifyDeadLetterQueue")
+    queue = stack.arn(function.replace("Function", "DeadLetterQueue"))
     assert config["DestinationConfig"]["OnFailure"]["Destination"] == queue
     assert_encrypted_and_alarmed(stack, queue)
 
@@ -216,17 +231,16 @@ def test_parameters_and_defaults() -> None:
     assert params["ExemptTagKey"]["Default"] == "idle-reaper:exempt"
 
 
-START, NOTIFY = "WatcherStateMachineGlueSessionCreated", "NotifyFunctionReaperEvents"
 RULE_EXPECTATIONS: dict[str, set[str]] = {
     "glue-create-session.json": {START},
     "glue-create-session-failed.json": set(),
     "amplify-create-app.json": set(),
-    "reaper-warning.json": {NOTIFY},
-    "reaper-stopped.json": {NOTIFY},
-    "reaper-would-stop.json": {NOTIFY},
-    "reaper-failed.json": {NOTIFY},
-    "reaper-exempt.json": set(),
-    "reaper-gone.json": set(),
+    "reaper-warning.json": {NOTIFY, AUDIT},
+    "reaper-stopped.json": {NOTIFY, AUDIT},
+    "reaper-would-stop.json": {NOTIFY, AUDIT},
+    "reaper-failed.json": {NOTIFY, AUDIT},
+    "reaper-exempt.json": {AUDIT},
+    "reaper-gone.json": {AUDIT},
 }
 
 
@@ -250,7 +264,7 @@ def test_rules_match_exactly_the_events_they_should(
 @pytest.mark.parametrize("name", ["reaper-exempt.json", "reaper-gone.json"])
 def test_exempt_and_gone_reach_notify_when_asked(name: str) -> None:
     stack = stack_module.load(ROOT / "template.yaml", {"NotifyOnExemptAndGone": "true"})
-    assert matching_rules(stack, load_event(name)) == {NOTIFY}
+    assert matching_rules(stack, load_event(name)) == {NOTIFY, AUDIT}
 
 
 def test_every_eventbridge_sample_has_a_rule_expectation() -> None:
@@ -318,3 +332,115 @@ def test_the_stop_catches_what_the_issue_says() -> None:
     assert catches[("Glue.IllegalSessionStateException",)] == "Inspect"
     assert catches[("Glue.EntityNotFoundException",)] == "Gone"
     assert catches[("States.ALL",)] == "EmitFailed"
+
+
+# -- the audit trail, the dashboard, the alarms ------------------------------------------------
+def test_the_audit_table_is_on_demand_recoverable_encrypted_expiring_and_kept(
+    stack: stack_module.Stack,
+) -> None:
+    table = stack.resources["AuditTable"]
+    props = table["Properties"]
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert props["SSESpecification"]["SSEEnabled"] is True
+    assert props["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    assert table["DeletionPolicy"] == "Retain"  # deleting the stack keeps the record
+
+
+def test_the_audit_keys_are_the_ones_the_code_writes_and_queries(
+    stack: stack_module.Stack,
+) -> None:
+    from idle_reaper.audit import WEEK_INDEX, record_for
+
+    props = stack.resources["AuditTable"]["Properties"]
+    item = record_for(load_event("reaper-stopped.json"), 400).to_item()
+    keys = [k["AttributeName"] for k in props["KeySchema"]]
+    (index,) = props["GlobalSecondaryIndexes"]
+    assert keys == ["pk", "sk"]
+    assert index["IndexName"] == WEEK_INDEX
+    assert [k["AttributeName"] for k in index["KeySchema"]] == ["week", "sk"]
+    assert all(k in item for k in ("pk", "sk", "week", "expires_at"))
+
+
+def test_the_audit_retention_is_a_parameter_the_function_reads() -> None:
+    stack = stack_module.load(ROOT / "template.yaml", {"AuditRetentionDays": "90"})
+    env = stack.resources["AuditFunction"]["Properties"]["Environment"]["Variables"]
+    assert env["AUDIT_RETENTION_DAYS"] == "90"
+    assert stack_module.load(ROOT / "template.yaml").parameters["AuditRetentionDays"] == "400"
+
+
+def test_the_audit_function_may_only_put_records(stack: stack_module.Stack) -> None:
+    granted = {
+        (str(s["Action"]), str(s["Resource"])) for s in statements(stack, "AuditFunctionRole")
+    }
+    assert granted == {
+        ("['dynamodb:PutItem']", stack.arn("AuditTable")),
+        ("sqs:SendMessage", stack.arn("AuditDeadLetterQueue")),  # SAM's, for OnFailure
+    }
+
+
+def test_every_queue_is_a_dead_letter_queue_with_an_alarm(stack: stack_module.Stack) -> None:
+    queues = stack.of_type("AWS::SQS::Queue")
+    assert len(queues) == 3
+    for logical in queues:
+        assert_encrypted_and_alarmed(stack, stack.arn(logical))
+
+
+def test_watchers_that_fail_or_time_out_raise_the_alarm(stack: stack_module.Stack) -> None:
+    alarm = stack.resources["WatcherFailedAlarm"]["Properties"]
+    watched = {
+        m["MetricStat"]["Metric"]["MetricName"] for m in alarm["Metrics"] if "MetricStat" in m
+    }
+    assert watched == {"ExecutionsFailed", "ExecutionsTimedOut"}
+    assert _dimension_values(alarm) == [stack.ref("WatcherStateMachine")] * 2
+    assert alarm["AlarmActions"] == [stack.ref("NotificationTopic")]
+
+
+def test_every_function_error_raises_the_alarm(stack: stack_module.Stack) -> None:
+    alarm = stack.resources["FunctionErrorsAlarm"]["Properties"]
+    functions = {stack.ref(f) for f in stack.of_type("AWS::Lambda::Function")}
+    assert set(_dimension_values(alarm)) == functions
+    assert alarm["AlarmActions"] == [stack.ref("NotificationTopic")]
+
+
+def test_every_alarm_tells_the_notification_topic(stack: stack_module.Stack) -> None:
+    for logical, alarm in stack.of_type("AWS::CloudWatch::Alarm").items():
+        assert alarm["Properties"]["AlarmActions"] == [stack.ref("NotificationTopic")], logical
+
+
+def test_the_dashboard_shows_what_the_audit_function_measures(stack: stack_module.Stack) -> None:
+    from idle_reaper.audit import AuditRecord, metrics_for
+
+    body = json.loads(stack.resources["Dashboard"]["Properties"]["DashboardBody"])
+    text = json.dumps(body)
+    measured = {
+        name
+        for kind in ("stopped", "warning", "failed")
+        for name, _, _ in metrics_for(AuditRecord(**{**_BLANK_RECORD, "type": kind}))
+    }
+    for metric in ("ResourcesStopped", "Warnings", "EstimatedSavingsUSD", "StopFailures"):
+        assert metric in measured
+        assert f'MetricName=\\"{metric}\\"' in text, metric
+    assert "{IdleReaper,kind,service}" in text  # per kind: Powertools adds `service`
+    for queue in stack.of_type("AWS::SQS::Queue"):
+        assert stack.physical_name(queue) in text
+    for function in stack.of_type("AWS::Lambda::Function"):
+        assert stack.ref(function) in text
+
+
+_BLANK_RECORD: dict[str, Any] = dict.fromkeys(
+    ("pk", "sk", "week", "event_id", "at", "kind", "resource_id", "account", "region", "owner"),
+    "x",
+)
+
+
+def test_the_watcher_logs_errors_only_and_no_execution_data_by_default(
+    stack: stack_module.Stack,
+) -> None:
+    logging = stack.resources["WatcherStateMachine"]["Properties"]["LoggingConfiguration"]
+    assert (logging["Level"], logging["IncludeExecutionData"]) == ("ERROR", False)
+    verbose = stack_module.load(
+        ROOT / "template.yaml", {"WatcherLogLevel": "ALL", "WatcherLogExecutionData": "true"}
+    )
+    logging = verbose.resources["WatcherStateMachine"]["Properties"]["LoggingConfiguration"]
+    assert (logging["Level"], logging["IncludeExecutionData"]) == ("ALL", True)

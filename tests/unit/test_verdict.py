@@ -131,3 +131,20 @@ def test_cost_so_far_has_a_one_minute_minimum() -> None:
         2.2 / 60, 2
     )
     assert decide("glue-session", READY, POLICY, at(30)).cost_usd == 1.1
+
+
+def test_a_stop_carries_what_it_saves_against_the_sessions_own_timeout() -> None:
+    seen = replace(READY, own_idle_timeout_minutes=120)
+    verdict = decide("glue-session", seen, POLICY, at(30))
+    assert verdict.action == "stop"
+    assert verdict.idle_minutes_reclaimed == 90.0
+    assert verdict.savings_usd == round(2.2 * 1.5, 2)
+    unset = decide("glue-session", READY, POLICY, at(30))  # Glue's default: 2880 minutes
+    assert unset.idle_minutes_reclaimed == 2850.0
+
+
+def test_a_dry_run_carries_what_a_stop_would_save_and_a_wait_carries_nothing() -> None:
+    dry = decide("glue-session", READY, replace(POLICY, dry_run=True), at(30))
+    assert (dry.outcome, dry.savings_usd) == ("would-stop", 104.5)
+    waiting = decide("glue-session", READY, POLICY, at(1))
+    assert (waiting.savings_usd, waiting.idle_minutes_reclaimed) == (None, None)

@@ -1,0 +1,47 @@
+"""Audit: one reaper event in, one record in the audit table and its metrics out, once."""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from idle_reaper.audit import DEFAULT_RETENTION_DAYS, metrics_for, record_for
+
+logger = Logger()
+metrics = Metrics()
+tracer = Tracer()
+
+
+@cache
+def _dynamodb() -> Any:
+    return boto3.client("dynamodb")
+
+
+@logger.inject_lambda_context(correlation_id_path="detail.execution_arn", log_event=False)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    retention = int(os.environ.get("AUDIT_RETENTION_DAYS") or DEFAULT_RETENTION_DAYS)
+    record = record_for(event, retention)
+    try:
+        _dynamodb().put_item(
+            TableName=os.environ["AUDIT_TABLE"],
+            Item=record.to_item(),
+            ConditionExpression="attribute_not_exists(pk)",
+        )
+    except _dynamodb().exceptions.ConditionalCheckFailedException:
+        logger.info("already on the record", extra={"event_id": record.event_id})
+        return {"recorded": False, "event_id": record.event_id}
+    metrics.add_dimension(name="kind", value=record.kind)
+    for name, unit, value in metrics_for(record):
+        metrics.add_metric(name=name, unit=unit, value=value)
+    logger.info(
+        "recorded",
+        extra={"event_id": record.event_id, "type": record.type, "resource": record.resource_id},
+    )
+    return {"recorded": True, "event_id": record.event_id}

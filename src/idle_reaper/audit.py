@@ -1,0 +1,161 @@
+"""The audit trail: one record per reaper event, keyed for the two questions people ask.
+
+Access patterns (no scan for either):
+- "What happened to this session?"  Query the table on `pk` = `<kind>#<account>#<region>#<id>`,
+  sorted by `sk` = `<at>#<event id>` (time order).
+- "What happened in this account this week?"  Query the `ByAccountWeek` index on
+  `week` = `<account>#<ISO year>-W<ISO week>`, sorted by the same `sk`; a date range is a
+  `sk` BETWEEN on each week it touches.
+
+The record is written with a condition that its key does not exist yet, so a redelivered
+event (same event id, same `at`) writes nothing new and emits no metric twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from idle_reaper.exceptions import AuditRecordError
+from idle_reaper.times import parse_iso, to_iso
+
+WEEK_INDEX = "ByAccountWeek"
+DEFAULT_RETENTION_DAYS = 400
+"""Thirteen months: enough to compare a month with the same month a year before."""
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    pk: str
+    sk: str
+    week: str
+    event_id: str
+    type: str
+    at: str
+    kind: str
+    resource_id: str
+    account: str
+    region: str
+    owner: str
+    reason: str | None = None
+    execution_arn: str | None = None
+    idle_since: str | None = None
+    deadline: str | None = None
+    allowed_idle_minutes: int | None = None
+    cost_usd: float | None = None
+    savings_usd: float | None = None
+    """Only on `stopped`: what the stop saved (savings.py)."""
+    potential_savings_usd: float | None = None
+    """Only on `would-stop` (dry run): what a stop would have saved."""
+    idle_minutes_reclaimed: float | None = None
+    error: str | None = None
+    expires_at: int | None = None
+    """Epoch seconds; DynamoDB's TTL deletes the record after it."""
+
+    def to_item(self) -> dict[str, Any]:
+        """The DynamoDB item (typed attribute values), without empty attributes."""
+        return {k: _typed(v) for k, v in asdict(self).items() if v is not None}
+
+    @classmethod
+    def from_item(cls, item: Mapping[str, Any]) -> AuditRecord:
+        fields = cls.__dataclass_fields__
+        return cls(**{k: _untyped(v) for k, v in item.items() if k in fields})
+
+
+def week_of(account: str, at: datetime) -> str:
+    year, week, _ = at.isocalendar()
+    return f"{account}#{year}-W{week:02d}"
+
+
+def weeks_between(account: str, start: datetime, end: datetime) -> Iterator[str]:
+    """Every `week` partition a time range touches, oldest first."""
+    monday = (start - timedelta(days=start.weekday())).replace(
+        hour=0, minute=0, second=0, microsecond=0
+    )
+    while monday <= end:
+        yield week_of(account, monday)
+        monday += timedelta(days=7)
+
+
+def record_for(event: Mapping[str, Any], retention_days: int) -> AuditRecord:
+    """The audit record of one watcher event (an EventBridge envelope from `idle-reaper`)."""
+    detail = event.get("detail")
+    event_id = event.get("id")
+    if not isinstance(detail, Mapping) or not event_id or not event.get("detail-type"):
+        raise AuditRecordError("not a reaper event: it needs an id, a detail-type and a detail")
+    resource = detail.get("resource") or {}
+    verdict = detail.get("verdict") or {}
+    error = detail.get("error") or {}
+    try:
+        at = parse_iso(str(detail.get("at") or event.get("time")))
+    except ValueError as exc:
+        raise AuditRecordError(f"event {event_id}: no usable time ({exc})") from None
+    account = str(resource.get("account") or event.get("account") or "unknown")
+    region = str(resource.get("region") or event.get("region") or "unknown")
+    kind = str(resource.get("kind") or "unknown")
+    resource_id = str(resource.get("id") or "unknown")
+    detail_type = str(event["detail-type"])
+    saved = verdict.get("savings_usd")
+    sk = f"{to_iso(at)}#{event_id}"
+    return AuditRecord(
+        pk=f"{kind}#{account}#{region}#{resource_id}",
+        sk=sk,
+        week=week_of(account, at),
+        event_id=str(event_id),
+        type=detail_type,
+        at=to_iso(at),
+        kind=kind,
+        resource_id=resource_id,
+        account=account,
+        region=region,
+        owner=str(resource.get("owner") or resource.get("principal") or "unknown"),
+        reason=verdict.get("reason"),
+        execution_arn=detail.get("execution_arn"),
+        idle_since=verdict.get("idle_since"),
+        deadline=verdict.get("deadline"),
+        allowed_idle_minutes=verdict.get("idle_minutes"),
+        cost_usd=verdict.get("cost_usd"),
+        savings_usd=saved if detail_type == "stopped" else None,
+        potential_savings_usd=saved if detail_type == "would-stop" else None,
+        idle_minutes_reclaimed=verdict.get("idle_minutes_reclaimed")
+        if detail_type == "stopped"
+        else None,
+        error=f"{error.get('Error', '')}: {error.get('Cause', '')}"[:1000] if error else None,
+        expires_at=int((at + timedelta(days=retention_days)).timestamp()),
+    )
+
+
+def metrics_for(record: AuditRecord) -> list[tuple[str, str, float]]:
+    """(name, unit, value) for the metrics one record adds; the kind is their dimension."""
+    if record.type == "stopped":
+        return [
+            ("ResourcesStopped", "Count", 1),
+            ("IdleMinutesReclaimed", "Count", record.idle_minutes_reclaimed or 0),
+            ("EstimatedSavingsUSD", "None", record.savings_usd or 0),
+        ]
+    counted: dict[str, list[tuple[str, str, float]]] = {
+        "warning": [("Warnings", "Count", 1)],
+        "failed": [("StopFailures", "Count", 1)],
+        "would-stop": [("WouldStop", "Count", 1)],
+    }
+    return counted.get(record.type, [])
+
+
+def _typed(value: Any) -> dict[str, Any]:
+    if isinstance(value, bool):
+        return {"BOOL": value}
+    if isinstance(value, int | float):
+        return {"N": str(Decimal(str(value)))}
+    return {"S": str(value)}
+
+
+def _untyped(value: Mapping[str, Any]) -> Any:
+    if "N" in value:
+        number = Decimal(value["N"])
+        return int(number) if number == number.to_integral_value() else float(number)
+    if "BOOL" in value:
+        return bool(value["BOOL"])
+    return value.get("S")

@@ -1,0 +1,105 @@
+"""The audit record: its keys answer the two questions without a scan, and it carries what
+an auditor and a FinOps lead need."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from idle_reaper.audit import AuditRecord, metrics_for, record_for, week_of, weeks_between
+from idle_reaper.exceptions import AuditRecordError
+from tests.conftest import load_event
+
+ACCOUNT = "123456789012"
+
+
+def test_a_stop_is_keyed_by_session_and_by_account_week() -> None:
+    record = record_for(load_event("reaper-stopped.json"), 400)
+    assert record.pk == f"glue-session#{ACCOUNT}#us-east-1#gone-home"
+    assert record.sk == "2026-03-02T09:30:00Z#4c42e2f2-fb8b-4ad4-8477-90f7604fda27"
+    assert record.week == f"{ACCOUNT}#2026-W10"
+    assert (record.type, record.owner, record.savings_usd) == (
+        "stopped",
+        "frank@example.com",
+        104.5,
+    )
+    assert record.idle_minutes_reclaimed == 2850.0
+    assert record.execution_arn and record.execution_arn.startswith("arn:aws:states:")
+
+
+def test_the_record_expires_after_the_retention() -> None:
+    record = record_for(load_event("reaper-stopped.json"), 30)
+    at = datetime(2026, 3, 2, 9, 30, tzinfo=UTC).timestamp()
+    assert record.expires_at == int(at) + 30 * 86400
+
+
+def test_only_a_real_stop_counts_as_savings_a_dry_run_as_potential() -> None:
+    dry = record_for(load_event("reaper-would-stop.json"), 400)
+    assert (dry.savings_usd, dry.potential_savings_usd) == (None, 104.5)
+    warning = record_for(load_event("reaper-warning.json"), 400)
+    assert (warning.savings_usd, warning.potential_savings_usd) == (None, None)
+
+
+def test_a_failure_keeps_its_error() -> None:
+    record = record_for(load_event("reaper-failed.json"), 400)
+    assert record.type == "failed"
+    assert record.error and record.error.startswith("Glue.")
+
+
+def test_the_item_round_trips_through_dynamodb_types() -> None:
+    record = record_for(load_event("reaper-stopped.json"), 400)
+    item = record.to_item()
+    assert item["savings_usd"] == {"N": "104.5"}
+    assert item["expires_at"]["N"].isdigit()
+    assert "error" not in item  # no empty attributes
+    assert AuditRecord.from_item(item) == record
+
+
+def test_redelivery_gives_the_same_key() -> None:
+    event = load_event("reaper-warning.json")
+    assert record_for(event, 400).sk == record_for(dict(event), 30).sk
+
+
+def test_weeks_follow_iso_weeks_across_a_year_end() -> None:
+    assert week_of(ACCOUNT, datetime(2026, 12, 31, tzinfo=UTC)) == f"{ACCOUNT}#2026-W53"
+    assert week_of(ACCOUNT, datetime(2027, 1, 4, tzinfo=UTC)) == f"{ACCOUNT}#2027-W01"
+    weeks = list(
+        weeks_between(
+            ACCOUNT, datetime(2026, 12, 30, tzinfo=UTC), datetime(2027, 1, 12, tzinfo=UTC)
+        )
+    )
+    assert weeks == [f"{ACCOUNT}#2026-W53", f"{ACCOUNT}#2027-W01", f"{ACCOUNT}#2027-W02"]
+
+
+@pytest.mark.parametrize(
+    ("kind", "expected"),
+    [
+        (
+            "stopped",
+            {"ResourcesStopped": 1, "IdleMinutesReclaimed": 2850.0, "EstimatedSavingsUSD": 104.5},
+        ),
+        ("warning", {"Warnings": 1}),
+        ("failed", {"StopFailures": 1}),
+        ("would-stop", {"WouldStop": 1}),
+        ("exempt", {}),
+        ("gone", {}),
+    ],
+)  # fmt: skip
+def test_metrics_for_each_event_type(kind: str, expected: dict[str, float]) -> None:
+    record = record_for(load_event(f"reaper-{kind}.json"), 400)
+    assert {name: value for name, _, value in metrics_for(record)} == expected
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {},
+        {"id": "x", "detail-type": "stopped"},
+        {"id": "x", "detail-type": "stopped", "detail": {"at": "yesterday"}},
+    ],
+)
+def test_what_is_not_a_reaper_event_is_refused_not_recorded_wrong(event: dict[str, Any]) -> None:
+    with pytest.raises(AuditRecordError):
+        record_for(event, 400)
