@@ -12,15 +12,24 @@ import pytest
 from tests.conftest import EVENTS, ROOT, SCENARIOS
 
 
-def cli(*args: str) -> subprocess.CompletedProcess[str]:
+def command(module: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """`python -m <module> args` as make runs it, in a clean environment."""
     return subprocess.run(
-        [sys.executable, "-m", "local_runtime", *args],
+        [sys.executable, "-m", module, *args],
         capture_output=True,
         text=True,
         cwd=ROOT,
         timeout=300,
         env={"PYTHONPATH": f"{ROOT / 'src'}:{ROOT}", "PATH": "/usr/bin:/bin"},
     )
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return command("local_runtime", *args)
+
+
+def report(*args: str) -> subprocess.CompletedProcess[str]:
+    return command("reporting", *args)
 
 
 def test_simulate_prints_a_timeline_then_the_summary_as_the_last_line() -> None:
@@ -100,17 +109,6 @@ def test_replay_refuses_a_file_that_is_not_an_event(
     path.write_text(body)
     result = cli("replay", str(path))
     assert result.returncode == 2 and message in result.stderr
-
-
-def report(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "reporting", *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=120,
-        env={"PYTHONPATH": f"{ROOT / 'src'}:{ROOT}", "PATH": "/usr/bin:/bin"},
-    )
 
 
 def test_report_after_the_demo_equals_the_demo_summary_per_owner_and_kind(tmp_path: Path) -> None:
