@@ -55,9 +55,9 @@ class Bus:
         self.dead_letters: list[tuple[str, dict[str, Any], str]] = []
         self.listeners: list[Callable[[str, Any], None]] = []
         self.failing_puts = 0
+        """How many of the next PutEvents entries EventBridge rejects (scripted fault)."""
         self.deliveries = 1
         """Copies of each matched event every target gets (EventBridge is at-least-once)."""
-        """How many of the next PutEvents entries EventBridge rejects (scripted fault)."""
 
     def put(self, event: dict[str, Any]) -> None:
         """Deliver a fully formed event (a CloudTrail record, a native state change)."""

@@ -170,6 +170,10 @@ def _quiet_emulator_logs() -> None:
     """moto logs every failed state with its whole parse tree, and samtranslator nags about
     its own metrics; the timeline and the summary already say what failed."""
     import logging
+    import warnings
 
     logging.getLogger("moto.stepfunctions").setLevel(logging.CRITICAL)
     logging.getLogger("samtranslator").setLevel(logging.ERROR)
+    # Powertools warns when an invocation adds no metric (an exempt event, a redelivery):
+    # expected, and it would interleave with the progress lines.
+    warnings.filterwarnings("ignore", "No application metrics to publish", UserWarning)
