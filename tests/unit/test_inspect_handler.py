@@ -4,6 +4,7 @@ Glue of the local runtime (moto plus statements), with the sample events."""
 from __future__ import annotations
 
 import importlib.util
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -98,3 +99,10 @@ def test_input_naming_no_session_is_done_never_an_exception(account: Account, na
 def test_sam_local_invoke_events_exist_for_the_handler() -> None:
     for name in ("inspect-from-watcher.json", "inspect-resource-ref.json", "inspect-invalid.json"):
         assert (Path(ROOT) / "events" / name).is_file()
+
+
+def test_log_lines_carry_the_watchers_execution_arn(account: Account) -> None:
+    event = load_event("inspect-from-watcher.json")
+    account.functions.invoke("InspectFunction", event)
+    lines = [json.loads(line) for line in account.functions.logs.lines if '"verdict"' in line]
+    assert lines and {line["correlation_id"] for line in lines} == {event["execution_arn"]}

@@ -173,3 +173,21 @@ def test_records_survive_the_snapshot_unchanged(saved_table: Path) -> None:
     snapshot = json.loads(saved_table.read_text())
     stored = {AuditRecord.from_item(i).event_id for i in snapshot["items"]}
     assert stored == {e["id"] for e in HISTORY}
+
+
+def test_the_command_reads_a_deployed_table_with_the_callers_credentials(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """--table: account from STS, queries by account-week, `now` from the real clock (here the
+    emulated account's)."""
+    with running(T0 + timedelta(days=1)) as account:
+        for name in ("warning", "stopped", "exempt"):
+            account.functions.invoke("AuditFunction", load_event(f"reaper-{name}.json"))
+        table = account.stack.physical_name("AuditTable")
+        code, out, err = run_report("--table", table, "--format", "json", capsys=capsys)
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["source"] == f"{table} in us-east-1, account 123456789012"
+    assert (report["total"]["stopped"], report["total"]["savings_usd"]) == (1, 104.5)
+    owners = {r["key"]: (r["stopped"], r["warnings"]) for r in report["by"]["owner"]}
+    assert owners == {"frank@example.com": (1, 0), "analyst@example.com": (0, 1)}
