@@ -444,3 +444,15 @@ def test_the_watcher_logs_errors_only_and_no_execution_data_by_default(
     )
     logging = verbose.resources["WatcherStateMachine"]["Properties"]["LoggingConfiguration"]
     assert (logging["Level"], logging["IncludeExecutionData"]) == ("ALL", True)
+
+
+def test_the_layer_ships_the_versions_the_tests_ran_on() -> None:
+    def pins(path: Path) -> dict[str, str]:
+        lines = [ln.split("#")[0].strip() for ln in path.read_text().splitlines()]
+        pairs = [ln.split("==") for ln in lines if "==" in ln]
+        return {name.lower().replace("_", "-"): version for name, version in pairs}
+
+    shipped, tested = pins(ROOT / "src/requirements.txt"), pins(ROOT / "requirements-dev.txt")
+    assert {"aws-lambda-powertools", "aws-xray-sdk", "slack-sdk", "boto3"} <= set(shipped)
+    for name, version in shipped.items():
+        assert tested.get(name) == version, name
