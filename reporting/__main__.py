@@ -8,6 +8,7 @@ import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -44,14 +45,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         groupings = _groupings(args.by)
-        with _source(args) as (client, table, account, now, label):
+        with _source(args) as source:
+            now = source.now
             since = _since(args.since, now)
             progress = None if args.quiet else sys.stderr
-            records = read(client, table, account, since, now, progress)
+            records = read(source.client, source.table, source.account, since, now, progress)
     except (ReportError, BotoCoreError, ClientError) as exc:
         print("error: " + " ".join(str(exc).split()), file=sys.stderr)
         return 2
-    header = {"source": label, "since": to_iso(since), "until": to_iso(now)}
+    header = {"source": source.label, "since": to_iso(since), "until": to_iso(now)}
     tables = {by: grouped(records, by) for by in groupings}
     print(render(tables, total(records), args.format, header))
     if args.chart:
@@ -80,9 +82,19 @@ def _since(value: str, now: datetime) -> datetime:
         raise ReportError(f"--since {value!r}: use 30m, 24h, 7d, 2w or a date") from None
 
 
+@dataclass(frozen=True)
+class Source:
+    """The audit table a report reads, and the moment `--since` counts back from."""
+
+    client: Any
+    table: str
+    account: str
+    now: datetime
+    label: str
+
+
 @contextmanager
-def _source(args: Any) -> Iterator[tuple[Any, str, str, datetime, str]]:
-    """(client, table, account, now, label) for the table the arguments name."""
+def _source(args: Any) -> Iterator[Source]:
     if args.table:
         yield _aws(args.table, args.region)
         return
@@ -92,12 +104,14 @@ def _source(args: Any) -> Iterator[tuple[Any, str, str, datetime, str]]:
     path = Path(args.local) if args.local else DEFAULT_PATH
     try:
         with opened(path) as local:
-            yield local.client, local.table, local.account, local.now, f"local runtime, {path}"
+            yield Source(
+                local.client, local.table, local.account, local.now, f"local runtime, {path}"
+            )
     except LocalRuntimeError as exc:
         raise ReportError(str(exc)) from None
 
 
-def _aws(table: str, region: str | None) -> tuple[Any, str, str, datetime, str]:
+def _aws(table: str, region: str | None) -> Source:
     import boto3
 
     try:
@@ -110,7 +124,7 @@ def _aws(table: str, region: str | None) -> tuple[Any, str, str, datetime, str]:
     except BotoCoreError as exc:
         raise ReportError(f"AWS: {exc}") from None
     label = f"{table} in {session.region_name}, account {account}"
-    return client, table, account, datetime.now(UTC), label
+    return Source(client, table, account, datetime.now(UTC), label)
 
 
 if __name__ == "__main__":
