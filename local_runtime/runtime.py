@@ -43,7 +43,6 @@ _FAKE_CREDENTIALS = {
     "AWS_DEFAULT_REGION": stack_module.REGION,
     "AWS_REGION": stack_module.REGION,
     "POWERTOOLS_TRACE_DISABLED": "true",
-    "POWERTOOLS_METRICS_NAMESPACE": "IdleReaper",
 }
 
 

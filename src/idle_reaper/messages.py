@@ -41,8 +41,9 @@ def render(
     idle_since = _moment(verdict.get("idle_since"))
     idle = f"{minutes_between(idle_since, at):.0f} minutes" if idle_since and at else "unknown"
     when = _when(deadline, at)
-    headline, body, keep = _story(detail_type, kind, rid, when, idle, verdict, detail)
-    keep = keep.replace(DEFAULT_EXEMPT_TAG, exempt_tag_key)
+    headline, body, keep = _story(
+        detail_type, kind, rid, when, idle, verdict, detail, exempt_tag_key
+    )
 
     facts = [
         ("Owner", str(resource.get("owner") or "unknown")),
@@ -103,11 +104,12 @@ def _story(
     idle: str,
     verdict: Mapping[str, Any],
     detail: Mapping[str, Any],
+    exempt_tag_key: str,
 ) -> tuple[str, str, str]:
     """Headline, body and how-to-keep line for each event type."""
     keep = (
         "To keep it: run a cell (any statement resets the idle clock), or tag it "
-        f"`{DEFAULT_EXEMPT_TAG}=true` if it must never be stopped."
+        f"`{exempt_tag_key}=true` if it must never be stopped."
     )
     if detail_type == "warning":
         return (
