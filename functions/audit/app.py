@@ -6,11 +6,12 @@ import os
 from functools import cache
 from typing import Any
 
-import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from idle_reaper import aws
 from idle_reaper.audit import DEFAULT_RETENTION_DAYS, metrics_for, record_for
+from idle_reaper.exceptions import AuditRecordError
 
 logger = Logger()
 metrics = Metrics()
@@ -19,15 +20,24 @@ tracer = Tracer()
 
 @cache
 def _dynamodb() -> Any:
-    return boto3.client("dynamodb")
+    return aws.client("dynamodb")
 
 
 @logger.inject_lambda_context(correlation_id_path="detail.execution_arn", log_event=False)
-@tracer.capture_lambda_handler
+@tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     retention = int(os.environ.get("AUDIT_RETENTION_DAYS") or DEFAULT_RETENTION_DAYS)
-    record = record_for(event, retention)
+    try:
+        record = record_for(event, retention)
+    except AuditRecordError as exc:
+        logger.error("cannot be recorded: failing, so it is dead-lettered", extra={"why": str(exc)})
+        raise
+    if record.notes:
+        logger.warning(
+            "the event was damaged; recorded as far as it goes",
+            extra={"event_id": record.event_id, "notes": record.notes},
+        )
     try:
         _dynamodb().put_item(
             TableName=os.environ["AUDIT_TABLE"],

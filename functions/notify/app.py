@@ -4,38 +4,55 @@ from __future__ import annotations
 
 import json
 import os
+import time
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
-import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
     IdempotencyConfig,
     idempotent_function,
 )
+from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from idle_reaper import aws
+from idle_reaper.exceptions import MalformedEventError, SlackSecretError
 from idle_reaper.notification import Channels, notify
 from idle_reaper.policy import DEFAULT_EXEMPT_TAG
+from idle_reaper.slack import Deadline
 
 logger = Logger()
 metrics = Metrics()
 tracer = Tracer()
 idempotency = IdempotencyConfig(expires_after_seconds=7 * 24 * 3600)
 SECRET_MAX_AGE_SECONDS = 300
+SLACK_MARGIN_SECONDS = aws.ONE_ATTEMPT_SECONDS + 1
+"""What the invocation still has to do once Slack has answered: write the idempotency
+record's completion (one DynamoDB call, at most one attempt at CLIENT_CONFIG's timeouts)
+and flush its metrics. The email goes out before Slack, so its time is spent by the time
+Slack starts: the deadline is a moment, so whatever ran first has already come off it."""
 
 
 @cache
 def _sns() -> Any:
-    return boto3.client("sns")
+    return aws.client("sns")
 
 
 @cache
 def _deliveries() -> DynamoDBPersistenceLayer:
-    return DynamoDBPersistenceLayer(table_name=os.environ["IDEMPOTENCY_TABLE"])
+    return DynamoDBPersistenceLayer(
+        table_name=os.environ["IDEMPOTENCY_TABLE"], boto_config=aws.CLIENT_CONFIG
+    )
+
+
+@cache
+def _secrets() -> SecretsProvider:
+    """parameters.get_secret builds its provider without a botocore Config: build our own."""
+    return SecretsProvider(boto_config=aws.CLIENT_CONFIG)
 
 
 def _once(key: str, delivery: Any) -> dict[str, Any]:
@@ -58,14 +75,24 @@ def _slack_url() -> str | None:
     arn = os.environ.get("SLACK_WEBHOOK_SECRET_ARN")
     if not arn:
         return None
-    value = str(parameters.get_secret(arn, max_age=SECRET_MAX_AGE_SECONDS)).strip()
+    value = str(_secrets().get(arn, max_age=SECRET_MAX_AGE_SECONDS)).strip()
     if value.startswith("{"):
         value = str(json.loads(value).get("url", ""))
+    if value and not value.lower().startswith(("https://", "http://")):
+        # slack_sdk puts a URL it finds invalid, secret and all, in its error: refuse it here.
+        raise SlackSecretError("the Slack webhook secret holds no http(s) URL")
     return value or None
 
 
+def slack_deadline(context: LambdaContext, clock: Callable[[], float] = time.monotonic) -> Deadline:
+    """When Slack must have answered: the function's own deadline less SLACK_MARGIN_SECONDS,
+    so a slow Slack fails the delivery (and Lambda retries it) instead of the function."""
+    remaining = context.get_remaining_time_in_millis() / 1000
+    return Deadline(clock() + remaining - SLACK_MARGIN_SECONDS, clock)
+
+
 @logger.inject_lambda_context(correlation_id_path="detail.execution_arn", log_event=False)
-@tracer.capture_lambda_handler
+@tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     idempotency.register_lambda_context(context)
@@ -74,10 +101,20 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         slack_url=_slack_url,
         notify_exempt_and_gone=os.environ.get("NOTIFY_EXEMPT_AND_GONE", "false") == "true",
         exempt_tag_key=os.environ.get("EXEMPT_TAG_KEY") or DEFAULT_EXEMPT_TAG,
+        slack_deadline=slack_deadline(context),
     )
-    outcome = notify(event, channels, _sns(), _once)
+    try:
+        outcome = notify(event, channels, _sns(), _once)
+    except MalformedEventError as exc:
+        logger.error("not a reaper event: failing, so it is dead-lettered", extra={"why": str(exc)})
+        raise
+    if outcome.event.notes:
+        logger.warning(
+            "the event was damaged; read as far as it goes",
+            extra={"event_id": outcome.event.id, "notes": list(outcome.event.notes)},
+        )
     if outcome.message is None:
-        return {"notified": False, "type": event.get("detail-type")}
+        return {"notified": False, "type": outcome.event.detail_type}
     metrics.add_dimension(name="kind", value=outcome.message.attributes["kind"])
     for channel, result in outcome.results.items():
         if result.get("status") == "rejected":

@@ -8,7 +8,11 @@ Access patterns (no scan for either):
   `sk` BETWEEN on each week it touches.
 
 The record is written with a condition that its key does not exist yet, so a redelivered
-event (same event id, same `at`) writes nothing new and emits no metric twice.
+event (same event id, same `at`) writes nothing new and emits no metric twice. The event is
+read by ReaperEvent.parse, as the notify function reads it: an event without an id is keyed
+by its content, one that failed before its first verdict is keyed by the resource its start
+event names, and one that cannot be read at all raises AuditRecordError (a
+MalformedEventError), so it is dead-lettered by both functions alike.
 """
 
 from __future__ import annotations
@@ -19,7 +23,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from idle_reaper.exceptions import AuditRecordError
+from idle_reaper.exceptions import AuditRecordError, MalformedEventError
+from idle_reaper.reaper_event import ReaperEvent, number_of, text_of
 from idle_reaper.times import parse_iso, to_iso
 
 WEEK_INDEX = "ByAccountWeek"
@@ -52,6 +57,8 @@ class AuditRecord:
     """Only on `would-stop` (dry run): what a stop would have saved."""
     idle_minutes_reclaimed: float | None = None
     error: str | None = None
+    notes: str | None = None
+    """What was damaged in the event and how it was read (ReaperEvent.notes)."""
     expires_at: int | None = None
     """Epoch seconds; DynamoDB's TTL deletes the record after it."""
 
@@ -82,48 +89,46 @@ def weeks_between(account: str, start: datetime, end: datetime) -> Iterator[str]
 
 def record_for(event: Mapping[str, Any], retention_days: int) -> AuditRecord:
     """The audit record of one watcher event (an EventBridge envelope from `idle-reaper`)."""
-    detail = event.get("detail")
-    event_id = event.get("id")
-    if not isinstance(detail, Mapping) or not event_id or not event.get("detail-type"):
-        raise AuditRecordError("not a reaper event: it needs an id, a detail-type and a detail")
-    resource = detail.get("resource") or {}
-    verdict = detail.get("verdict") or {}
-    error = detail.get("error") or {}
     try:
-        at = parse_iso(str(detail.get("at") or event.get("time")))
+        parsed = ReaperEvent.parse(event)
+    except MalformedEventError as exc:
+        raise AuditRecordError(str(exc)) from exc
+    resource, verdict, error = parsed.resource, parsed.verdict, parsed.error
+    try:
+        at = parse_iso(parsed.at or parsed.time or "")
     except ValueError as exc:
-        raise AuditRecordError(f"event {event_id}: no usable time ({exc})") from None
-    account = str(resource.get("account") or event.get("account") or "unknown")
-    region = str(resource.get("region") or event.get("region") or "unknown")
-    kind = str(resource.get("kind") or "unknown")
-    resource_id = str(resource.get("id") or "unknown")
-    detail_type = str(event["detail-type"])
-    saved = verdict.get("savings_usd")
-    sk = f"{to_iso(at)}#{event_id}"
+        raise AuditRecordError(f"event {parsed.id}: no usable time ({exc})") from exc
+    account = text_of(resource.get("account")) or parsed.account or "unknown"
+    region = text_of(resource.get("region")) or parsed.region or "unknown"
+    kind = text_of(resource.get("kind")) or "unknown"
+    resource_id = text_of(resource.get("id")) or "unknown"
+    detail_type = parsed.detail_type
+    saved = _amount(verdict.get("savings_usd"))
     return AuditRecord(
         pk=f"{kind}#{account}#{region}#{resource_id}",
-        sk=sk,
+        sk=f"{to_iso(at)}#{parsed.id}",
         week=week_of(account, at),
-        event_id=str(event_id),
+        event_id=parsed.id,
         type=detail_type,
         at=to_iso(at),
         kind=kind,
         resource_id=resource_id,
         account=account,
         region=region,
-        owner=str(resource.get("owner") or resource.get("principal") or "unknown"),
-        reason=verdict.get("reason"),
-        execution_arn=detail.get("execution_arn"),
-        idle_since=verdict.get("idle_since"),
-        deadline=verdict.get("deadline"),
-        allowed_idle_minutes=verdict.get("idle_minutes"),
-        cost_usd=verdict.get("cost_usd"),
+        owner=text_of(resource.get("owner")) or text_of(resource.get("principal")) or "unknown",
+        reason=text_of(verdict.get("reason")),
+        execution_arn=parsed.execution_arn,
+        idle_since=text_of(verdict.get("idle_since")),
+        deadline=text_of(verdict.get("deadline")),
+        allowed_idle_minutes=_whole(verdict.get("idle_minutes")),
+        cost_usd=_amount(verdict.get("cost_usd")),
         savings_usd=saved if detail_type == "stopped" else None,
         potential_savings_usd=saved if detail_type == "would-stop" else None,
-        idle_minutes_reclaimed=verdict.get("idle_minutes_reclaimed")
+        idle_minutes_reclaimed=_amount(verdict.get("idle_minutes_reclaimed"))
         if detail_type == "stopped"
         else None,
         error=f"{error.get('Error', '')}: {error.get('Cause', '')}"[:1000] if error else None,
+        notes="; ".join(parsed.notes)[:1000] or None,
         expires_at=int((at + timedelta(days=retention_days)).timestamp()),
     )
 
@@ -142,6 +147,16 @@ def metrics_for(record: AuditRecord) -> list[tuple[str, str, float]]:
         "would-stop": [("WouldStop", "Count", 1)],
     }
     return counted.get(record.type, [])
+
+
+def _amount(value: object) -> float | None:
+    number = number_of(value)
+    return None if number is None else float(number)
+
+
+def _whole(value: object) -> int | None:
+    number = number_of(value)
+    return int(number) if number is not None and number == int(number) else None
 
 
 def _typed(value: Any) -> dict[str, Any]:

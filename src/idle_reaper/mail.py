@@ -1,4 +1,7 @@
-"""Email through the notification topic (SNS), with attributes teams can filter on."""
+"""Email through the notification topic (SNS), with attributes teams can filter on.
+
+The body is the message's plain text (never Slack's escaped one), the subject one SNS
+accepts whatever the session is called (messages.sns_subject)."""
 
 from __future__ import annotations
 
@@ -16,7 +19,7 @@ def publish(sns: Any, topic_arn: str, message: Message) -> str:
         response = sns.publish(
             TopicArn=topic_arn,
             Subject=message.subject,
-            Message=message.text,
+            Message=message.email_text,
             MessageAttributes={
                 name: {"DataType": "String", "StringValue": value}
                 for name, value in message.attributes.items()

@@ -3,6 +3,9 @@
 Channels are independent: Slack being down never holds back the email. Each delivery is
 idempotent per (event, channel) through Powertools Idempotency, so when a retry of the
 invocation comes (because one channel failed), channels that already delivered are skipped.
+The event is read by ReaperEvent.parse, the same reading the audit function makes: an event
+it cannot read raises MalformedEventError (and is dead-lettered), and an event without an id
+is keyed by its content, so two of them never share one idempotency key.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from idle_reaper import mail, slack
 from idle_reaper.exceptions import DeliveryError, NotificationsFailedError
 from idle_reaper.messages import NOTIFIED_ALWAYS, NOTIFIED_ON_REQUEST, Message, render
 from idle_reaper.policy import DEFAULT_EXEMPT_TAG
+from idle_reaper.reaper_event import ReaperEvent
 
 Deliver = Callable[[str, Callable[[], dict[str, Any]]], dict[str, Any]]
 """(idempotency key, delivery) -> the delivery's result, run at most once per key."""
@@ -28,11 +32,15 @@ class Channels:
     notify_exempt_and_gone: bool = False
     exempt_tag_key: str = DEFAULT_EXEMPT_TAG
     """Named in the how-to-keep line, so people are told the tag this deployment honours."""
+    slack_deadline: slack.Deadline = slack.NO_DEADLINE
+    """When Slack must have answered, retries included (the function's own deadline, less
+    what the invocation still has to do afterwards)."""
 
 
 @dataclass
 class Outcome:
-    message: Message | None
+    event: ReaperEvent
+    message: Message | None = None
     results: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
@@ -44,18 +52,18 @@ def wanted(detail_type: str, channels: Channels) -> bool:
 
 def notify(event: Mapping[str, Any], channels: Channels, sns: Any, once: Deliver) -> Outcome:
     """Deliver the event's message on every channel; raise NotificationsFailedError at the
-    end if any channel should be retried."""
-    detail_type = str(event.get("detail-type", ""))
-    if not wanted(detail_type, channels):
-        return Outcome(message=None)
-    message = render(detail_type, event.get("detail") or {}, channels.exempt_tag_key)
-    event_id = str(event.get("id", ""))
-    outcome = Outcome(message=message)
+    end if any channel should be retried, MalformedEventError at once if the event cannot
+    be read."""
+    parsed = ReaperEvent.parse(event)
+    if not wanted(parsed.detail_type, channels):
+        return Outcome(event=parsed)
+    message = render(parsed, channels.exempt_tag_key)
+    outcome = Outcome(event=parsed, message=message)
     failures: list[str] = []
 
     def attempt(channel: str, delivery: Callable[[], dict[str, Any]]) -> None:
         try:
-            outcome.results[channel] = once(f"{event_id}:{channel}", delivery)
+            outcome.results[channel] = once(f"{parsed.id}:{channel}", delivery)
         except DeliveryError as exc:
             failures.append(f"{channel}: {exc}")
 
@@ -64,7 +72,8 @@ def notify(event: Mapping[str, Any], channels: Channels, sns: Any, once: Deliver
         attempt("email", lambda: {"message_id": mail.publish(sns, topic, message)})
     url = channels.slack_url()
     if url:
-        attempt("slack", lambda: slack.send(url, message).__dict__)
+        deadline = channels.slack_deadline
+        attempt("slack", lambda: slack.send(url, message, deadline).__dict__)
     if failures:
         raise NotificationsFailedError("; ".join(failures))
     return outcome

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from idle_reaper.audit import AuditRecord, metrics_for, record_for, week_of, weeks_between
-from idle_reaper.exceptions import AuditRecordError
+from idle_reaper.exceptions import AuditRecordError, MalformedEventError
 from tests.conftest import load_event
 
 ACCOUNT = "123456789012"
@@ -97,9 +97,54 @@ def test_metrics_for_each_event_type(kind: str, expected: dict[str, float]) -> N
     [
         {},
         {"id": "x", "detail-type": "stopped"},
+        {"id": "x", "detail-type": "stopped", "detail": "a string"},
+        {"id": "x", "detail": {"at": "2026-03-02T09:30:00Z"}},
         {"id": "x", "detail-type": "stopped", "detail": {"at": "yesterday"}},
     ],
 )
 def test_what_is_not_a_reaper_event_is_refused_not_recorded_wrong(event: dict[str, Any]) -> None:
-    with pytest.raises(AuditRecordError):
+    # the same refusal as the notify function's: both dead-letter the same events
+    with pytest.raises(AuditRecordError) as refused:
         record_for(event, 400)
+    assert isinstance(refused.value, MalformedEventError)
+
+
+def test_a_failure_before_the_first_verdict_is_keyed_by_the_session_it_was_watching() -> None:
+    record = record_for(load_event("reaper-failed-before-verdict.json"), 400)
+    assert record.pk == f"glue-session#{ACCOUNT}#us-east-1#alice-etl"
+    assert (record.kind, record.resource_id, record.owner) == (
+        "glue-session",
+        "alice-etl",
+        "alice@example.com",
+    )
+    assert record.error and record.error.startswith("ResourceReadError: ")
+    assert record.notes is None
+
+
+def test_an_event_without_an_id_is_recorded_under_its_content_key_once() -> None:
+    event = load_event("reaper-stopped.json")
+    del event["id"]
+    record = record_for(event, 400)
+    assert record.event_id.startswith("sha256:")
+    assert record.sk == f"2026-03-02T09:30:00Z#{record.event_id}"
+    assert record_for(dict(event), 400).sk == record.sk  # a redelivery: the same key
+    other = load_event("reaper-warning.json")
+    del other["id"]
+    assert record_for(other, 400).sk != record.sk
+    assert record.notes == "no event id: keyed by the sha256 of its content"
+
+
+@pytest.mark.parametrize("part", ["resource", "verdict", "error"])
+def test_a_damaged_part_is_recorded_as_absent_with_a_note(part: str) -> None:
+    event = load_event("reaper-failed.json")
+    event["detail"][part] = "not an object"
+    record = record_for(event, 400)
+    assert record.notes == f"detail.{part} was a string, not an object: treated as absent"
+    assert record.to_item()["notes"] == {"S": record.notes}
+
+
+def test_values_of_the_wrong_type_never_reach_the_table_as_that_type() -> None:
+    event = load_event("reaper-stopped.json")
+    event["detail"]["verdict"].update(cost_usd=True, idle_minutes="30", reason={"x": 1})
+    record = record_for(event, 400)
+    assert (record.cost_usd, record.allowed_idle_minutes, record.reason) == (None, None, None)

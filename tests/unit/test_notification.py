@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from idle_reaper.exceptions import DeliveryError, NotificationsFailedError
+from idle_reaper import slack
+from idle_reaper.exceptions import DeliveryError, MalformedEventError, NotificationsFailedError
 from idle_reaper.notification import Channels, notify
 from tests.conftest import load_event
 
@@ -80,11 +81,9 @@ def test_exempt_and_gone_only_when_asked(kind: str, asked: bool, sent: bool) -> 
 def test_slack_failing_does_not_hold_back_email_and_a_retry_sends_only_slack(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from idle_reaper import slack
-
     calls: list[str] = []
 
-    def flaky(url: str, message: Any) -> Any:
+    def flaky(url: str, message: Any, deadline: slack.Deadline) -> Any:
         calls.append(url)
         if len(calls) == 1:
             raise DeliveryError("Slack answered 503")
@@ -117,3 +116,79 @@ def test_no_slack_secret_means_no_slack() -> None:
 
     outcome = notify(load_event("reaper-stopped.json"), Channels(slack_url=url), FakeSns(), Once())
     assert outcome.results == {} and read == [True]
+
+
+def test_email_is_plain_text_never_slacks_escaped_text() -> None:
+    event = load_event("reaper-stopped.json")
+    event["detail"]["resource"]["owner"] = "R&D <rnd@example.com>"
+    sns = FakeSns()
+    notify(event, CHANNELS, sns, Once())
+    (sent,) = sns.published
+    assert "Owner: R&D <rnd@example.com>" in sent["Message"]
+    assert "&amp;" not in sent["Message"] and "&lt;" not in sent["Message"]
+
+
+def test_the_slack_deadline_reaches_the_slack_delivery(monkeypatch: pytest.MonkeyPatch) -> None:
+    given: list[slack.Deadline] = []
+
+    def record(url: str, message: Any, deadline: slack.Deadline) -> slack.SlackResult:
+        given.append(deadline)
+        return slack.SlackResult("delivered", 200, "ok")
+
+    monkeypatch.setattr(slack, "send", record)
+    deadline = slack.Deadline(at=42.0)
+    channels = Channels(slack_url=lambda: "http://127.0.0.1:9/x", slack_deadline=deadline)
+    notify(load_event("reaper-stopped.json"), channels, FakeSns(), Once())
+    assert given == [deadline]
+
+
+def without_id(kind: str) -> dict[str, Any]:
+    event = load_event(f"reaper-{kind}.json")
+    del event["id"]
+    return event
+
+
+def test_events_without_an_id_never_share_a_delivery_and_a_redelivery_dedupes() -> None:
+    sns, once = FakeSns(), Once()
+    first, second = without_id("stopped"), without_id("warning")
+    notify(first, CHANNELS, sns, once)
+    notify(second, CHANNELS, sns, once)  # another event: must not be taken for the first
+    notify(without_id("stopped"), CHANNELS, sns, once)  # the first one, delivered again
+    assert [m["Subject"].split(": ", 1)[1] for m in sns.published] == [
+        "gone-home was stopped after 30 minutes idle",
+        "watched-only will be stopped at 09:40 UTC on 2026-03-02 (in 5 minutes)",
+    ]
+    assert len(set(once.runs)) == 2
+    assert all(key.startswith("sha256:") and key.endswith(":email") for key in once.runs)
+
+
+@pytest.mark.parametrize(
+    "detail", ["a string", ["a", "list"], 42, None], ids=["string", "list", "number", "null"]
+)
+def test_an_event_whose_detail_is_not_an_object_is_refused_with_a_reason(detail: Any) -> None:
+    event = load_event("reaper-stopped.json")
+    event["detail"] = detail
+    sns = FakeSns()
+    with pytest.raises(MalformedEventError, match="detail"):
+        notify(event, CHANNELS, sns, Once())
+    assert sns.published == []
+
+
+def test_an_event_without_a_detail_type_is_refused_with_a_reason() -> None:
+    event = load_event("reaper-stopped.json")
+    del event["detail-type"]
+    with pytest.raises(MalformedEventError, match="detail-type"):
+        notify(event, CHANNELS, FakeSns(), Once())
+
+
+@pytest.mark.parametrize("part", ["resource", "verdict", "error"])
+@pytest.mark.parametrize("value", ["a string", ["a", "list"], 7])
+def test_a_part_that_is_not_an_object_is_read_as_absent_and_still_delivered(
+    part: str, value: Any
+) -> None:
+    event = load_event("reaper-failed.json")
+    event["detail"][part] = value
+    sns = FakeSns()
+    outcome = notify(event, CHANNELS, sns, Once())
+    assert len(sns.published) == 1
+    assert any(f"detail.{part}" in note for note in outcome.event.notes)

@@ -3,16 +3,22 @@ and a Slack sink on 127.0.0.1."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from types import ModuleType
 from typing import Any
 
 import pytest
+from aws_lambda_powertools.utilities import parameters
 
+from idle_reaper import aws
+from idle_reaper.exceptions import MalformedEventError, NotificationsFailedError, SlackSecretError
+from local_runtime import lambdas
 from local_runtime.channels import LocalChannels
 from local_runtime.runtime import Account, running
-from tests.conftest import load_event
+from tests.conftest import ROOT, load_event
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -83,3 +89,76 @@ def test_the_webhook_url_never_reaches_a_log(account: Account) -> None:
     assert account.slack.url
     assert not any(account.slack.url in line for line in account.functions.logs.lines)
     assert not any("127.0.0.1" in line for line in account.functions.logs.lines)
+
+
+def test_a_failure_before_the_first_verdict_tells_who_started_the_session(
+    account: Account,
+) -> None:
+    subscribe(account, "alice@example.com", {"owner": ["alice@example.com"]})
+    account.functions.invoke("NotifyFunction", load_event("reaper-failed-before-verdict.json"))
+    to_alice = [m for m in account.mailbox.sent if m.to == "alice@example.com"]
+    assert len(to_alice) == 1
+    assert len(account.slack.requests) == 1
+    assert "alice-etl" in account.slack.requests[0].payload["text"]
+
+
+@pytest.mark.parametrize(
+    "detail", ["a string", ["a list"], None], ids=["string", "list", "missing"]
+)
+def test_an_unreadable_event_fails_the_invocation_with_its_reason_and_sends_nothing(
+    account: Account, detail: Any
+) -> None:
+    event = load_event("reaper-stopped.json")
+    event["detail"] = detail
+    with pytest.raises(MalformedEventError, match="detail"):
+        account.functions.invoke("NotifyFunction", event)
+    assert account.mailbox.sent == [] and account.slack.requests == []
+    assert any("dead-lettered" in line for line in account.functions.logs.lines)
+
+
+def test_near_its_timeout_the_function_leaves_slack_to_lambdas_retry(
+    account: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN the invocation has 5 s left: less than Slack's margin
+    monkeypatch.setattr(lambdas.FakeContext, "get_remaining_time_in_millis", lambda _: 5000)
+    # WHEN it notifies
+    with pytest.raises(NotificationsFailedError, match="no time left"):
+        account.functions.invoke("NotifyFunction", load_event("reaper-stopped.json"))
+    # THEN the email went, Slack was not even tried: the retry will deliver it
+    assert len(account.mailbox.sent) == 1
+    assert account.slack.requests == []
+
+
+def load_app() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("notify_app", ROOT / "functions/notify/app.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class Context:
+    def get_remaining_time_in_millis(self) -> int:
+        return 30_000
+
+
+def test_slacks_deadline_is_the_functions_less_what_follows_slack() -> None:
+    app = load_app()
+    deadline = app.slack_deadline(Context(), clock=lambda: 100.0)
+    assert deadline.at == 100.0 + 30 - app.SLACK_MARGIN_SECONDS
+    # what follows Slack (the idempotency write) gets one whole attempt of its own
+    assert app.SLACK_MARGIN_SECONDS > aws.ONE_ATTEMPT_SECONDS
+
+
+def test_a_slack_secret_that_holds_no_url_fails_clearly_and_never_repeats_the_secret(
+    account: Account,
+) -> None:
+    secret = account.stack.parameters["SlackWebhookSecretArn"]
+    account.clients["secretsmanager"].put_secret_value(
+        SecretId=secret, SecretString="xoxb-not-a-url-but-a-secret"
+    )
+    parameters.clear_caches()
+    with pytest.raises(SlackSecretError, match="no http"):
+        account.functions.invoke("NotifyFunction", load_event("reaper-warning.json"))
+    assert account.slack.requests == []
+    assert not any("xoxb-not-a-url" in line for line in account.functions.logs.lines)
