@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -12,6 +13,13 @@ from typing import Any
 from local_runtime.errors import LocalRuntimeError, ScenarioError
 
 REPLAY_LIMIT = timedelta(days=3)
+REPLAY_SETTLE = timedelta(minutes=5)
+"""Once every watcher is done, a replay runs on while anything is due within this much
+virtual time: the notify and audit invocations the last reaper event queued (Lambda runs
+them asynchronously, and retries them 1 and 2 minutes later), the session's STOPPED."""
+MAX_BENCH_SESSIONS = 100_000
+MAX_BENCH_INVOCATIONS = 100_000
+_ACCOUNT_ID = re.compile(r"\d{12}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -44,10 +52,14 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "bench-notify":
             from local_runtime.bench import bench_notify
 
+            _bounded("--invocations", args.invocations, 1, MAX_BENCH_INVOCATIONS)
             summary = bench_notify(args.invocations)
         else:
             from local_runtime.bench import bench as run_bench
+            from local_runtime.scenario import MAX_SPAN
 
+            _bounded("--sessions", args.sessions, 1, MAX_BENCH_SESSIONS)
+            _bounded("--days", args.days, 1 / 1440, MAX_SPAN.days)
             summary = run_bench(args.sessions, args.days, args.seed)
     except LocalRuntimeError as exc:
         print("error: " + " ".join(str(exc).split()), file=sys.stderr)  # one line, always
@@ -73,11 +85,18 @@ def _simulate(path: Path, quiet: bool, audit_out: Path | None) -> dict[str, Any]
     return simulate(scenario, progress=None if quiet else sys.stderr, inspect=keep_audit_table)
 
 
+def _bounded(option: str, value: float, low: float, high: float) -> None:
+    if not low <= value <= high:  # also refuses nan
+        raise LocalRuntimeError(f"{option}: {value:g} is outside {low:g} to {high:g}")
+
+
 def _replay(path: Path) -> dict[str, Any]:
+    """Deliver one recorded event to the stack deployed in the event's own account and
+    region; run until its watchers are done and nothing they set off is still due."""
     from idle_reaper.times import parse_iso
     from local_runtime.actors import spec_from_start_event
     from local_runtime.runtime import Account
-    from local_runtime.scenario import Scenario
+    from local_runtime.scenario import Scenario, start_time
     from local_runtime.simulation import simulate
 
     try:
@@ -95,26 +114,53 @@ def _replay(path: Path) -> dict[str, Any]:
         raise ScenarioError(f"{path}: not an EventBridge event (missing {', '.join(missing)})")
     try:
         start = parse_iso(str(event["time"]))
-    except ValueError:
-        raise ScenarioError(f"{path}: `time` {event['time']!r} is not an ISO-8601 time") from None
-    spec = spec_from_start_event(event)
+    except (ValueError, OverflowError):
+        shown = str(event["time"])[:40]
+        raise ScenarioError(f"{path}: `time` {shown!r} is not an ISO-8601 time") from None
+    start = start_time(start, f"{path}: `time`")
+    region, account_id = _placed(event, path)
+    try:
+        spec = spec_from_start_event(event)
+    except ScenarioError as exc:
+        raise ScenarioError(f"{path}: {exc}") from None
     scenario = Scenario(
         name=f"replay {path.name}",
         start=start,
         until=REPLAY_LIMIT,
         resources=(spec,) if spec else (),
         events=() if spec else (event,),
+        region=region,
+        account=account_id,
     )
 
-    def watchers_done(account: Account) -> bool:
-        started = account.bus.started
-        if not started and account.clock.next_due() is None:
-            return True  # the event started no watcher and nothing else is pending
-        return bool(started) and all(
-            account.execution_status(s.execution_arn) != "RUNNING" for s in started
-        )
+    def settled(account: Account) -> bool:
+        """Every watcher done, and nothing (a notification, an audit record, a retry) due
+        soon: the replay has shown all the event set off."""
+        if any(account.execution_status(s.execution_arn) == "RUNNING" for s in account.bus.started):
+            return False
+        due = account.clock.next_due()
+        return due is None or due > account.clock.now() + REPLAY_SETTLE
 
-    return simulate(scenario, progress=None, stop_when=watchers_done)
+    return simulate(scenario, progress=None, stop_when=settled)
+
+
+def _placed(event: dict[str, Any], path: Path) -> tuple[str, str]:
+    """The event's region and account (where the replay deploys the stack), checked: a
+    12-digit account, a region botocore knows, and a CloudTrail record that agrees."""
+    from local_runtime.stack import known_regions
+
+    region, account = event.get("region"), event.get("account")
+    if not isinstance(account, str) or not _ACCOUNT_ID.fullmatch(account):
+        raise ScenarioError(f"{path}: `account` {str(account)[:40]!r} is not a 12-digit account id")
+    if not isinstance(region, str) or region not in known_regions():
+        raise ScenarioError(f"{path}: `region` {str(region)[:40]!r} is not an AWS region")
+    detail = event["detail"] if isinstance(event["detail"], dict) else {}
+    for key, expected in (("awsRegion", region), ("recipientAccountId", account)):
+        if key in detail and detail[key] != expected:
+            raise ScenarioError(
+                f"{path}: detail.{key} {str(detail[key])[:40]!r} is not the event's {expected!r}"
+            )
+    return region, account
 
 
 if __name__ == "__main__":

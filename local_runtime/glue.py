@@ -1,9 +1,13 @@
 """Emulated AWS Glue interactive sessions with a life on the virtual clock.
 
 moto's Glue creates sessions READY, forever, with no statements. Here a session is
-PROVISIONING, then READY; it runs statements (RunStatement, ListStatements, GetStatement,
-CancelStatement over the API, epoch-millisecond timestamps as Glue returns them); Glue's
-own IdleTimeout times it out; StopSession goes STOPPING then STOPPED. The emulator also
+PROVISIONING, then READY, with the workers, worker type and IdleTimeout its CreateSession
+asked for; it runs statements (RunStatement, ListStatements, GetStatement, CancelStatement
+over the API, refused with IllegalSessionStateException unless the session is READY, as Glue
+does). A statement is WAITING, then RUNNING, then ends AVAILABLE or ERROR, or CANCELLING and
+then CANCELLED; StartedOn and CompletedOn are epoch milliseconds, each absent until it
+happened, as Glue returns them. Glue's own IdleTimeout times a session out, counting an
+unfinished statement as activity; StopSession goes STOPPING then STOPPED. The emulator also
 keeps the billing record the summary reads: when it started, when it stopped billing, and why.
 """
 
@@ -17,33 +21,57 @@ from datetime import datetime, timedelta
 from typing import Any
 from unittest import mock
 
-from idle_reaper.kinds.glue import DEFAULT_IDLE_TIMEOUT_MINUTES, cost_per_hour
+from idle_reaper.kinds.glue import DEFAULT_IDLE_TIMEOUT_MINUTES, DEFAULT_WORKERS, cost_per_hour
 from local_runtime.clock import VirtualClock
 
 PROVISIONING_SECONDS = 20
 STOPPING_SECONDS = 15
+CANCELLING_SECONDS = 10
+"""How long a statement is CANCELLING when nothing says otherwise (CancelStatement)."""
 ENDED = frozenset({"STOPPING", "STOPPED", "TIMEOUT", "FAILED"})
+IN_FLIGHT = frozenset({"WAITING", "RUNNING", "CANCELLING"})
+"""Statement states that keep a session busy: Glue does not time out a session mid-statement."""
+ENDINGS = frozenset({"AVAILABLE", "ERROR", "CANCELLED"})
 
 
 @dataclass
 class Statement:
     id: int
     code: str
-    started_at: datetime
+    state: str = "WAITING"
+    started_at: datetime | None = None
+    """StartedOn: when it began RUNNING (a WAITING statement has none yet)."""
     completed_at: datetime | None = None
-    state: str = "RUNNING"
+    """CompletedOn: when it became AVAILABLE, ERROR or CANCELLED."""
+
+    @property
+    def in_flight(self) -> bool:
+        return self.state in IN_FLIGHT
 
     def as_dict(self) -> dict[str, Any]:
+        """The Statement as ListStatements and GetStatement return it."""
+        progress = {"WAITING": 0.0, "RUNNING": 0.5, "CANCELLING": 0.5}.get(self.state, 1.0)
         out: dict[str, Any] = {
             "Id": self.id,
             "Code": self.code,
             "State": self.state,
-            "Progress": 1.0 if self.completed_at else 0.5,
-            "StartedOn": _ms(self.started_at),
+            "Progress": progress,
         }
-        if self.completed_at:
+        if self.started_at is not None:
+            out["StartedOn"] = _ms(self.started_at)
+        if self.completed_at is not None:
             out["CompletedOn"] = _ms(self.completed_at)
-            out["Output"] = {"Status": "OK" if self.state == "AVAILABLE" else self.state}
+        if self.state in ENDINGS:
+            output: dict[str, Any] = {"ExecutionCount": self.id + 1, "Status": self.state}
+            if self.state == "ERROR":
+                output.update(
+                    ErrorName="Exception",
+                    ErrorValue="the statement failed (emulated)",
+                    Traceback=[],
+                )
+            else:
+                output["Data"] = {"TextPlain": ""}
+            out["Output"] = output
         return out
 
 
@@ -62,12 +90,16 @@ class SessionLife:
 
     @property
     def busy(self) -> bool:
-        return any(s.completed_at is None for s in self.statements)
+        """A statement is WAITING, RUNNING or CANCELLING."""
+        return any(s.in_flight for s in self.statements)
 
     @property
     def last_activity_at(self) -> datetime:
-        ends = [s.completed_at for s in self.statements if s.completed_at]
-        return max([self.created_at, *ends])
+        """The latest StartedOn or CompletedOn of any statement, else the creation time."""
+        moments = [self.created_at]
+        for statement in self.statements:
+            moments += [m for m in (statement.started_at, statement.completed_at) if m]
+        return max(moments)
 
 
 class GlueEmulator:
@@ -105,14 +137,46 @@ class GlueEmulator:
             self._actor.name = None
         return True
 
-    def run_statement(self, session_id: str, runs: timedelta, code: str = "spark.sql(...)") -> bool:
-        """Start a statement that completes after `runs`; False when the session cannot run it."""
+    def run_statement(
+        self,
+        session_id: str,
+        runs: timedelta,
+        code: str = "spark.sql(...)",
+        *,
+        waiting: timedelta = timedelta(0),
+        ends: str = "AVAILABLE",
+        cancelling: timedelta | None = None,
+    ) -> bool:
+        """Submit a statement: WAITING for `waiting`, RUNNING for `runs`, then `ends`
+        (AVAILABLE, ERROR, or CANCELLED after CANCELLING for `cancelling`). False when the
+        session cannot run it."""
+        if ends not in ENDINGS:
+            raise ValueError(f"a statement ends AVAILABLE, ERROR or CANCELLED, not {ends!r}")
         session = self._session(session_id)
         if session is None or session.state != "READY":
             return False
-        statement = self._start_statement(session_id, code)
-        self._on_change(session_id, "statement-started", f"statement {statement.id} runs {runs}")
-        self.clock.at(self.clock.now() + runs, lambda: self._complete(session_id, statement))
+        statement = self._submit(session_id, code)
+        label = f"statement {statement.id}"
+
+        def finish() -> None:
+            if statement.state != "RUNNING":
+                return  # the session stopped under it
+            if ends == "CANCELLED":
+                self._cancel(session_id, statement, cancelling)
+            else:
+                self._end(session_id, statement, ends)
+
+        def start() -> None:
+            if statement.state != "WAITING":
+                return
+            self._run(session_id, statement, f"{label} runs {runs}")
+            self.clock.at(self.clock.now() + runs, finish)
+
+        if waiting > timedelta(0):
+            self._on_change(session_id, "statement-waiting", f"{label} WAITING for {waiting}")
+            self.clock.at(self.clock.now() + waiting, start)
+        else:
+            start()
         return True
 
     def status(self, session_id: str) -> str | None:
@@ -127,27 +191,53 @@ class GlueEmulator:
             listener(session_id, what, text)
 
     # -- the service's own behaviour ---------------------------------------------------------
-    def _start_statement(self, session_id: str, code: str) -> Statement:
+    def _submit(self, session_id: str, code: str) -> Statement:
         life = self.lives[session_id]
-        statement = Statement(id=len(life.statements), code=code, started_at=self.clock.now())
+        statement = Statement(id=len(life.statements), code=code)
         life.statements.append(statement)
         return statement
+
+    def _run(self, session_id: str, statement: Statement, text: str) -> None:
+        statement.state, statement.started_at = "RUNNING", self.clock.now()
+        self._on_change(session_id, "statement-started", text)
+
+    def _cancel(self, session_id: str, statement: Statement, cancelling: timedelta | None) -> None:
+        """CANCELLING for a while (Spark winds the job down), then CANCELLED."""
+        if statement.state == "WAITING":  # never started: nothing to wind down
+            self._end(session_id, statement, "CANCELLED")
+            return
+        if statement.state != "RUNNING":
+            return
+        span = timedelta(seconds=CANCELLING_SECONDS) if cancelling is None else cancelling
+        statement.state = "CANCELLING"
+        self._on_change(
+            session_id, "statement-cancelling", f"statement {statement.id} CANCELLING for {span}"
+        )
+
+        def cancelled() -> None:
+            if statement.state == "CANCELLING":
+                self._end(session_id, statement, "CANCELLED")
+
+        self.clock.at(self.clock.now() + span, cancelled)
 
     def _created(self, session: Any) -> None:
         session.state = "PROVISIONING"
         now = self.clock.now()
+        described = _describe(session)
         life = SessionLife(
             id=session.session_id,
             created_at=now,
-            cost_per_hour=cost_per_hour(_describe(session)),
-            idle_timeout_minutes=int(session.idle_timeout or DEFAULT_IDLE_TIMEOUT_MINUTES),
+            cost_per_hour=cost_per_hour(described),
+            idle_timeout_minutes=int(described["IdleTimeout"]),
         )
         self.lives[session.session_id] = life
+        size = (
+            f"{described['NumberOfWorkers']} x {described['WorkerType']}"
+            if "NumberOfWorkers" in described
+            else f"{described['MaxCapacity']:g} DPU"
+        )
         self._on_change(
-            session.session_id,
-            "created",
-            f"created ({session.number_of_workers} x {session.worker_type},"
-            f" ${life.cost_per_hour:.2f}/h)",
+            session.session_id, "created", f"created ({size}, ${life.cost_per_hour:.2f}/h)"
         )
         self.clock.at(now + timedelta(seconds=PROVISIONING_SECONDS), lambda: self._ready(session))
 
@@ -158,12 +248,14 @@ class GlueEmulator:
         self._on_change(session.session_id, "ready", "READY")
         self._arm_timeout(session)
 
-    def _complete(self, session_id: str, statement: Statement) -> None:
-        if statement.completed_at is not None:
+    def _end(self, session_id: str, statement: Statement, state: str) -> None:
+        """AVAILABLE, ERROR or CANCELLED: CompletedOn is now, and Glue's idle clock restarts."""
+        if not statement.in_flight:
             return
         statement.completed_at = self.clock.now()
-        statement.state = "AVAILABLE"
-        self._on_change(session_id, "statement-completed", f"statement {statement.id} completed")
+        statement.state = state
+        done = "completed" if state == "AVAILABLE" else state
+        self._on_change(session_id, "statement-completed", f"statement {statement.id} {done}")
         session = self._session(session_id)
         if session is not None:
             self._arm_timeout(session)
@@ -182,8 +274,8 @@ class GlueEmulator:
 
     def _stopping(self, session: Any) -> None:
         life = self.lives[session.session_id]
-        for statement in life.statements:
-            if statement.completed_at is None:
+        for statement in life.statements:  # stopping the session kills what it runs
+            if statement.in_flight:
                 statement.completed_at = self.clock.now()
                 statement.state = "CANCELLED"
         self._ended(life, getattr(self._actor, "name", None) or "reaper")
@@ -204,7 +296,14 @@ class GlueEmulator:
 
     # -- the API surface moto lacks ------------------------------------------------------------
     def _statements_of(self, session_id: str) -> list[Statement]:
-        self._backend.get_session(session_id)  # raises EntityNotFoundException like Glue
+        """A READY session's statements; any other status is refused, as Glue refuses it."""
+        from moto.glue.exceptions import IllegalSessionStateException
+
+        session = self._backend.get_session(session_id)  # EntityNotFoundException like Glue
+        if session.state != "READY":
+            raise IllegalSessionStateException(
+                f"Session {session_id} is in {session.state} status; statements need a READY one"
+            )
         return self.lives[session_id].statements
 
     @contextmanager
@@ -212,7 +311,7 @@ class GlueEmulator:
         """Install the emulator into moto's Glue for the duration of the block."""
         from moto.core.responses import ActionResult
         from moto.glue import models, responses
-        from moto.glue.exceptions import EntityNotFoundException, IllegalSessionStateException
+        from moto.glue.exceptions import EntityNotFoundException
 
         self._backend = backend
         emulator = self
@@ -238,11 +337,10 @@ class GlueEmulator:
 
         def run_statement(self: Any) -> Any:
             session_id = self.parameters.get("SessionId")
-            session = emulator._backend.get_session(session_id)
-            if session.state != "READY":
-                raise IllegalSessionStateException(f"Session is in {session.state} status")
+            emulator._statements_of(session_id)  # a READY session, or Glue's refusal
             # No duration over the API: it runs until cancelled or the session stops.
-            statement = emulator._start_statement(session_id, self.parameters.get("Code", ""))
+            statement = emulator._submit(session_id, self.parameters.get("Code", ""))
+            emulator._run(session_id, statement, f"statement {statement.id} runs (API)")
             return ActionResult({"Id": statement.id})
 
         def list_statements(self: Any) -> Any:
@@ -255,19 +353,19 @@ class GlueEmulator:
             return ActionResult(out)
 
         def get_statement(self: Any) -> Any:
-            statements = emulator._statements_of(self.parameters.get("SessionId"))
-            wanted = int(self.parameters.get("Id"))
-            for statement in statements:
-                if statement.id == wanted:
-                    return ActionResult({"Statement": statement.as_dict()})
-            raise EntityNotFoundException(f"Statement {wanted} not found")
+            return ActionResult({"Statement": _wanted(self).as_dict()})
 
         def cancel_statement(self: Any) -> Any:
-            for statement in emulator._statements_of(self.parameters.get("SessionId")):
-                if statement.id == int(self.parameters.get("Id")) and not statement.completed_at:
-                    statement.completed_at = emulator.clock.now()
-                    statement.state = "CANCELLED"
+            emulator._cancel(self.parameters.get("SessionId"), _wanted(self), None)
             return ActionResult({})
+
+        def _wanted(response: Any) -> Statement:
+            statements = emulator._statements_of(response.parameters.get("SessionId"))
+            wanted = response.parameters.get("Id")
+            for statement in statements:
+                if statement.id == wanted:
+                    return statement
+            raise EntityNotFoundException(f"Statement {wanted} not found")
 
         with ExitStack() as stack:
             stack.enter_context(mock.patch.object(fake, "__init__", init))
@@ -290,7 +388,9 @@ class GlueEmulator:
 
 
 def _describe(session: Any) -> dict[str, Any]:
-    """GetSession's Session, with the fields moto leaves out (workers, IdleTimeout, ...)."""
+    """GetSession's Session, with what the CreateSession request asked for (moto keeps the
+    request's fields but leaves them out) and Glue's defaults for what it did not ask: 5 G.1X
+    workers unless it asked for MaxCapacity instead; IdleTimeout = Timeout, else 2880."""
     out: dict[str, Any] = {
         "Id": session.session_id,
         "CreatedOn": session.creation_time,
@@ -299,12 +399,15 @@ def _describe(session: Any) -> dict[str, Any]:
         "Command": session.command,
         "DefaultArguments": session.default_arguments or {},
         "GlueVersion": session.glue_version or "4.0",
-        "IdleTimeout": int(session.idle_timeout or DEFAULT_IDLE_TIMEOUT_MINUTES),
-        "NumberOfWorkers": int(session.number_of_workers or 5),
-        "WorkerType": session.worker_type or "G.1X",
+        "IdleTimeout": int(session.idle_timeout or session.timeout or DEFAULT_IDLE_TIMEOUT_MINUTES),
     }
+    if session.number_of_workers or session.worker_type or not session.max_capacity:
+        out["NumberOfWorkers"] = int(session.number_of_workers or DEFAULT_WORKERS)
+        out["WorkerType"] = session.worker_type or "G.1X"
     if session.max_capacity:
         out["MaxCapacity"] = float(session.max_capacity)
+    if session.description:
+        out["Description"] = session.description
     return out
 
 

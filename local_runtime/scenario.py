@@ -1,5 +1,10 @@
 """What-if scenarios (format: shared SCENARIOS.md), parsed strictly: an unknown key, a bad
-duration or an unknown kind is an error before anything runs."""
+duration, an unknown kind or a number out of bounds is an error before anything runs.
+
+The bounds are there so that every moment a run computes stays far inside what `datetime`,
+epoch milliseconds and the virtual clock can hold: an absurd value is refused with one line
+here instead of overflowing somewhere in the middle of a run.
+"""
 
 from __future__ import annotations
 
@@ -16,20 +21,49 @@ from idle_reaper.kinds.glue import DPU_PER_WORKER
 from local_runtime.channels import LocalChannels
 from local_runtime.errors import ScenarioError
 
-EventMode = Literal["normal", "missed", "duplicate"]
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$")
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+EventMode = Literal["normal", "missed", "duplicate", "late"]
+StatementEnd = Literal["available", "error", "cancelled"]
+_EVENT_MODES: tuple[EventMode, ...] = ("normal", "missed", "duplicate", "late")
+_STATEMENT_ENDS: tuple[StatementEnd, ...] = ("available", "error", "cancelled")
+_DURATION = re.compile(r"^\s*(-)?\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$")
+_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _TOP_KEYS = {"name", "start", "until", "parameters", "resources", "slack", "email", "deliveries"}
 _SLACK_KEYS = {"responses", "then"}
-_COMMON_KEYS = {"kind", "id", "at", "by", "tags", "stop_by_user", "event"}
+_COMMON_KEYS = {"kind", "id", "at", "by", "tags", "stop_by_user", "event", "event_delay"}
 _KIND_KEYS = {"glue-session": {"workers", "worker_type", "idle_timeout", "statements"}}
-_STATEMENT_KEYS = {"at", "runs"}
+_STATEMENT_KEYS = {"at", "runs", "waiting", "ends", "cancelling"}
+
+MAX_SPAN = timedelta(days=366)
+"""The longest a scenario runs, and so the longest duration it may name: a year of virtual
+time is more than any what-if needs (Glue's own timeouts end a session within 7 days)."""
+EARLIEST_START = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST_START = datetime(2100, 1, 1, tzinfo=UTC)
+"""`start` (and a replayed event's `time`) must fall in [EARLIEST_START, LATEST_START): any
+real or planned use of the service, with room to run MAX_SPAN and Glue's longest timeout."""
+MIN_WORKERS = 2
+"""Glue interactive sessions need at least 2 DPUs; fewer workers than 2 is never a session."""
+MAX_WORKERS = 299
+"""Glue's documented ceiling for NumberOfWorkers (299 G.1X; the larger types allow fewer)."""
+MIN_IDLE_TIMEOUT = 1
+"""Glue's CreateSession model: IdleTimeout (shape `Timeout`) is at least 1 minute."""
+MAX_IDLE_TIMEOUT = 10080
+"""7 days: Glue refuses any timeout over 10,080 minutes (documented for job runs; no
+session outlives it either)."""
+MAX_DELIVERIES = 10
+"""EventBridge is at least once: a few copies test idempotency; thousands test nothing."""
 
 
 @dataclass(frozen=True)
 class Activity:
+    """One statement: submitted at `at`, WAITING for `waiting`, RUNNING for `runs`, then it
+    ends `available`, `error` or `cancelled` (CANCELLING for `cancelling` first)."""
+
     at: timedelta
     runs: timedelta
+    waiting: timedelta = timedelta(0)
+    ends: StatementEnd = "available"
+    cancelling: timedelta | None = None
+    """How long a cancelled statement is CANCELLING; None: the emulator's own default."""
 
 
 @dataclass(frozen=True)
@@ -45,6 +79,8 @@ class ResourceSpec:
     statements: tuple[Activity, ...] = ()
     stop_by_user: timedelta | None = None
     event: EventMode = "normal"
+    event_delay: timedelta | None = None
+    """With `event: late`: how long after `at` the start event reaches EventBridge."""
     start_event: dict[str, Any] | None = None
     """A recorded start event to deliver instead of a generated one (`make replay`)."""
 
@@ -61,6 +97,9 @@ class Scenario:
     """How many times EventBridge delivers each matched event to each target (at least once)."""
     events: tuple[dict[str, Any], ...] = ()
     """Recorded events to put on the bus at the start (`make replay` of a non-start event)."""
+    region: str | None = None
+    account: str | None = None
+    """Where the stack is deployed (`make replay`: the event's own); None: the runtime's default."""
 
     @property
     def end(self) -> datetime:
@@ -92,6 +131,10 @@ def parse(data: Any, where: str = "scenario") -> Scenario:
     if not isinstance(resources, list):
         raise ScenarioError(f"{where}.resources: must be a list")
     until = duration(top["until"], f"{where}.until")
+    if until <= timedelta(0):
+        raise ScenarioError(
+            f"{where}.until: {top['until']!r} runs nothing (use 90s, 30m, 8h or 2d)"
+        )
     specs = tuple(_resource(r, f"{where}.resources[{i}]") for i, r in enumerate(resources))
     seen: set[str] = set()
     for spec in specs:
@@ -100,12 +143,12 @@ def parse(data: Any, where: str = "scenario") -> Scenario:
         seen.add(spec.id)
     return Scenario(
         name=str(top.get("name") or Path(where).stem),
-        start=_timestamp(top["start"], f"{where}.start"),
+        start=start_time(_timestamp(top["start"], f"{where}.start"), f"{where}.start"),
         until=until,
         parameters=dict(parameters),
         resources=specs,
         channels=_channels(top, where),
-        deliveries=_int(top.get("deliveries", 1), f"{where}.deliveries", 1),
+        deliveries=whole(top.get("deliveries", 1), f"{where}.deliveries", 1, MAX_DELIVERIES),
     )
 
 
@@ -118,12 +161,42 @@ def human(span: timedelta) -> str:
     return f"{seconds}s"
 
 
-def duration(value: Any, where: str) -> timedelta:
-    """`90s`, `30m`, `8h`, `2d` (a bare number is refused: its unit would be a guess)."""
-    match = _DURATION.match(str(value)) if isinstance(value, str) else None
+def duration(value: Any, where: str, *, signed: bool = False) -> timedelta:
+    """`90s`, `30m`, `8h`, `2d` (a bare number is refused: its unit would be a guess), at
+    most MAX_SPAN; negative (`-2h`) only where `signed` says an offset may point back."""
+    match = _DURATION.match(value) if isinstance(value, str) else None
     if match is None:
         raise ScenarioError(f"{where}: bad duration {value!r} (use 90s, 30m, 8h or 2d)")
-    return timedelta(**{_UNITS[match.group(2)]: float(match.group(1))})
+    minus, number, unit = match.groups()
+    if minus and not signed:
+        raise ScenarioError(f"{where}: {value!r} is negative (a duration here counts forward)")
+    seconds = float(number) * _SECONDS[unit]  # inf for absurd digit strings: caught below
+    if not seconds <= MAX_SPAN.total_seconds():
+        raise ScenarioError(
+            f"{where}: {value.strip()!r} is longer than {human(MAX_SPAN)},"
+            " the longest a scenario may run"
+        )
+    return timedelta(seconds=-seconds if minus else seconds)
+
+
+def start_time(moment: datetime, where: str) -> datetime:
+    """The virtual clock's origin, inside [EARLIEST_START, LATEST_START)."""
+    if not EARLIEST_START <= moment < LATEST_START:
+        raise ScenarioError(
+            f"{where}: {moment.isoformat()} is outside {EARLIEST_START.year}-"
+            f"{LATEST_START.year - 1} (the years a scenario may start in)"
+        )
+    return moment
+
+
+def whole(value: Any, where: str, minimum: int, maximum: int) -> int:
+    """A whole number (not a bool, a float or a string) in [minimum, maximum]."""
+    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
+        shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
+        raise ScenarioError(
+            f"{where}: must be a whole number from {minimum} to {maximum}, not {shown}"
+        )
+    return value
 
 
 def _channels(top: Mapping[str, Any], where: str) -> LocalChannels:
@@ -165,22 +238,14 @@ def _resource(data: Any, where: str) -> ResourceSpec:
     if not isinstance(item.get("id"), str) or not item["id"]:
         raise ScenarioError(f"{where}.id: must be a non-empty string")
     at = duration(item.get("at", "0m"), f"{where}.at")
-    event = item.get("event", "normal")
-    if event not in ("normal", "missed", "duplicate"):
-        raise ScenarioError(f"{where}.event: {event!r} is not normal, missed or duplicate")
+    event, event_delay = _event(item, where)
     tags = _mapping(item.get("tags") or {}, f"{where}.tags", None)
-    statements = []
-    for i, raw in enumerate(item.get("statements") or []):
-        spot = f"{where}.statements[{i}]"
-        entry = _mapping(raw, spot, _STATEMENT_KEYS)
-        if "at" not in entry or "runs" not in entry:
-            raise ScenarioError(f"{spot}: needs `at` and `runs`")
-        activity = Activity(
-            duration(entry["at"], f"{spot}.at"), duration(entry["runs"], f"{spot}.runs")
-        )
-        if activity.at < at:
-            raise ScenarioError(f"{spot}.at: {entry['at']} is before the resource starts")
-        statements.append(activity)
+    raw_statements = item.get("statements") or []
+    if not isinstance(raw_statements, list):
+        raise ScenarioError(f"{where}.statements: must be a list")
+    statements = [
+        _statement(raw, f"{where}.statements[{i}]", at) for i, raw in enumerate(raw_statements)
+    ]
     worker_type = str(item.get("worker_type", "G.1X"))
     if worker_type not in DPU_PER_WORKER:
         raise ScenarioError(
@@ -193,12 +258,61 @@ def _resource(data: Any, where: str) -> ResourceSpec:
         at=at,
         by=str(item["by"]) if item.get("by") else None,
         tags={str(k): _tag_value(v) for k, v in tags.items()},
-        workers=_int(item.get("workers", 5), f"{where}.workers", 2),
+        workers=whole(item.get("workers", 5), f"{where}.workers", MIN_WORKERS, MAX_WORKERS),
         worker_type=worker_type,
-        idle_timeout=_int(item.get("idle_timeout", 2880), f"{where}.idle_timeout", 1),
+        idle_timeout=whole(
+            item.get("idle_timeout", 2880),
+            f"{where}.idle_timeout",
+            MIN_IDLE_TIMEOUT,
+            MAX_IDLE_TIMEOUT,
+        ),
         statements=tuple(statements),
         stop_by_user=duration(stop, f"{where}.stop_by_user") if stop is not None else None,
         event=event,
+        event_delay=event_delay,
+    )
+
+
+def _event(item: Mapping[str, Any], where: str) -> tuple[EventMode, timedelta | None]:
+    """`event` and its `event_delay`: the delay goes with `late`, and `late` needs one."""
+    event = item.get("event", "normal")
+    if event not in _EVENT_MODES:
+        raise ScenarioError(f"{where}.event: {event!r} is not normal, missed, duplicate or late")
+    if event != "late":
+        if "event_delay" in item:
+            raise ScenarioError(f"{where}.event_delay: goes only with `event: late`")
+        return event, None
+    if "event_delay" not in item:
+        raise ScenarioError(
+            f"{where}.event: `late` needs `event_delay` (how long after `at` the event arrives)"
+        )
+    delay = duration(item["event_delay"], f"{where}.event_delay")
+    if delay <= timedelta(0):
+        raise ScenarioError(f"{where}.event_delay: a late event arrives after `at`, not at it")
+    return event, delay
+
+
+def _statement(raw: Any, where: str, resource_at: timedelta) -> Activity:
+    entry = _mapping(raw, where, _STATEMENT_KEYS)
+    if "at" not in entry or "runs" not in entry:
+        raise ScenarioError(f"{where}: needs `at` and `runs`")
+    at = duration(entry["at"], f"{where}.at")
+    if at < resource_at:
+        raise ScenarioError(f"{where}.at: {entry['at']} is before the resource starts")
+    ends = entry.get("ends", "available")
+    if ends not in _STATEMENT_ENDS:
+        raise ScenarioError(f"{where}.ends: {ends!r} is not available, error or cancelled")
+    cancelling = None
+    if "cancelling" in entry:
+        if ends != "cancelled":
+            raise ScenarioError(f"{where}.cancelling: goes only with `ends: cancelled`")
+        cancelling = duration(entry["cancelling"], f"{where}.cancelling")
+    return Activity(
+        at=at,
+        runs=duration(entry["runs"], f"{where}.runs"),
+        waiting=duration(entry.get("waiting", "0s"), f"{where}.waiting"),
+        ends=ends,
+        cancelling=cancelling,
     )
 
 
@@ -225,13 +339,10 @@ def _timestamp(value: Any, where: str) -> datetime:
             raise ScenarioError(f"{where}: {value!r} is not an ISO-8601 time") from None
     if moment.tzinfo is None:
         raise ScenarioError(f"{where}: {value!r} needs a time zone (end it with Z for UTC)")
-    return moment.astimezone(UTC)
-
-
-def _int(value: Any, where: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ScenarioError(f"{where}: must be a whole number of at least {minimum}, not {value!r}")
-    return value
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # year 1 or 9999 shifted past datetime's range
+        raise ScenarioError(f"{where}: {value!r} is out of range") from None
 
 
 def _tag_value(value: Any) -> str:

@@ -9,7 +9,7 @@ from functools import partial
 from typing import Any, TextIO
 
 from idle_reaper.times import to_iso
-from local_runtime import actors
+from local_runtime import actors, stack
 from local_runtime.runtime import Account, running
 from local_runtime.scenario import Scenario, human
 from local_runtime.summary import summarize
@@ -43,7 +43,13 @@ def simulate(
 ) -> dict[str, Any]:
     """Run the scenario; write the timeline to `out`; return the summary. `inspect` sees the
     emulated account before it is torn down (tests check invariants there)."""
-    with running(scenario.start, scenario.parameters, channels=scenario.channels) as account:
+    with running(
+        scenario.start,
+        scenario.parameters,
+        channels=scenario.channels,
+        region=scenario.region or stack.REGION,
+        account=scenario.account or stack.ACCOUNT,
+    ) as account:
         account.bus.deliveries = scenario.deliveries
         timeline = Timeline(account.clock, out, multi_day=scenario.until > timedelta(days=1))
         account.glue.listeners.append(timeline.on_glue)

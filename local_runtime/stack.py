@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -55,17 +57,33 @@ class Stack:
         return str(_ref(self, logical_id))
 
 
-def load(template: Path, overrides: Mapping[str, Any] | None = None) -> Stack:
-    """Read, transform and resolve a SAM template with parameter overrides."""
+def load(
+    template: Path,
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    region: str = REGION,
+    account: str = ACCOUNT,
+) -> Stack:
+    """Read, transform and resolve a SAM template with parameter overrides, as deployed into
+    `account` and `region` (the partition, for ARNs, is the region's)."""
+    partition_of(region)  # an unknown region fails here, before anything is deployed
     raw, problems = decode(str(template))
     if raw is None:
         raise TemplateError(f"{template}: {problems}")
     sam = _json_clean(raw)
     parameters = _parameters(sam, overrides or {})
+    _check_rules(sam.get("Rules") or {}, parameters)
     root = template.parent
     code_dirs = _localize_uris(sam, root)
-    cfn = _transform(sam, parameters)
-    stack = Stack(root=root, parameters=parameters, resources={}, code_dirs=code_dirs)
+    cfn = _transform(sam, parameters, region, account)
+    stack = Stack(
+        root=root,
+        parameters=parameters,
+        resources={},
+        code_dirs=code_dirs,
+        region=region,
+        account=account,
+    )
     stack.resources = copy.deepcopy(cfn.get("Resources", {}))
     stack.conditions = _conditions(stack, cfn.get("Conditions", {}))
     stack.resources = {
@@ -103,8 +121,12 @@ def _parameters(sam: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, 
                 number = float(text)
             except ValueError:
                 raise ScenarioError(f"parameter {name}={text!r} is not a number") from None
+            if not math.isfinite(number):  # float() reads nan and inf; CloudFormation does not
+                raise ScenarioError(f"parameter {name}={text!r} is not a number")
             if "MinValue" in spec and number < float(spec["MinValue"]):
                 raise ScenarioError(f"parameter {name}={text} is below {spec['MinValue']}")
+            if "MaxValue" in spec and number > float(spec["MaxValue"]):
+                raise ScenarioError(f"parameter {name}={text} is above {spec['MaxValue']}")
         values[name] = text
     return values
 
@@ -138,29 +160,70 @@ class _NoManagedPolicies:
         return {}
 
 
-def _transform(sam: dict[str, Any], parameters: dict[str, str]) -> dict[str, Any]:
+def _transform(
+    sam: dict[str, Any], parameters: dict[str, str], region: str, account: str
+) -> dict[str, Any]:
     values = {
         **parameters,
-        "AWS::Region": REGION,
-        "AWS::AccountId": ACCOUNT,
-        "AWS::Partition": "aws",
+        "AWS::Region": region,
+        "AWS::AccountId": account,
+        "AWS::Partition": partition_of(region),
     }
     try:
-        with mock.patch.dict(os.environ, {"AWS_DEFAULT_REGION": REGION}):
+        with mock.patch.dict(os.environ, {"AWS_DEFAULT_REGION": region}):
             result: dict[str, Any] = transform(sam, values, _NoManagedPolicies())
     except InvalidDocumentException as exc:
         raise TemplateError("; ".join(str(cause) for cause in exc.causes)) from exc
     return result
 
 
+@cache
+def partition_of(region: str) -> str:
+    """`aws`, `aws-cn`, `aws-us-gov`, ... from botocore's partition data (no table of ours)."""
+    import boto3
+    from botocore.exceptions import UnknownRegionError
+
+    try:
+        return str(boto3.session.Session().get_partition_for_region(region))
+    except UnknownRegionError:
+        raise TemplateError(f"unknown region {region[:40]!r}") from None
+
+
+@cache
+def known_regions() -> frozenset[str]:
+    """Every region botocore's partition data names (its `*-global` pseudo-regions aside)."""
+    from botocore.loaders import create_loader
+
+    return frozenset(
+        name
+        for entry in create_loader().load_data("partitions")["partitions"]
+        for name in entry["regions"]
+        if not name.endswith("-global")
+    )
+
+
+@cache
+def url_suffix(region: str) -> str:
+    """AWS::URLSuffix: the partition's DNS suffix (amazonaws.com, amazonaws.com.cn, ...)."""
+    from botocore.loaders import create_loader
+
+    partition = partition_of(region)
+    for entry in create_loader().load_data("partitions")["partitions"]:
+        if entry["id"] == partition:
+            return str(entry["outputs"]["dnsSuffix"])
+    return "amazonaws.com"
+
+
 # -- intrinsic functions ---------------------------------------------------------------------
 _PSEUDO = {
-    "AWS::Partition": lambda s: "aws",
+    "AWS::Partition": lambda s: partition_of(s.region),
     "AWS::Region": lambda s: s.region,
     "AWS::AccountId": lambda s: s.account,
     "AWS::StackName": lambda s: s.name,
-    "AWS::StackId": lambda s: f"arn:aws:cloudformation:{s.region}:{s.account}:stack/{s.name}/local",
-    "AWS::URLSuffix": lambda s: "amazonaws.com",
+    "AWS::StackId": lambda s: (
+        f"arn:{partition_of(s.region)}:cloudformation:{s.region}:{s.account}:stack/{s.name}/local"
+    ),
+    "AWS::URLSuffix": lambda s: url_suffix(s.region),
     "AWS::NoValue": lambda s: None,
 }
 
@@ -195,6 +258,41 @@ def resolve(stack: Stack, value: Any) -> Any:
             return json.dumps(resolve(stack, arg))
     resolved = {k: resolve(stack, v) for k, v in value.items()}
     return {k: v for k, v in resolved.items() if v is not None}
+
+
+def _check_rules(rules: dict[str, Any], parameters: dict[str, str]) -> None:
+    """The template's Rules section, as CloudFormation checks it before creating anything:
+    a rule whose condition holds must have every assertion hold, or nothing deploys."""
+
+    def value(expr: Any) -> Any:
+        if isinstance(expr, dict) and set(expr) == {"Ref"}:
+            return parameters[expr["Ref"]]
+        if isinstance(expr, list):
+            return [value(v) for v in expr]
+        return expr if not isinstance(expr, dict) else holds(expr)
+
+    def holds(expr: dict[str, Any]) -> bool:
+        ((key, arg),) = expr.items()
+        if key == "Fn::Equals":
+            return str(value(arg[0])) == str(value(arg[1]))
+        if key == "Fn::Not":
+            return not holds(arg[0])
+        if key == "Fn::And":
+            return all(holds(a) for a in arg)
+        if key == "Fn::Or":
+            return any(holds(a) for a in arg)
+        if key == "Fn::Contains":
+            return str(value(arg[1])) in [str(v) for v in value(arg[0])]
+        raise TemplateError(f"unsupported rule function {key}")
+
+    for name, rule in rules.items():
+        condition = rule.get("RuleCondition")
+        if condition is not None and not holds(condition):
+            continue
+        for assertion in rule.get("Assertions", []):
+            if not holds(assertion["Assert"]):
+                described = assertion.get("AssertDescription", f"rule {name} does not hold")
+                raise ScenarioError(f"parameters refused by the template's Rules: {described}")
 
 
 def _conditions(stack: Stack, declared: dict[str, Any]) -> dict[str, bool]:
@@ -239,7 +337,7 @@ def _ref(stack: Stack, name: str) -> Any:
         return _get_att(stack, name, "Arn")
     if kind == "AWS::SQS::Queue":
         queue = _physical_name(stack, name, res)
-        return f"https://sqs.{stack.region}.amazonaws.com/{stack.account}/{queue}"
+        return f"https://sqs.{stack.region}.{url_suffix(stack.region)}/{stack.account}/{queue}"
     return _physical_name(stack, name, res)
 
 
@@ -250,6 +348,7 @@ _ARN_FORMATS = {
     "AWS::SQS::Queue": "arn:aws:sqs:{r}:{a}:{n}",
     "AWS::SNS::Topic": "arn:aws:sns:{r}:{a}:{n}",
     "AWS::Events::Rule": "arn:aws:events:{r}:{a}:rule/{n}",
+    "AWS::Events::EventBus": "arn:aws:events:{r}:{a}:event-bus/{n}",
     "AWS::DynamoDB::Table": "arn:aws:dynamodb:{r}:{a}:table/{n}",
     "AWS::Logs::LogGroup": "arn:aws:logs:{r}:{a}:log-group:{n}:*",
     "AWS::IAM::Role": "arn:aws:iam::{a}:role/{n}",
@@ -289,7 +388,8 @@ def _get_att(stack: Stack, logical: str, attr: str) -> Any:
         fmt = _ARN_FORMATS.get(res["Type"])
         if fmt is None:
             raise TemplateError(f"GetAtt {logical}.Arn: {res['Type']} not supported locally")
-        return fmt.format(r=stack.region, a=stack.account, n=name)
+        arn = fmt.format(r=stack.region, a=stack.account, n=name)
+        return arn.replace("arn:aws:", f"arn:{partition_of(stack.region)}:", 1)
     if attr in ("QueueName", "TopicName", "Name", "StateMachineName"):
         return name
     if attr == "QueueUrl":

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -69,6 +70,37 @@ def test_simulate_prints_a_timeline_then_the_summary_as_the_last_line() -> None:
         ),
         ("start: 2026-03-02 09:00\nuntil: 8h\nresources: []\n", "time zone"),
         ("start: [\n", "not valid YAML"),
+        # absurd numbers: each was an OverflowError traceback, or ran regardless
+        ("start: 2026-03-02T09:00:00Z\nuntil: 99999999999d\nresources: []\n", "longer than 366d"),
+        (
+            "start: 9999-12-31T09:00:00Z\nuntil: 1d\nresources: [{kind: glue-session, id: a}]\n",
+            "outside 2000-2099",
+        ),
+        (
+            "start: 2026-03-02T09:00:00Z\nuntil: 8h\n"
+            "resources: [{kind: glue-session, id: a, workers: 1000000000000}]\n",
+            "from 2 to 299",
+        ),
+        (
+            "start: 2026-03-02T09:00:00Z\nuntil: 8h\n"
+            "resources: [{kind: glue-session, id: a, idle_timeout: 99999999999999}]\n",
+            "from 1 to 10080",
+        ),
+        (
+            "start: 2026-03-02T09:00:00Z\nuntil: 8h\nresources: [{kind: glue-session, id: a,"
+            " statements: [{at: 1m, runs: 99999999d}]}]\n",
+            "longer than 366d",
+        ),
+        (
+            "start: 2026-03-02T09:00:00Z\nuntil: 8h\n"
+            "resources: [{kind: glue-session, id: a, at: -5m}]\n",
+            "negative",
+        ),
+        (
+            "start: 2026-03-02T09:00:00Z\nuntil: 8h\n"
+            "resources: [{kind: glue-session, id: a, event: late}]\n",
+            "`late` needs `event_delay`",
+        ),
     ],
 )
 def test_invalid_scenarios_fail_with_one_clear_line_and_run_nothing(
@@ -83,13 +115,92 @@ def test_invalid_scenarios_fail_with_one_clear_line_and_run_nothing(
     assert message in result.stderr
 
 
-def test_replay_runs_until_the_watcher_ends() -> None:
+def stop_notifications(summary: dict[str, Any]) -> set[tuple[str, str]]:
+    return {(n["channel"], n["at"]) for n in summary["notifications"] if n["type"] == "stopped"}
+
+
+def test_replay_runs_until_the_watcher_and_what_it_set_off_are_done() -> None:
     result = cli("replay", str(EVENTS / "glue-create-session.json"))
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout.strip().splitlines()[-1])["summary"]
     assert summary["resources"][0]["id"] == "alice-etl"
     assert summary["resources"][0]["outcome"] == "stopped"
-    assert summary["end"] == "2026-03-02T09:30:00Z"
+    assert summary["resources"][0]["stopped_at"] == "2026-03-02T09:30:00Z"
+    # the stop's notifications run after the watcher ends; the session is STOPPED 15 s on
+    assert stop_notifications(summary) == {
+        ("slack", "2026-03-02T09:30:00Z"),
+        ("email", "2026-03-02T09:30:00Z"),
+    }
+    assert summary["end"] == "2026-03-02T09:30:15Z"
+
+
+def test_replay_deploys_into_the_events_own_region() -> None:
+    """A session recorded in eu-west-1 is created, watched and stopped there (it used to be
+    created in us-east-1, so the watcher found nothing and the replay ended `gone`)."""
+    result = cli("replay", str(EVENTS / "glue-create-session-eu-west-1.json"))
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout.strip().splitlines()[-1])["summary"]
+    (resource,) = summary["resources"]
+    assert (resource["id"], resource["outcome"]) == ("alice-etl", "stopped")
+    assert resource["stopped_at"] == "2026-03-02T09:30:00Z"
+    assert ":eu-west-1:123456789012:" in summary["parameters"]["SlackWebhookSecretArn"]
+    assert stop_notifications(summary) == {
+        ("slack", "2026-03-02T09:30:00Z"),
+        ("email", "2026-03-02T09:30:00Z"),
+    }
+
+
+def edited_event(tmp_path: Path, edit: dict[str, Any]) -> Path:
+    """The eu-west-1 sample with dotted paths set (`detail.requestParameters.idleTimeout`)."""
+    event = json.loads((EVENTS / "glue-create-session-eu-west-1.json").read_text())
+    for dotted, value in edit.items():
+        *parents, leaf = dotted.split(".")
+        node = event
+        for key in parents:
+            node = node[key]
+        node[leaf] = value
+    path = tmp_path / "edited.json"
+    path.write_text(json.dumps(event))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        ({"detail.requestParameters.idleTimeout": 1e30}, "idleTimeout: must be a whole number"),
+        ({"detail.requestParameters.numberOfWorkers": "abc"}, "numberOfWorkers: must be a whole"),
+        ({"detail.requestParameters.numberOfWorkers": 10**12}, "from 2 to 299"),
+        ({"detail.requestParameters.workerType": ["G.1X"]}, "workerType"),
+        ({"detail.requestParameters.tags": ["owner"]}, "tags: must map strings"),
+        ({"time": "9999-12-31T09:00:00Z"}, "outside 2000-2099"),
+        ({"account": "12345"}, "not a 12-digit account id"),
+        ({"region": "xx-fake-9", "detail.awsRegion": "xx-fake-9"}, "not an AWS region"),
+        ({"detail.awsRegion": "us-east-1"}, "detail.awsRegion 'us-east-1' is not the event's"),
+    ],
+)
+def test_replay_refuses_absurd_numbers_and_places_in_one_line(
+    tmp_path: Path, edit: dict[str, Any], message: str
+) -> None:
+    result = cli("replay", str(edited_event(tmp_path, edit)))
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert result.stdout == ""
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert message in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("bench", "--days", "1e30"), "--days"),
+        (("bench", "--days", "nan"), "--days"),
+        (("bench", "--sessions", "0"), "--sessions"),
+        (("bench-notify", "--invocations", "0"), "--invocations"),
+    ],
+)
+def test_bench_refuses_absurd_sizes_in_one_line(args: tuple[str, ...], message: str) -> None:
+    result = cli(*args)
+    assert result.returncode == 2 and result.stdout == ""
+    assert len(result.stderr.strip().splitlines()) == 1 and message in result.stderr
 
 
 def test_replay_of_a_failed_call_starts_no_watcher() -> None:

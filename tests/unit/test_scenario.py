@@ -1,0 +1,185 @@
+"""The scenario parser: the keys added as the product grows (statement `waiting`, `ends`,
+`cancelling`; resource `event: late` with `event_delay`), and numbers held to bounds so that
+an absurd value is one clear error before anything runs, never an overflow mid-run."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import yaml
+
+from local_runtime.errors import ScenarioError
+from local_runtime.scenario import (
+    MAX_IDLE_TIMEOUT,
+    MAX_SPAN,
+    MAX_WORKERS,
+    Activity,
+    ResourceSpec,
+    duration,
+    parse,
+)
+
+
+def scenario(**resource: Any) -> dict[str, Any]:
+    return {
+        "start": "2026-03-02T09:00:00Z",
+        "until": "8h",
+        "resources": [{"kind": "glue-session", "id": "a", **resource}],
+    }
+
+
+def resource(**keys: Any) -> ResourceSpec:
+    return parse(scenario(**keys)).resources[0]
+
+
+def statement(**keys: Any) -> Activity:
+    return resource(statements=[{"at": "5m", "runs": "20m", **keys}]).statements[0]
+
+
+def refused(data: dict[str, Any], message: str) -> None:
+    with pytest.raises(ScenarioError) as error:
+        parse(data)
+    assert message in str(error.value)
+    assert "\n" not in str(error.value)
+
+
+# -- statement keys ---------------------------------------------------------------------------
+def test_a_statement_defaults_to_no_waiting_and_ending_available() -> None:
+    assert statement() == Activity(at=timedelta(minutes=5), runs=timedelta(minutes=20))
+    assert statement().waiting == timedelta(0) and statement().ends == "available"
+
+
+def test_waiting_is_how_long_a_statement_waits_before_it_runs() -> None:
+    assert statement(waiting="2m").waiting == timedelta(minutes=2)
+
+
+@pytest.mark.parametrize("ends", ["available", "error", "cancelled"])
+def test_ends_names_how_a_statement_ends(ends: str) -> None:
+    assert statement(ends=ends).ends == ends
+
+
+def test_cancelling_goes_with_ends_cancelled() -> None:
+    got = statement(ends="cancelled", cancelling="10m")
+    assert (got.ends, got.cancelling) == ("cancelled", timedelta(minutes=10))
+    assert statement(ends="cancelled").cancelling is None  # the emulator's own default
+
+
+@pytest.mark.parametrize(
+    ("keys", "message"),
+    [
+        ({"ends": "finished"}, "not available, error or cancelled"),
+        ({"ends": "AVAILABLE"}, "not available, error or cancelled"),
+        ({"cancelling": "10m"}, "goes only with `ends: cancelled`"),
+        ({"ends": "error", "cancelling": "10m"}, "goes only with `ends: cancelled`"),
+        ({"waiting": "2 minutes"}, "bad duration"),
+        ({"waiting": "-2m"}, "negative"),
+        ({"ends": "cancelled", "cancelling": "99999999999d"}, "longer than 366d"),
+        ({"waiting": "1" + "0" * 400 + "s"}, "longer than 366d"),
+    ],
+)
+def test_bad_statement_keys_are_refused(keys: dict[str, Any], message: str) -> None:
+    refused(scenario(statements=[{"at": "5m", "runs": "20m", **keys}]), message)
+
+
+# -- event: late ------------------------------------------------------------------------------
+def test_a_late_event_arrives_event_delay_after_at() -> None:
+    late = resource(event="late", event_delay="45m")
+    assert (late.event, late.event_delay) == ("late", timedelta(minutes=45))
+    assert resource().event_delay is None
+
+
+@pytest.mark.parametrize(
+    ("keys", "message"),
+    [
+        ({"event": "late"}, "`late` needs `event_delay`"),
+        ({"event_delay": "45m"}, "goes only with `event: late`"),
+        ({"event": "duplicate", "event_delay": "45m"}, "goes only with `event: late`"),
+        ({"event": "late", "event_delay": "0s"}, "arrives after `at`"),
+        ({"event": "late", "event_delay": "-5m"}, "negative"),
+        ({"event": "tardy"}, "not normal, missed, duplicate or late"),
+    ],
+)
+def test_bad_late_events_are_refused(keys: dict[str, Any], message: str) -> None:
+    refused(scenario(**keys), message)
+
+
+# -- bounds -----------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("top", "message"),
+    [
+        ({"until": "99999999999d"}, "longer than 366d"),
+        ({"until": "367d"}, "longer than 366d"),
+        ({"until": "9" * 400 + "s"}, "longer than 366d"),
+        ({"until": "0s"}, "runs nothing"),
+        ({"until": "-8h"}, "negative"),
+        ({"start": "9999-12-31T09:00:00Z"}, "outside 2000-2099"),
+        ({"start": "0001-01-01T00:00:00Z"}, "outside 2000-2099"),
+        ({"start": "9999-12-31T23:00:00-05:00"}, "out of range"),
+        ({"deliveries": 10**12}, "from 1 to 10"),
+    ],
+)
+def test_absurd_top_level_values_are_refused(top: dict[str, Any], message: str) -> None:
+    refused({**scenario(), **top}, message)
+
+
+@pytest.mark.parametrize(
+    ("keys", "message"),
+    [
+        ({"workers": 10**12}, f"from 2 to {MAX_WORKERS}"),
+        ({"workers": 1}, f"from 2 to {MAX_WORKERS}"),
+        ({"workers": "abc"}, f"from 2 to {MAX_WORKERS}"),
+        ({"workers": 5.0}, f"from 2 to {MAX_WORKERS}"),
+        ({"idle_timeout": 10**30}, f"from 1 to {MAX_IDLE_TIMEOUT}"),
+        ({"idle_timeout": 0}, f"from 1 to {MAX_IDLE_TIMEOUT}"),
+        ({"at": "99999999999d"}, "longer than 366d"),
+        ({"stop_by_user": "9" * 400 + "m"}, "longer than 366d"),
+        ({"stop_by_user": "100000h"}, "longer than 366d"),
+        ({"statements": [{"at": "5m", "runs": "99999999999d"}]}, "longer than 366d"),
+        ({"statements": "5m"}, "must be a list"),
+    ],
+)
+def test_absurd_resource_values_are_refused(keys: dict[str, Any], message: str) -> None:
+    refused(scenario(**keys), message)
+
+
+@pytest.mark.parametrize(
+    ("level", "inside", "outside"),
+    [
+        ("top", {"until": "366d"}, {"until": "367d"}),
+        ("top", {"start": "2099-12-31T23:59:59Z"}, {"start": "2100-01-01T00:00:00Z"}),
+        ("top", {"start": "2000-01-01T00:00:00Z"}, {"start": "1999-12-31T23:59:59Z"}),
+        ("top", {"deliveries": 10}, {"deliveries": 11}),
+        ("resource", {"workers": MAX_WORKERS}, {"workers": MAX_WORKERS + 1}),
+        ("resource", {"idle_timeout": MAX_IDLE_TIMEOUT}, {"idle_timeout": MAX_IDLE_TIMEOUT + 1}),
+        ("resource", {"stop_by_user": f"{MAX_SPAN.days}d"}, {"stop_by_user": "8785h"}),
+    ],
+)
+def test_each_bound_is_the_last_value_accepted(
+    level: str, inside: dict[str, Any], outside: dict[str, Any]
+) -> None:
+    def data(values: dict[str, Any]) -> dict[str, Any]:
+        return scenario(**values) if level == "resource" else {**scenario(), **values}
+
+    parse(data(inside))
+    with pytest.raises(ScenarioError):
+        parse(data(outside))
+
+
+def test_an_offset_may_be_negative_where_the_caller_allows_it() -> None:
+    """A resource started before the scenario (a negative `at`) is a later issue; the
+    duration reader is ready for it, within the same bound."""
+    assert duration("-2h", "at", signed=True) == -timedelta(hours=2)
+    with pytest.raises(ScenarioError, match="longer than 366d"):
+        duration("-400d", "at", signed=True)
+
+
+@pytest.mark.parametrize("value", [".nan", ".inf", "-.inf"])
+def test_a_number_parameter_must_be_a_finite_number(value: str) -> None:
+    """CloudFormation refuses nan and inf for a Number parameter; Python's float() reads them."""
+    from local_runtime.runtime import TEMPLATE
+    from local_runtime.stack import load
+
+    with pytest.raises(ScenarioError, match="is not a number"):
+        load(TEMPLATE, yaml.safe_load(f"{{GlueIdleMinutes: {value}}}"))
