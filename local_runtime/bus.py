@@ -17,6 +17,7 @@ from functools import partial
 from typing import Any
 from unittest import mock
 
+from idle_reaper.kinds import identify
 from idle_reaper.times import to_iso
 from local_runtime.clock import VirtualClock
 from local_runtime.lambdas import Functions
@@ -34,13 +35,37 @@ class Published:
     detail_type: str
     detail: dict[str, Any]
 
+    @property
+    def resource_id(self) -> str | None:
+        """The resource it is about; a failure before any verdict names it by the start
+        event it carries."""
+        return watched_id(self.detail)
+
 
 @dataclass
 class Started:
     execution_arn: str
     state_machine_arn: str
     event: dict[str, Any]
+    """The execution's input: the start event wrapped by the rule's InputTransformer."""
     at: datetime
+
+    @property
+    def resource_id(self) -> str | None:
+        return watched_id(self.event)
+
+
+def watched_id(state: Any) -> str | None:
+    """The resource id a watcher input or a reaper event's detail names: its `resource`,
+    else the start `event` it carries (else the object itself, a bare start event)."""
+    if not isinstance(state, dict):
+        return None
+    resource = state.get("resource")
+    if isinstance(resource, dict) and isinstance(resource.get("id"), str):
+        return str(resource["id"])
+    start = state.get("event", state)
+    found = identify(start) if isinstance(start, dict) else None
+    return found[1].id if found else None
 
 
 class Bus:
@@ -209,15 +234,37 @@ def _delivered_here(arn: str) -> bool:
 
 
 def _target_input(target: dict[str, Any], event: dict[str, Any]) -> Any:
-    """What the target receives: its constant Input, else the event as EventBridge sends it:
-    without moto's internal ingestion-time, and with `time` in ISO-8601 as AWS writes it
-    (moto writes epoch seconds)."""
+    """What the target receives: its constant Input, its InputTransformer's output, else the
+    event as EventBridge sends it: without moto's internal ingestion-time, and with `time`
+    in ISO-8601 as AWS writes it (moto writes epoch seconds)."""
     if "Input" in target:
         return json.loads(target["Input"])
     out = {k: v for k, v in event.items() if k != "ingestion-time"}
     if isinstance(out.get("time"), int | float):
         out["time"] = to_iso(datetime.fromtimestamp(out["time"], UTC))
+    transformer = target.get("InputTransformer")
+    if transformer:
+        return _transformed(transformer, out, event.get("ingestion-time"))
     return out
+
+
+def _transformed(transformer: dict[str, Any], event: dict[str, Any], ingested: Any) -> Any:
+    """EventBridge's input transformer: `<name>` in InputTemplate takes the value of its
+    InputPathsMap path, and the predefined `<aws.events.event.json>` the whole event."""
+    from jsonpath_ng.ext import parse  # type: ignore[attr-defined]
+
+    values: dict[str, str] = {"aws.events.event.json": json.dumps(event)}
+    if isinstance(ingested, int | float):
+        values["aws.events.event.ingestion-time"] = json.dumps(
+            to_iso(datetime.fromtimestamp(ingested, UTC))
+        )
+    for name, path in (transformer.get("InputPathsMap") or {}).items():
+        found = parse(path).find(event)
+        values[name] = json.dumps(found[0].value) if found else "null"
+    text = transformer["InputTemplate"]
+    for name, value in values.items():
+        text = text.replace(f"<{name}>", value)
+    return json.loads(text)
 
 
 def _event_time(event: dict[str, Any]) -> datetime | None:

@@ -3,14 +3,14 @@ and what it cost, from the emulator's billing record and the events the watcher 
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
 from idle_reaper.billing import billed_cost, idle_cost, usd
-from idle_reaper.kinds import identify
 from idle_reaper.savings import Savings, savings
 from idle_reaper.times import minutes_between, to_iso
-from local_runtime.bus import Published
+from local_runtime.bus import Published, watched_id
 from local_runtime.glue import SessionLife
 from local_runtime.runtime import Account
 from local_runtime.scenario import ResourceSpec, Scenario
@@ -20,7 +20,8 @@ _PRECEDENCE = ("stopped", "would-stop", "failed", "exempt", "gone")
 
 
 def summarize(scenario: Scenario, account: Account, end: datetime) -> dict[str, Any]:
-    resources = [_resource(account, spec, end) for spec in scenario.resources]
+    watchers = executions_by_resource(account)
+    resources = [_resource(account, spec, end, watchers) for spec in scenario.resources]
     totals: dict[str, Any] = {
         "stopped": sum(1 for r in resources if r["outcome"] == "stopped"),
         "would_stop": sum(1 for r in resources if r["outcome"] == "would-stop"),
@@ -46,10 +47,12 @@ def summarize(scenario: Scenario, account: Account, end: datetime) -> dict[str, 
     }
 
 
-def _resource(account: Account, spec: ResourceSpec, end: datetime) -> dict[str, Any]:
+def _resource(
+    account: Account, spec: ResourceSpec, end: datetime, watchers: dict[str, list[str]]
+) -> dict[str, Any]:
     life = account.glue.lives.get(spec.id)
-    events = [p for p in account.bus.published if _resource_id(p) == spec.id]
-    executions = [s.execution_arn for s in account.bus.started if _started_for(s.event) == spec.id]
+    events = [p for p in account.bus.published if p.resource_id == spec.id]
+    executions = watchers.get(spec.id, [])
     outcome, decisive = _outcome(events, life is not None and life.ended_at is not None)
     out: dict[str, Any] = {"kind": spec.kind, "id": spec.id, "outcome": outcome}
     if life is None:
@@ -84,10 +87,12 @@ def _resource(account: Account, spec: ResourceSpec, end: datetime) -> dict[str, 
     if outcome == "failed" and decisive is not None:
         error = decisive.detail.get("error") or {}
         out["error"] = f"{error.get('Error', 'Error')}: {error.get('Cause', '')}".strip(": ")
+    histories = [account.history(arn) for arn in executions]
     out.update(
         warnings=sum(1 for e in events if e.detail_type == "warning"),
         executions=len(executions),
-        state_transitions=sum(account.state_transitions(arn) for arn in executions),
+        state_transitions=sum(_transitions(history) for history in histories),
+        history_events=max((len(history) for history in histories), default=0),
     )
     return out
 
@@ -114,14 +119,25 @@ def _outcome(events: list[Published], ended: bool) -> tuple[str, Published | Non
     return ("gone" if ended else "running"), None
 
 
-def _resource_id(event: Published) -> str | None:
-    resource = event.detail.get("resource")
-    return str(resource.get("id")) if isinstance(resource, dict) else None
+def executions_by_resource(account: Account) -> dict[str, list[str]]:
+    """Every watcher execution (continuations included), by the resource id its input names:
+    the carried resource, else the start event."""
+    sfn = account.clients["stepfunctions"]
+    out: dict[str, list[str]] = {}
+    for logical in account.stack.of_type("AWS::StepFunctions::StateMachine"):
+        machine = account.stack.ref(logical)
+        for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=machine):
+            for execution in page["executions"]:
+                arn = execution["executionArn"]
+                watched = watched_id(json.loads(sfn.describe_execution(executionArn=arn)["input"]))
+                if watched is not None:
+                    out.setdefault(watched, []).append(arn)
+    return out
 
 
-def _started_for(event: dict[str, Any]) -> str | None:
-    found = identify(event)
-    return found[1].id if found else None
+def _transitions(history: list[dict[str, Any]]) -> int:
+    """States entered: what Standard workflows bill."""
+    return sum(1 for e in history if str(e["type"]).endswith("StateEntered"))
 
 
 def notifications(account: Account) -> list[dict[str, Any]]:

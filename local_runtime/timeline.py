@@ -6,7 +6,6 @@ import sys
 from datetime import datetime
 from typing import Any, TextIO
 
-from idle_reaper.kinds import identify
 from local_runtime.bus import Published, Started
 from local_runtime.clock import VirtualClock
 
@@ -38,8 +37,7 @@ class Timeline:
 
     def on_bus(self, what: str, data: Any) -> None:
         if isinstance(data, Started):
-            found = identify(data.event)
-            self.line(found[1].id if found else "?", "start event delivered: watcher started")
+            self.line(data.resource_id or "?", "start event delivered: watcher started")
         elif isinstance(data, Published):
             resource = data.detail.get("resource") or {}
             verdict = data.detail.get("verdict") or {}

@@ -1,4 +1,4 @@
-"""Inspect: read-only look at one resource, returning the watcher's next verdict."""
+"""Inspect: read-only look at one resource, returning the watcher's next verdict and state."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from idle_reaper import Policy, inspect
+from idle_reaper.aws import CLIENT_CONFIG
+from idle_reaper.resource import Home
 
 logger = Logger()
 tracer = Tracer()
@@ -17,14 +19,16 @@ tracer = Tracer()
 
 @cache
 def _client(service: str, region: str) -> Any:
-    """One client per service and region for the life of the container."""
-    return boto3.client(service, region_name=region)  # type: ignore[call-overload]
+    """One client per service and region for the life of the container, with short timeouts
+    and standard retries so one slow call cannot outlive the function."""
+    return boto3.client(service, region_name=region, config=CLIENT_CONFIG)  # type: ignore[call-overload]
 
 
 @logger.inject_lambda_context(correlation_id_path="execution_arn", log_event=False)
-@tracer.capture_lambda_handler
+@tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    result = inspect(event, _client, Policy.from_env())
+    home = Home.from_function_arn(context.invoked_function_arn)
+    result = inspect(event, _client, Policy.from_env(), home)
     verdict = result["verdict"]
     logger.info(
         "verdict",
@@ -32,6 +36,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             "action": verdict["action"],
             "reason": verdict["reason"],
             "resource": result["resource"] and result["resource"]["id"],
+            "looks": result["watch"]["looks"],
         },
     )
     return result

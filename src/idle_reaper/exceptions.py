@@ -19,6 +19,10 @@ class PolicyError(ReaperError):
     """The deployed policy settings are invalid (a bad parameter value)."""
 
 
+class UnknownRegionError(ReaperError, ValueError):
+    """A region name no AWS partition knows (from a hostile or broken event)."""
+
+
 class UnknownKindError(ReaperError):
     """A resource reference names a kind idle-reaper does not know."""
 
@@ -27,14 +31,23 @@ class DeliveryError(ReaperError):
     """A notification could not be delivered yet (throttled, server error, timeout): retry it."""
 
 
+class SlackSecretError(ReaperError):
+    """The Slack webhook secret holds no URL: the deployment is misconfigured (its value is
+    never repeated in the error)."""
+
+
 class NotificationsFailedError(ReaperError):
     """At least one channel failed transiently; raised after every channel was tried, so the
     invocation is retried (and finally dead-lettered) without holding the others back."""
 
 
-class AuditRecordError(ReaperError):
-    """An event cannot be put on the record (no id, no detail, no time): it is dead-lettered
-    for a person to look at rather than recorded wrong."""
+class MalformedEventError(ReaperError):
+    """A reaper event that cannot be read at all: fail, so it ends in the dead-letter queue."""
+
+
+class AuditRecordError(MalformedEventError):
+    """An event cannot be put on the record (not a reaper event, no usable time): it is
+    dead-lettered for a person to look at rather than recorded wrong."""
 
 
 class ReportError(ReaperError):

@@ -1,4 +1,5 @@
-"""Inspect: from a start event (or a resource reference) to a normalized resource and a verdict."""
+"""Inspect: from the watcher's state (or a bare start event, or a resource reference) to a
+normalized resource, a verdict, and the watcher's next state (watch.py)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ from idle_reaper.exceptions import UnknownKindError
 from idle_reaper.kinds import identify, kind_named
 from idle_reaper.kinds.base import ResourceKind
 from idle_reaper.policy import Policy
-from idle_reaper.resource import Observation, ResourceRef
+from idle_reaper.resource import Home, Observation, ResourceRef
 from idle_reaper.times import now_utc, to_iso
 from idle_reaper.verdict import decide, done
+from idle_reaper.watch import HELD, Tries, Watch, claim_for, holds_claim, next_watch
 
 ClientFactory = Callable[[str, str], Any]
 """(boto3 service name, region) -> client; injected so tests pass moto or fakes."""
@@ -22,21 +24,50 @@ def inspect(
     payload: Mapping[str, Any],
     client_for: ClientFactory,
     policy: Policy,
+    home: Home | None = None,
     now: datetime | None = None,
 ) -> dict[str, Any]:
     """Read the resource the payload names and decide what the watcher does next.
 
-    The payload is `{"event": <EventBridge event>}`, `{"resource": <reference>}`, or a bare
-    event. Anything that names no resource gets a `done` verdict, never a stop.
+    The payload is the watcher's `{"event", "state", "execution_name"}`, or for a person
+    trying it by hand `{"event": <EventBridge event>}`, `{"resource": <reference>}` or a
+    bare event. Anything that names no resource, or one outside `home` (another account
+    or region), gets a `done`/`ignored` verdict, never a stop. Never raises on bad input.
     """
     now = now or now_utc()
-    found = _locate(payload)
+    raw_state = payload.get("state") if isinstance(payload, Mapping) else None
+    state: Mapping[str, Any] = raw_state if isinstance(raw_state, Mapping) else {}
+    prior = Watch.parse(state.get("watch"))
+    errored = "error" in state
+    warned_since = _warned_since(state, prior)
+    found = _locate(payload, state, home)
     if isinstance(found, str):
-        return {"resource": None, "verdict": done("ignored", found, now).to_dict()}
-    kind, ref = found
-    seen = kind.observe(ref, client_for(kind.service, ref.region))
-    verdict = decide(kind.name, seen, policy, now)
-    return {"resource": describe(kind, ref, seen), "verdict": verdict.to_dict()}
+        verdict = done("ignored", found, now).to_dict()
+        resource, seen, claim = None, None, None
+    else:
+        kind, ref = found
+        seen = kind.observe(ref, client_for(kind.service, ref.region))
+        verdict = decide(kind.name, seen, policy, now, warned_since).to_dict()
+        resource = describe(kind, ref, seen)
+        claim = HELD if holds_claim(state) else claim_for(ref, seen.started_at, now)
+    name = payload.get("execution_name") if isinstance(payload, Mapping) else None
+    watch = next_watch(
+        prior,
+        execution_name=name if isinstance(name, str) else None,
+        errored=errored,
+        warned_since=warned_since,
+        waiting=verdict["action"] == "wait",
+    )
+    # Failures count while they are consecutive: a look after a failed step keeps the count,
+    # a look after a step that worked starts it again.
+    tries = Tries.parse(state.get("tries")) if errored else Tries()
+    return {
+        "resource": resource,
+        "verdict": verdict,
+        "claim": claim,
+        "watch": watch.to_dict(),
+        "tries": tries.to_dict(),
+    }
 
 
 def describe(kind: ResourceKind, ref: ResourceRef, seen: Observation) -> dict[str, Any]:
@@ -54,42 +85,75 @@ def describe(kind: ResourceKind, ref: ResourceRef, seen: Observation) -> dict[st
     }
 
 
-def _locate(payload: Mapping[str, Any]) -> tuple[ResourceKind, ResourceRef] | str:
-    """The kind and resource named, or a reason why none is."""
+def _warned_since(state: Mapping[str, Any], prior: Watch) -> str | None:
+    """The idle period a warning was delivered for: the one the watcher carries, or the
+    previous verdict's when the EmitWarning state just put it on the bus (`warned`)."""
+    verdict = state.get("verdict")
+    if "warned" in state and isinstance(verdict, Mapping) and verdict.get("action") == "warn":
+        since = verdict.get("idle_since")
+        return since if isinstance(since, str) else prior.warned_since
+    return prior.warned_since
+
+
+def _locate(
+    payload: Mapping[str, Any], state: Mapping[str, Any], home: Home | None
+) -> tuple[ResourceKind, ResourceRef] | str:
+    """The kind and resource named, or a reason why none is (or why it is not ours)."""
+    found = _named(payload, state)
+    if isinstance(found, str) or home is None or home.owns(found[1]):
+        return found
+    ref = found[1]
+    return (
+        f"the resource is in account {ref.account}, region {ref.region}: this stack watches "
+        f"account {home.account}, region {home.region} only"
+    )
+
+
+def _named(
+    payload: Mapping[str, Any], state: Mapping[str, Any]
+) -> tuple[ResourceKind, ResourceRef] | str:
     if not isinstance(payload, Mapping):
         return "input is not a JSON object"
+    carried = state.get("resource")
+    if isinstance(carried, Mapping):  # every look after the first: the resource found then
+        return _from_reference(carried)
     reference = payload.get("resource")
     if isinstance(reference, Mapping):
         return _from_reference(reference)
     event = payload.get("event", payload)
     if not isinstance(event, Mapping):
         return "`event` is not a JSON object"
+    if isinstance(event.get("resource"), Mapping):  # a sweeper's start input
+        return _from_reference(event["resource"])
     found = identify(event)
     if found is None:
-        source = event.get("source", "?")
-        raw_detail = event.get("detail")
-        detail: Mapping[str, Any] = raw_detail if isinstance(raw_detail, Mapping) else {}
-        name = detail.get("eventName", event.get("detail-type", "?"))
-        if detail.get("errorCode"):
-            return f"the {name} call failed ({detail['errorCode']}): no resource was created"
-        return f"the event ({source} {name}) names no resource idle-reaper watches"
+        return _why_not(event)
     return found
+
+
+def _why_not(event: Mapping[str, Any]) -> str:
+    source = _short(event.get("source"))
+    raw_detail = event.get("detail")
+    detail: Mapping[str, Any] = raw_detail if isinstance(raw_detail, Mapping) else {}
+    name = _short(detail.get("eventName", event.get("detail-type")))
+    if detail.get("errorCode"):
+        code = _short(detail["errorCode"])
+        return f"the {name} call failed ({code}): no resource was created"
+    return f"the event ({source} {name}) names no resource idle-reaper watches"
+
+
+def _short(value: Any) -> str:
+    """A value from an event, bounded for a reason string (escaping is the reader's job)."""
+    text = value if isinstance(value, str) else "?"
+    return text[:64] + ("…" if len(text) > 64 else "")
 
 
 def _from_reference(reference: Mapping[str, Any]) -> tuple[ResourceKind, ResourceRef] | str:
     try:
-        kind = kind_named(str(reference.get("kind")))
+        kind = kind_named(str(reference.get("kind"))[:64])
     except UnknownKindError as exc:
         return str(exc)
-    missing = [key for key in ("id", "region", "account") if not reference.get(key)]
-    if missing:
-        return f"the resource reference lacks {', '.join(missing)}"
-    principal = reference.get("principal")
-    ref = ResourceRef(
-        kind=kind.name,
-        id=str(reference["id"]),
-        region=str(reference["region"]),
-        account=str(reference["account"]),
-        principal=str(principal) if principal else None,
-    )
+    ref = ResourceRef.parse(kind.name, reference)
+    if isinstance(ref, str):
+        return ref
     return kind, ref

@@ -42,7 +42,22 @@ class Policy:
         )
 
     def is_exempt(self, tags: Mapping[str, str]) -> bool:
-        return tags.get(self.exempt_tag_key, "").strip().lower() == "true"
+        """Only the exact key with the value `true` (any case) exempts: a near miss never
+        exempts by accident (exempt_note says so instead)."""
+        return tags.get(self.exempt_tag_key, "").lower() == "true"
+
+    def exempt_note(self, tags: Mapping[str, str]) -> str | None:
+        """Why a tag that looks like the exempt tag did not exempt, so the owner can fix it:
+        `Idle-Reaper:Exempt`, a stray space in the key or value, or a value such as `yes`."""
+        wanted = f"{self.exempt_tag_key}=true"
+        for key, value in sorted(tags.items()):
+            near_key = key.strip().lower() == self.exempt_tag_key.lower()
+            if not near_key or (key == self.exempt_tag_key and value.lower() == "true"):
+                continue
+            return (
+                f"the tag {key!r}={value!r} is not {wanted!r}, so it does not exempt; use {wanted}"
+            )
+        return None
 
     def idle_minutes_for(self, kind: str, tags: Mapping[str, str]) -> tuple[int, str | None]:
         """The idle allowance for one resource, and a note when its tag was not honoured.

@@ -2,14 +2,66 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
+
+from idle_reaper.partition import is_region, partition_for
 
 Phase = Literal["starting", "billing", "ended", "missing"]
 """Where a resource is in its life, in terms that decide what the reaper may do:
 starting (not yet billable, cannot be stopped), billing (may be stopped when idle),
 ended (stopping, stopped, timed out, failed) and missing (no longer exists)."""
+
+
+_ACCOUNT = re.compile(r"\d{12}")
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+MAX_ID_LENGTH = 255
+"""Glue session ids (and SageMaker, EC2 ids) are at most 255 characters."""
+MAX_PRINCIPAL_LENGTH = 2048
+
+
+def is_account(value: object) -> bool:
+    """A 12-digit AWS account id."""
+    return isinstance(value, str) and _ACCOUNT.fullmatch(value) is not None
+
+
+def is_resource_id(value: object) -> bool:
+    """A single-line id of 1 to 255 characters, as the services' Id patterns allow."""
+    return (
+        isinstance(value, str)
+        and 0 < len(value) <= MAX_ID_LENGTH
+        and _CONTROL.search(value) is None
+    )
+
+
+def principal_or_none(value: object) -> str | None:
+    """An event's principal ARN when it is a sane string; hostile values are dropped."""
+    if isinstance(value, str) and 0 < len(value) <= MAX_PRINCIPAL_LENGTH:
+        return None if _CONTROL.search(value) else value
+    return None
+
+
+@dataclass(frozen=True)
+class Home:
+    """Where the stack runs: a watcher acts on resources of this account and region only."""
+
+    partition: str
+    region: str
+    account: str
+
+    @classmethod
+    def from_function_arn(cls, arn: str) -> Home:
+        """From the Lambda context's invoked function ARN (no call to STS needed)."""
+        parts = arn.split(":")
+        if len(parts) < 7 or not is_region(parts[3]) or not is_account(parts[4]):
+            raise ValueError(f"not a Lambda function ARN: {arn[:200]!r}")
+        return cls(partition=parts[1], region=parts[3], account=parts[4])
+
+    def owns(self, ref: ResourceRef) -> bool:
+        return ref.account == self.account and ref.region == self.region
 
 
 @dataclass(frozen=True)
@@ -21,6 +73,33 @@ class ResourceRef:
     region: str
     account: str
     principal: str | None = None
+
+    @classmethod
+    def parse(cls, kind: str, data: Mapping[str, Any]) -> ResourceRef | str:
+        """A reference from untrusted JSON (a watcher's carried state, a sweeper's input),
+        or the reason it is not one."""
+        bad = [
+            key
+            for key, valid in (
+                ("id", is_resource_id),
+                ("region", is_region),
+                ("account", is_account),
+            )
+            if not valid(data.get(key))
+        ]
+        if bad:
+            return f"the resource reference has no valid {', '.join(bad)}"
+        return cls(
+            kind=kind,
+            id=data["id"],
+            region=data["region"],
+            account=data["account"],
+            principal=principal_or_none(data.get("principal")),
+        )
+
+    @property
+    def partition(self) -> str:
+        return partition_for(self.region)
 
     def to_dict(self) -> dict[str, Any]:
         return {

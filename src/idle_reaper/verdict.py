@@ -35,6 +35,8 @@ class Verdict:
     savings_usd: float | None = None
     """For `stop` (and a dry run's would-stop): what stopping now saves (savings.py)."""
     idle_minutes_reclaimed: float | None = None
+    notes: tuple[str, ...] = ()
+    """What the owner should know about their tags (an ignored value, a near-miss exempt tag)."""
 
     def to_dict(self) -> dict[str, Any]:
         def iso(moment: datetime | None) -> str | None:
@@ -52,7 +54,13 @@ class Verdict:
             "checked_at": iso(self.checked_at),
             "savings_usd": self.savings_usd,
             "idle_minutes_reclaimed": self.idle_minutes_reclaimed,
+            "notes": list(self.notes),
         }
+
+
+BUSY_RECHECK_FLOOR = timedelta(minutes=1)
+"""While work runs the watcher looks again no sooner than this: with the warning lead never
+the whole allowance, it is the finest look that still keeps every warning exact."""
 
 
 def done(outcome: Outcome, reason: str, now: datetime, cost: float | None = None) -> Verdict:
@@ -65,8 +73,21 @@ def warning_lead(policy: Policy, idle_minutes: int) -> int:
     return max(0, min(policy.warning_minutes, idle_minutes - 1))
 
 
-def decide(kind: str, seen: Observation, policy: Policy, now: datetime) -> Verdict:
-    """Turn one observation into a verdict. Pure: same inputs, same answer."""
+def decide(
+    kind: str,
+    seen: Observation,
+    policy: Policy,
+    now: datetime,
+    warned_since: str | None = None,
+) -> Verdict:
+    """Turn one observation into a verdict. Pure: same inputs, same answer.
+
+    `warned_since` is the `idle_since` of the idle period a warning was already delivered
+    for: with warnings on, nothing is stopped before its owner was warned for this very idle
+    period, so a resource first seen past its deadline (a late start event, a missed look)
+    is warned and stopped `WarningMinutes` later, and a look inside the warning window warns
+    and still stops at the deadline: a warning never adds billed minutes otherwise.
+    """
     if seen.phase == "missing":
         return done("gone", "the resource no longer exists", now)
     if seen.phase == "ended":
@@ -75,10 +96,11 @@ def decide(kind: str, seen: Observation, policy: Policy, now: datetime) -> Verdi
     if policy.is_exempt(seen.tags):
         return done("exempt", f"tagged {policy.exempt_tag_key}=true", now, cost)
 
-    idle_minutes, note = policy.idle_minutes_for(kind, seen.tags)
+    idle_minutes, idle_note = policy.idle_minutes_for(kind, seen.tags)
+    notes = tuple(n for n in (idle_note, policy.exempt_note(seen.tags)) if n)
     allowance = timedelta(minutes=idle_minutes)
     lead = timedelta(minutes=warning_lead(policy, idle_minutes))
-    suffix = f"; {note}" if note else ""
+    suffix = "".join(f"; {note}" for note in notes)
 
     def verdict(
         action: Action,
@@ -104,6 +126,7 @@ def decide(kind: str, seen: Observation, policy: Policy, now: datetime) -> Verdi
             checked_at=now,
             savings_usd=saved.usd if saved else None,
             idle_minutes_reclaimed=saved.idle_minutes_reclaimed if saved else None,
+            notes=notes,
         )
 
     if seen.phase == "starting":
@@ -121,12 +144,26 @@ def decide(kind: str, seen: Observation, policy: Policy, now: datetime) -> Verdi
         return verdict(
             "wait",
             "work is running: never stopped while busy",
-            next_check_at=now + allowance - lead,
+            next_check_at=now + max(allowance - lead, BUSY_RECHECK_FLOOR),
         )
 
     idle_since = seen.last_activity_at or seen.started_at or now
     deadline = ceil_seconds(idle_since + allowance)
     idle_for = int((now - idle_since).total_seconds() // 60)
+    warned = not lead or warned_since == to_iso(idle_since)
+    if not warned and now >= deadline - lead:
+        late = now >= deadline
+        stop_at = ceil_seconds(now + lead) if late else deadline
+        return verdict(
+            "warn",
+            f"idle for {idle_for} minutes, past the {idle_minutes}-minute allowance when first "
+            "seen: stops after the full warning unless used"
+            if late
+            else f"idle for {idle_for} minutes: stops at the deadline unless used",
+            idle_since=idle_since,
+            deadline=stop_at,
+            next_check_at=stop_at,
+        )
     if now >= deadline:
         reason = f"idle for {idle_for} minutes, past the {idle_minutes}-minute allowance"
         saved = savings(
@@ -141,10 +178,10 @@ def decide(kind: str, seen: Observation, policy: Policy, now: datetime) -> Verdi
                 "done", f"dry run: {reason}", "would-stop", idle_since, deadline, saved=saved
             )
         return verdict("stop", reason, "stopped", idle_since, deadline, saved=saved)
-    if lead and now >= deadline - lead:
+    if warned and lead:  # warned for this idle period: the next look is the deadline
         return verdict(
-            "warn",
-            f"idle for {idle_for} minutes: stops at the deadline unless used",
+            "wait",
+            f"idle for {idle_for} minutes, warned: stops at the deadline unless used",
             idle_since=idle_since,
             deadline=deadline,
             next_check_at=deadline,

@@ -17,6 +17,7 @@ from idle_reaper.audit import AuditRecord
 from idle_reaper.billing import usd
 from idle_reaper.policy import IDLE_MINUTES_TAG
 from idle_reaper.times import parse_iso, to_iso
+from idle_reaper.watch import HISTORY_BUDGET
 from local_runtime import scenario as scenarios
 from local_runtime.runtime import Account
 from local_runtime.simulation import simulate
@@ -70,12 +71,18 @@ def allowance(scenario: scenarios.Scenario, spec: scenarios.ResourceSpec) -> int
 
 
 def test_stops_land_within_a_minute_of_the_deadline(result: Any) -> None:
+    """At the deadline; or, for a resource first seen past it (a late start event), a full
+    warning after it was first seen: never at once, never unwarned."""
     summary, _, scenario = result
+    warning = int(scenario.parameters.get("WarningMinutes", 5))
     for spec, res in zip(scenario.resources, summary["resources"], strict=True):
         if res["outcome"] in ("stopped", "would-stop"):
-            deadline = parse_iso(res["last_activity_at"]) + timedelta(
-                minutes=allowance(scenario, spec)
-            )
+            minutes = allowance(scenario, spec)
+            deadline = parse_iso(res["last_activity_at"]) + timedelta(minutes=minutes)
+            if spec.event == "late":
+                seen = scenario.start + spec.at + spec.event_delay
+                lead = timedelta(minutes=min(warning, minutes - 1))
+                deadline = max(deadline, seen + lead)
             late = parse_iso(res["stopped_at"]) - deadline
             assert timedelta(0) <= late <= timedelta(seconds=60), (spec.id, late)
 
@@ -104,8 +111,15 @@ def test_dry_run_stops_nothing(result: Any) -> None:
 def test_every_watcher_ended_in_one_outcome_or_still_waits(result: Any) -> None:
     _, account, _ = result
     outcomes = [p for p in account.bus.published if p.detail_type != "warning"]
-    ids = [p.detail["resource"]["id"] for p in outcomes]
+    ids = [p.resource_id for p in outcomes]
+    assert None not in ids, "an outcome names no resource"
     assert len(ids) == len(set(ids)), "a resource got two outcomes"
+
+
+def test_no_execution_nears_the_history_limit(result: Any) -> None:
+    summary, _, _ = result
+    for res in summary["resources"]:
+        assert res["history_events"] < HISTORY_BUDGET + 1000, res["id"]
 
 
 def test_summary_has_every_documented_key(result: Any) -> None:
@@ -135,10 +149,7 @@ def test_summary_has_every_documented_key(result: Any) -> None:
 def test_the_audit_table_holds_exactly_one_record_per_watcher_event(result: Any) -> None:
     _, account, scenario = result
     records = AUDIT[scenario.name]
-    published = sorted(
-        (p.detail_type, (p.detail.get("resource") or {}).get("id"), to_iso(p.at))
-        for p in account.bus.published
-    )
+    published = sorted((p.detail_type, p.resource_id, to_iso(p.at)) for p in account.bus.published)
     recorded = sorted((r.type, r.resource_id, r.at) for r in records)
     assert recorded == [(t, i or "unknown", at) for t, i, at in published]
     assert len({r.event_id for r in records}) == len(records)
@@ -173,6 +184,43 @@ def test_three_deliveries_of_everything_change_nothing_a_person_sees() -> None:
 # -- each scenario's own story -------------------------------------------------------------------
 def by_id(summary: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {r["id"]: r for r in summary["resources"]}
+
+
+def test_a_session_busy_for_47_hours_is_stopped_on_time_with_no_history_near_the_limit() -> None:
+    summary, _, _ = run(SCENARIOS / "busy-47h.yaml")
+    res = by_id(summary)["marathon"]
+    assert res["outcome"] == "stopped"
+    assert (res["last_activity_at"], res["stopped_at"]) == (
+        "2026-03-04T08:01:00Z",
+        "2026-03-04T08:06:00Z",  # the 5-minute allowance after 47 hours of work
+    )
+    assert res["warnings"] == 1
+    assert res["executions"] >= 3  # continued as new executions...
+    assert 0 < res["history_events"] <= HISTORY_BUDGET  # ...long before 25,000 events
+    assert told(summary, "marathon") == [
+        ("warning", "email"),
+        ("warning", "slack"),
+        ("stopped", "email"),
+        ("stopped", "slack"),
+    ]
+
+
+def test_late_start_events_warn_first_then_stop_a_full_warning_later() -> None:
+    summary, _, _ = run(SCENARIOS / "late-start-event.yaml")
+    res = by_id(summary)
+    assert (res["retried-tab"]["outcome"], res["retried-tab"]["stopped_at"]) == (
+        "stopped",
+        "2026-03-02T09:50:00Z",  # delivered 09:45, 15 minutes past its deadline
+    )
+    assert res["redriven-tab"]["stopped_at"] == "2026-03-03T11:15:00Z"  # delivered 26 h late
+    for tab in ("retried-tab", "redriven-tab"):
+        assert res[tab]["warnings"] == 1 and res[tab]["executions"] == 1
+        assert told(summary, tab) == [
+            ("warning", "email"),
+            ("warning", "slack"),
+            ("stopped", "email"),
+            ("stopped", "slack"),
+        ]
 
 
 def test_abandoned_session_costs_at_most_14_transitions() -> None:
@@ -270,7 +318,7 @@ def test_demo_tells_each_stopped_owner_on_both_channels_after_a_warning() -> Non
 
 def test_notifications_go_out_when_the_event_happens(result: Any) -> None:
     summary, account, _ = result
-    published = {(p.detail_type, p.detail["resource"]["id"], p.at) for p in account.bus.published}
+    published = {(p.detail_type, p.resource_id, p.at) for p in account.bus.published}
     for note in summary["notifications"]:
         assert (note["type"], note["resource"], parse_iso(note["at"])) in published
 

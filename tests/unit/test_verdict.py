@@ -9,6 +9,7 @@ import pytest
 
 from idle_reaper.policy import Policy
 from idle_reaper.resource import Observation
+from idle_reaper.times import to_iso
 from idle_reaper.verdict import decide
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -16,6 +17,10 @@ POLICY = Policy(idle_minutes={"glue-session": 30}, warning_minutes=5)
 READY = Observation(
     phase="billing", status="READY", started_at=T0, last_activity_at=T0, cost_per_hour=2.2
 )
+
+
+WARNED = to_iso(T0)
+"""A warning was delivered for the idle period that began at T0."""
 
 
 def at(minutes: float) -> datetime:
@@ -35,8 +40,8 @@ def test_inside_the_warning_window_warns_and_waits_for_the_deadline() -> None:
     assert verdict.next_check_at == verdict.deadline == at(30)
 
 
-def test_exactly_at_the_deadline_stops() -> None:
-    verdict = decide("glue-session", READY, POLICY, at(30))
+def test_exactly_at_the_deadline_stops_once_warned() -> None:
+    verdict = decide("glue-session", READY, POLICY, at(30), WARNED)
     assert verdict.action == "stop"
     assert verdict.outcome == "stopped"
 
@@ -92,14 +97,14 @@ def test_exempt_is_done_even_when_long_idle() -> None:
 
 
 def test_dry_run_never_asks_for_a_stop() -> None:
-    verdict = decide("glue-session", READY, replace(POLICY, dry_run=True), at(31))
+    verdict = decide("glue-session", READY, replace(POLICY, dry_run=True), at(31), WARNED)
     assert (verdict.action, verdict.outcome) == ("done", "would-stop")
     assert verdict.deadline == at(30)
 
 
 def test_tag_override_changes_the_deadline() -> None:
     seen = replace(READY, tags={"idle-reaper:idle-minutes": "10"})
-    verdict = decide("glue-session", seen, POLICY, at(10))
+    verdict = decide("glue-session", seen, POLICY, at(10), WARNED)
     assert verdict.action == "stop"
     assert verdict.idle_minutes == 10
 
@@ -135,16 +140,76 @@ def test_cost_so_far_has_a_one_minute_minimum() -> None:
 
 def test_a_stop_carries_what_it_saves_against_the_sessions_own_timeout() -> None:
     seen = replace(READY, own_idle_timeout_minutes=120)
-    verdict = decide("glue-session", seen, POLICY, at(30))
+    verdict = decide("glue-session", seen, POLICY, at(30), WARNED)
     assert verdict.action == "stop"
     assert verdict.idle_minutes_reclaimed == 90.0
     assert verdict.savings_usd == round(2.2 * 1.5, 2)
-    unset = decide("glue-session", READY, POLICY, at(30))  # Glue's default: 2880 minutes
+    unset = decide("glue-session", READY, POLICY, at(30), WARNED)  # Glue's default: 2880 minutes
     assert unset.idle_minutes_reclaimed == 2850.0
 
 
 def test_a_dry_run_carries_what_a_stop_would_save_and_a_wait_carries_nothing() -> None:
-    dry = decide("glue-session", READY, replace(POLICY, dry_run=True), at(30))
+    dry = decide("glue-session", READY, replace(POLICY, dry_run=True), at(30), WARNED)
     assert (dry.outcome, dry.savings_usd) == ("would-stop", 104.5)
     waiting = decide("glue-session", READY, POLICY, at(1))
     assert (waiting.savings_usd, waiting.idle_minutes_reclaimed) == (None, None)
+
+
+def test_first_seen_past_the_deadline_is_warned_and_stopped_warning_minutes_later() -> None:
+    # a late start event: the first look is long past the deadline, nobody was warned
+    verdict = decide("glue-session", READY, POLICY, at(95))
+    assert verdict.action == "warn"
+    assert verdict.next_check_at == verdict.deadline == at(100)
+    # at that moment, warned for this idle period: stop
+    assert decide("glue-session", READY, POLICY, at(100), WARNED).action == "stop"
+
+
+def test_without_a_delivered_warning_the_deadline_only_warns() -> None:
+    # the warning before was never delivered (its event failed): warn now, never stop unwarned
+    verdict = decide("glue-session", READY, POLICY, at(30))
+    assert verdict.action == "warn"
+    assert verdict.deadline == at(35)
+
+
+def test_a_late_look_inside_the_warning_window_still_stops_at_the_deadline() -> None:
+    verdict = decide("glue-session", READY, POLICY, at(28))
+    assert (verdict.action, verdict.deadline) == ("warn", at(30))
+
+
+def test_a_warning_for_an_earlier_idle_period_does_not_count() -> None:
+    came_back = replace(READY, last_activity_at=at(40))
+    verdict = decide("glue-session", came_back, POLICY, at(70), WARNED)
+    assert verdict.action == "warn"  # a new idle period needs its own warning
+
+
+def test_warned_and_looked_at_early_waits_for_the_deadline_without_a_second_warning() -> None:
+    verdict = decide("glue-session", READY, POLICY, at(29), WARNED)
+    assert (verdict.action, verdict.next_check_at) == ("wait", at(30))
+
+
+def test_with_warnings_off_the_deadline_stops_at_once() -> None:
+    policy = replace(POLICY, warning_minutes=0)
+    assert decide("glue-session", READY, policy, at(30)).action == "stop"
+
+
+def test_busy_rechecks_never_come_sooner_than_the_floor() -> None:
+    busy = replace(READY, busy=True, tags={"idle-reaper:idle-minutes": "1"})
+    verdict = decide("glue-session", busy, POLICY, at(10))
+    assert verdict.next_check_at == at(11)
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("Idle-Reaper:Exempt", "true"),
+        ("idle-reaper:exempt ", "true"),
+        ("idle-reaper:exempt", "yes"),
+        ("idle-reaper:exempt", "true "),
+    ],
+)
+def test_exempt_tag_near_misses_never_exempt_and_say_why(key: str, value: str) -> None:
+    verdict = decide("glue-session", replace(READY, tags={key: value}), POLICY, at(25))
+    assert verdict.action == "warn"
+    assert verdict.notes and "does not exempt" in verdict.notes[0]
+    assert "use idle-reaper:exempt=true" in verdict.notes[0]
+    assert "use idle-reaper:exempt=true" in verdict.reason

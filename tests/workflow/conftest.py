@@ -35,9 +35,12 @@ class Watch:
         return self.account.bus.started[0].execution_arn
 
     def states(self) -> list[str]:
+        return self.states_of(self.execution)
+
+    def states_of(self, execution_arn: str) -> list[str]:
         return [
             e["stateEnteredEventDetails"]["name"]
-            for e in self.account.history(self.execution)
+            for e in self.account.history(execution_arn)
             if e["type"].endswith("StateEntered")
         ]
 

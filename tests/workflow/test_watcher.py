@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import json
+import uuid
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import pytest
 
+import idle_reaper.watch
+from local_runtime.cloudtrail import api_call
+from local_runtime.runtime import Account
 from tests.workflow.conftest import Watch, at
 
 ABANDONED = [
-    "Claim",
     "Inspect",
+    "Decide",
+    "Claim",  # the first look claims the resource's identity
     "Decide",
     "WaitForNextCheck",  # provisioning: wait for the warning moment
     "Inspect",
@@ -33,7 +40,7 @@ def test_abandoned_session_is_warned_then_stopped_at_the_deadline(watch: Watch) 
     assert watch.published() == [("warning", at(25)), ("stopped", at(30))]
     assert watch.account.glue.lives["s1"].ended_by == "reaper"
     assert watch.account.glue.lives["s1"].ended_at == at(30)
-    assert watch.account.state_transitions(watch.execution) == 12
+    assert watch.account.state_transitions(watch.execution) == 13
 
 
 def test_published_events_carry_what_a_notifier_and_an_auditor_need(watch: Watch) -> None:
@@ -52,18 +59,32 @@ def test_published_events_carry_what_a_notifier_and_an_auditor_need(watch: Watch
     assert detail["at"].startswith("2026-03-02T09:30:00")
 
 
-def test_illegal_session_state_on_stop_inspects_again(watch: Watch) -> None:
+def test_illegal_session_state_on_stop_waits_then_inspects_again(watch: Watch) -> None:
     watch.start()
     watch.account.glue.fail_next("StopSession", "IllegalSessionStateException")
     watch.run(120)
-    assert watch.states()[-5:] == [
+    assert watch.states()[-8:] == [
         "StopGlueSession",
+        "CountRefusal",
+        "RefusalBudget",
+        "WaitAfterRefusal",
         "Inspect",
         "Decide",
         "StopGlueSession",
         "EmitOutcome",
     ]
-    assert watch.published()[-1] == ("stopped", at(30))
+    assert watch.published()[-1] == ("stopped", at(31))  # one minute later, not at once
+
+
+def test_a_session_that_keeps_refusing_the_stop_ends_failed_not_spinning(watch: Watch) -> None:
+    watch.start()
+    watch.account.glue.fail_next("StopSession", *["IllegalSessionStateException"] * 50)
+    watch.run(240)
+    assert watch.states().count("StopGlueSession") == 6  # the first try and five more
+    assert watch.status() == "FAILED"
+    failed = watch.detail("failed")
+    assert failed["error"]["Error"] == "Glue.IllegalSessionStateException"
+    assert watch.account.glue.lives["s1"].ended_at is None
 
 
 def test_session_gone_before_the_stop_is_done_gone(watch: Watch) -> None:
@@ -89,11 +110,23 @@ def test_throttled_stop_is_retried_with_backoff(watch: Watch) -> None:
     assert at(30) < life.ended_at < at(31)  # backoff (full jitter) on the virtual clock
 
 
-def test_any_other_stop_error_is_published_as_failed(watch: Watch) -> None:
+def test_glue_exception_on_stop_is_retried(watch: Watch) -> None:
     watch.start()
-    watch.account.glue.fail_next("StopSession", "AccessDeniedException")
+    watch.account.glue.fail_next("StopSession", "GlueException", "GlueException")
     watch.run(120)
-    assert watch.states()[-3:] == ["StopGlueSession", "EmitFailed", "Failed"]
+    assert watch.states()[-2:] == ["StopGlueSession", "EmitOutcome"]
+    assert watch.account.glue.lives["s1"].ended_by == "reaper"
+
+
+def test_a_stop_that_keeps_failing_is_tried_again_for_hours_then_published_failed(
+    watch: Watch,
+) -> None:
+    watch.start()
+    watch.account.glue.fail_next("StopSession", *["AccessDeniedException"] * 200)
+    watch.run(60)
+    assert watch.status() == "RUNNING"  # not given up after the retries: looking again later
+    watch.run(8 * 60)
+    assert watch.states().count("WaitOutOutage") == 8
     assert watch.status() == "FAILED"
     failed = watch.detail("failed")
     assert failed["error"]["Error"] == "Glue.AccessDeniedException"
@@ -101,45 +134,63 @@ def test_any_other_stop_error_is_published_as_failed(watch: Watch) -> None:
     assert watch.account.glue.lives["s1"].ended_at is None  # nothing stopped
 
 
-def test_inspect_failing_is_retried_then_published_as_failed(watch: Watch) -> None:
-    # (AccessDenied: boto3 itself retries throttling, which would hide the Task's retries)
-    watch.account.glue.fail_next("GetSession", *["AccessDeniedException"] * 20)
+def test_an_outage_longer_than_the_retries_is_survived(watch: Watch) -> None:
+    # GetSession fails for two rounds of retries (12 calls), then Glue answers again.
     watch.start()
-    watch.run(60)
-    assert watch.states() == ["Claim", "Inspect", "EmitFailed", "Failed"]
+    watch.run(1)
+    watch.account.glue.fail_next("GetSession", *["AccessDeniedException"] * 12)
+    watch.run(180)
+    assert watch.states().count("WaitOutOutage") == 2
+    assert [t for t, _ in watch.published()] == ["warning", "stopped"]
+    assert watch.account.glue.lives["s1"].ended_by == "reaper"
+
+
+def test_inspect_failing_before_any_verdict_is_published_failed_naming_the_resource(
+    watch: Watch,
+) -> None:
+    # (AccessDenied: boto3 itself retries throttling, which would hide the Task's retries)
+    watch.account.glue.fail_next("GetSession", *["AccessDeniedException"] * 200)
+    watch.start()
+    watch.run(6 * 60)
+    states = watch.states()
+    assert states[:3] == ["Inspect", "CountFailure", "OutageBudget"]
+    assert states[-2:] == ["EmitFailed", "Failed"]
     failures = [e for e in watch.account.history(watch.execution) if e["type"] == "TaskFailed"]
-    assert len(failures) == 6  # the first try and five retries
+    assert len(failures) == 9 * 6  # nine rounds of the first try and five retries
     failed = watch.detail("failed")
     assert failed["error"]["Error"] == "ResourceReadError"
-    assert failed["resource"] is None  # failed before the first verdict; the event is kept
+    assert failed["resource"] is None  # no look ever succeeded...
+    assert failed["event"]["detail"]["responseElements"]["session"]["id"] == "s1"  # ...named
     assert watch.account.glue.lives["s1"].ended_at is None
+
+
+def whole_state(resource: Any, verdict: dict[str, Any]) -> dict[str, Any]:
+    """What Inspect always returns (the ASL reads every one of these paths)."""
+    return {
+        "resource": resource,
+        "verdict": verdict,
+        "claim": None,
+        "watch": {"continue": False},
+        "tries": {"failures": 0, "refusals": 0},
+    }
 
 
 def test_a_verdict_the_watcher_cannot_act_on_never_stops(watch: Watch) -> None:
     def inspect(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        return {
-            "resource": {"kind": "glue-session", "id": "s1"},
-            "verdict": {"action": "explode", "outcome": None},
-        }
+        resource = {"kind": "glue-session", "id": "s1"}
+        return whole_state(resource, {"action": "explode", "outcome": None})
 
     watch.account.functions.replace("InspectFunction", inspect)
     watch.start()
     watch.run(60)
-    assert watch.states() == [
-        "Claim",
-        "Inspect",
-        "Decide",
-        "UnknownVerdict",
-        "EmitFailed",
-        "Failed",
-    ]
+    assert watch.states() == ["Inspect", "Decide", "UnknownVerdict", "EmitFailed", "Failed"]
     assert watch.detail("failed")["error"]["Error"] == "UnknownVerdict"
     assert watch.account.glue.lives["s1"].ended_at is None
 
 
 def test_a_stop_for_a_kind_without_a_stop_branch_never_stops(watch: Watch) -> None:
     def inspect(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        return {"resource": {"kind": "mystery", "id": "s1"}, "verdict": {"action": "stop"}}
+        return whole_state({"kind": "mystery", "id": "s1"}, {"action": "stop"})
 
     watch.account.functions.replace("InspectFunction", inspect)
     watch.start()
@@ -148,20 +199,35 @@ def test_a_stop_for_a_kind_without_a_stop_branch_never_stops(watch: Watch) -> No
     assert watch.status() == "FAILED"
 
 
-def test_failing_to_publish_a_warning_is_caught(watch: Watch) -> None:
+def test_a_stop_without_a_resource_never_reads_a_missing_path(watch: Watch) -> None:
+    def inspect(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        return whole_state(None, {"action": "stop"})
+
+    watch.account.functions.replace("InspectFunction", inspect)
+    watch.start()
+    watch.run(60)
+    assert watch.states() == ["Inspect", "Decide", "UnknownVerdict", "EmitFailed", "Failed"]
+    assert watch.detail("failed")["error"]["Error"] == "UnknownVerdict"
+
+
+def test_a_warning_that_could_not_be_published_is_sent_again_never_skipped(watch: Watch) -> None:
     watch.start()
     watch.run(20)
-    watch.account.bus.failing_puts = 100
-    watch.run(120)
-    assert watch.states()[-2:] == ["EmitWarning", "EmitFailed"]
-    assert watch.status() == "FAILED"  # EmitFailed could not publish either: the alarm's job
-    assert watch.account.glue.lives["s1"].ended_at is None
+    watch.account.bus.failing_puts = 6  # the warning's first try and its five retries
+    watch.run(180)
+    assert "CountFailure" in watch.states()
+    published = watch.published()
+    assert [t for t, _ in published] == ["warning", "stopped"]
+    warned_at, stopped_at = published[0][1], published[1][1]
+    # a full warning, late as it is (the retries left the clock on a fraction of a second)
+    assert timedelta(minutes=5) <= stopped_at - warned_at < timedelta(minutes=5, seconds=1)
+    assert watch.account.glue.lives["s1"].ended_at == stopped_at
 
 
 def test_exempt_session_ends_the_watch_at_once(watch: Watch) -> None:
     watch.start(tags={"idle-reaper:exempt": "true"})
     watch.run(24 * 60)
-    assert watch.states() == ["Claim", "Inspect", "Decide", "EmitOutcome"]
+    assert watch.states() == ["Inspect", "Decide", "Claim", "Decide", "EmitOutcome"]
     assert watch.published() == [("exempt", at(0))]
     assert watch.account.glue.lives["s1"].ended_at is None
 
@@ -182,7 +248,7 @@ def test_activity_moves_the_stop_and_costs_three_transitions(watch: Watch) -> No
     )
     watch.run(180)
     assert watch.published() == [("warning", at(40)), ("stopped", at(45))]
-    assert watch.account.state_transitions(watch.execution) == 12 + 3
+    assert watch.account.state_transitions(watch.execution) == 13 + 3
 
 
 def test_session_stopped_by_its_user_ends_the_watch_as_gone(watch: Watch) -> None:
@@ -197,17 +263,138 @@ def test_a_duplicate_start_event_gets_no_second_watch(watch: Watch) -> None:
     watch.start(event="duplicate")
     watch.run(120)
     first, second = watch.account.bus.started
-    assert watch.account.state_transitions(first.execution_arn) == 12
-    assert watch.account.state_transitions(second.execution_arn) == 2  # Claim, Duplicate
+    assert watch.account.state_transitions(first.execution_arn) == 13
+    # Inspect, Decide, Claim (refused), Duplicate
+    assert watch.account.state_transitions(second.execution_arn) == 4
     assert watch.account.execution_status(second.execution_arn) == "SUCCEEDED"
     assert [t for t, _ in watch.published()] == ["warning", "stopped"]
 
 
-def test_a_failed_claim_is_published_as_failed(watch: Watch) -> None:
+def test_one_session_under_three_event_ids_and_a_late_one_gets_one_watch(watch: Watch) -> None:
+    watch.start(event="missed")
+    start = start_event(watch.account, "s1")
+    for minutes in (0, 0, 1):  # three deliveries, each its own event id
+        watch.account.clock.at(at(minutes), partial(watch.account.bus.put, renamed(start)))
+    watch.account.clock.at(at(40), partial(watch.account.bus.put, renamed(start)))  # late
+    watch.run(120)
+    assert len(watch.account.bus.started) == 4
+    assert [t for t, _ in watch.published()] == ["warning", "stopped"]
+    holders = [
+        s.execution_arn
+        for s in watch.account.bus.started
+        if "StopGlueSession" in watch.states_of(s.execution_arn)
+    ]
+    assert len(holders) == 1
+
+
+def test_claims_expire_through_dynamodbs_ttl(watch: Watch) -> None:
+    watch.start()
+    watch.run(1)
+    table = watch.account.stack.physical_name("WatcherClaimsTable")
+    dynamodb = watch.account.clients["dynamodb"]
+    (claim,) = dynamodb.scan(TableName=table)["Items"]
+    assert claim["claim"]["S"].startswith("glue-session#123456789012#us-east-1#")
+    assert claim["claim"]["S"].endswith("#s1")
+    assert int(claim["expires_at"]["N"]) == int((at(0) + timedelta(days=35)).timestamp())
+    ttl = dynamodb.describe_time_to_live(TableName=table)["TimeToLiveDescription"]
+    assert ttl == {"TimeToLiveStatus": "ENABLED", "AttributeName": "expires_at"}
+
+
+def test_a_failed_claim_is_tried_again_later_then_published_as_failed(watch: Watch) -> None:
     table = watch.account.stack.physical_name("WatcherClaimsTable")
     watch.account.clients["dynamodb"].delete_table(TableName=table)
     watch.start()
-    watch.run(60)
-    assert watch.states() == ["Claim", "ClaimFailed", "EmitFailed", "Failed"]
+    watch.run(6 * 60)
+    states = watch.states()
+    assert states[:5] == ["Inspect", "Decide", "Claim", "CountFailure", "OutageBudget"]
+    assert "WaitForNextCheck" not in states  # never watched unclaimed
+    assert states[-2:] == ["EmitFailed", "Failed"]
     assert watch.detail("failed")["error"]["Error"] == "DynamoDB.ResourceNotFoundException"
     assert watch.account.glue.lives["s1"].ended_at is None
+
+
+def test_input_that_names_nothing_ends_ignored_without_a_missing_path(watch: Watch) -> None:
+    arn = watch.account.stack.ref("WatcherStateMachine")
+    execution = watch.account.clients["stepfunctions"].start_execution(
+        stateMachineArn=arn, name="by-hand", input=json.dumps(watcher_input({"hello": "world"}))
+    )["executionArn"]
+    watch.run(5)
+    assert watch.account.execution_status(execution) == "SUCCEEDED"
+    assert watch.states_of(execution) == ["Inspect", "Decide", "EmitOutcome"]
+    assert [t for t, _ in watch.published()] == ["ignored"]
+
+
+def test_a_session_in_another_account_or_region_is_never_touched(watch: Watch) -> None:
+    # the same session id exists here, exempt from nothing: only the foreign event names it
+    watch.start(event="missed")
+    arn = watch.account.stack.ref("WatcherStateMachine")
+    for account, region in (("210987654321", "us-east-1"), ("123456789012", "eu-west-1")):
+        foreign = start_event(watch.account, "s1")
+        foreign["account"] = foreign["detail"]["recipientAccountId"] = account
+        foreign["region"] = foreign["detail"]["awsRegion"] = region
+        watch.account.clients["stepfunctions"].start_execution(
+            stateMachineArn=arn, name=str(uuid.uuid4()), input=json.dumps(watcher_input(foreign))
+        )
+    watch.run(120)
+    assert [t for t, _ in watch.published()] == ["ignored", "ignored"]
+    assert watch.account.glue.lives["s1"].ended_at is None
+
+
+def start_event(account: Account, session_id: str) -> dict[str, Any]:
+    """A CloudTrail CreateSession record for a session created now."""
+    return api_call(
+        source="aws.glue",
+        event_source="glue.amazonaws.com",
+        event_name="CreateSession",
+        region=account.region,
+        account=account.account_id,
+        at=account.clock.now(),
+        principal=None,
+        request={"id": session_id},
+        response={"session": {"id": session_id, "status": "PROVISIONING"}},
+    )
+
+
+def renamed(event: dict[str, Any]) -> dict[str, Any]:
+    return {**event, "id": str(uuid.uuid4())}
+
+
+def watcher_input(event: dict[str, Any]) -> dict[str, Any]:
+    """What the start rule's InputTransformer hands the watcher."""
+    return {
+        "event": event,
+        "resource": None,
+        "verdict": None,
+        "claim": None,
+        "watch": {},
+        "tries": {"failures": 0, "refusals": 0},
+    }
+
+
+def test_a_long_watch_continues_as_a_new_execution_keeping_its_claim_and_warning(
+    watch: Watch, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(idle_reaper.watch, "HISTORY_BUDGET", 3 * idle_reaper.watch.EVENTS_PER_LOOK)
+    watch.start()
+    watch.account.clock.at(
+        at(1), lambda: watch.account.glue.run_statement("s1", timedelta(hours=3))
+    )
+    watch.run(6 * 60)
+    executions = executions_of(watch.account)
+    assert len(executions) >= 3  # the first, then one more every three looks
+    names = [e["name"] for e in executions]
+    first = watch.execution.rsplit(":", 1)[1]
+    assert names[1:] == [f"{first}-g{n}" for n in range(2, len(names) + 1)]
+    for execution in executions[:-1]:
+        assert watch.states_of(execution["executionArn"])[-2:] == ["ContinueAsNew", "Continued"]
+    last = executions[-1]["executionArn"]
+    assert "Claim" not in watch.states_of(last)  # the claim is carried, not taken again
+    assert [t for t, _ in watch.published()] == ["warning", "stopped"]
+    assert watch.account.glue.lives["s1"].ended_at == at(1 + 180 + 30)
+
+
+def executions_of(account: Account) -> list[dict[str, Any]]:
+    sfn = account.clients["stepfunctions"]
+    arn = account.stack.ref("WatcherStateMachine")
+    found = sfn.list_executions(stateMachineArn=arn)["executions"]
+    return sorted(found, key=lambda e: e["startDate"])

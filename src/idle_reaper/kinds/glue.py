@@ -1,8 +1,10 @@
 """AWS Glue interactive sessions.
 
 No Glue API reports "last activity", so it is derived: busy while any statement is
-WAITING or RUNNING; otherwise idle since the latest statement's CompletedOn, or since the
-session's CreatedOn when it has run nothing. Only a READY session bills and may be stopped.
+WAITING, RUNNING or CANCELLING (or in a state we do not know); otherwise idle since the
+latest StartedOn or CompletedOn of any statement, or since the session's CreatedOn when it
+has run nothing (a statement without CompletedOn is never taken as long finished). Only a
+READY session bills and may be stopped.
 """
 
 from __future__ import annotations
@@ -16,7 +18,15 @@ from botocore.exceptions import BotoCoreError, ClientError
 from idle_reaper.exceptions import ResourceReadError
 from idle_reaper.kinds.base import ResourceKind
 from idle_reaper.kinds.registry import register
-from idle_reaper.resource import Observation, Phase, ResourceRef
+from idle_reaper.partition import console_host, is_region
+from idle_reaper.resource import (
+    Observation,
+    Phase,
+    ResourceRef,
+    is_account,
+    is_resource_id,
+    principal_or_none,
+)
 from idle_reaper.times import from_epoch
 
 PRICE_PER_DPU_HOUR = 0.44
@@ -32,7 +42,9 @@ PHASES: dict[str, Phase] = {
     "TIMEOUT": "ended",
     "FAILED": "ended",
 }
-BUSY_STATES = frozenset({"WAITING", "RUNNING"})
+BUSY_STATES = frozenset({"WAITING", "RUNNING", "CANCELLING"})
+"""A statement in any of these is work in progress: the session is never stopped under it."""
+DONE_STATES = frozenset({"AVAILABLE", "CANCELLED", "ERROR"})
 
 
 @register
@@ -46,30 +58,28 @@ class GlueSession(ResourceKind):
     stop_resource_arn = "arn:${AWS::Partition}:glue:${AWS::Region}:${AWS::AccountId}:session/*"
 
     def identify(self, event: Mapping[str, Any]) -> ResourceRef | None:
-        detail = event.get("detail")
-        if not isinstance(detail, Mapping):
-            return None
+        """CloudTrail's CreateSession, successful calls only. Every field is checked for its
+        type and shape: a hostile or broken event names no resource, it never raises."""
+        detail = _mapping(event.get("detail"))
         if (
             detail.get("eventSource") != "glue.amazonaws.com"
             or detail.get("eventName") != "CreateSession"
             or detail.get("errorCode")
         ):
             return None
-        response = detail.get("responseElements") or {}
-        request = detail.get("requestParameters") or {}
-        session = response.get("session") if isinstance(response, Mapping) else None
-        session_id = (session or {}).get("id") or request.get("id")
-        region = detail.get("awsRegion") or event.get("region")
-        account = event.get("account") or detail.get("recipientAccountId")
-        if not (isinstance(session_id, str) and session_id and region and account):
+        session = _mapping(_mapping(detail.get("responseElements")).get("session"))
+        request = _mapping(detail.get("requestParameters"))
+        session_id = session.get("id") if is_resource_id(session.get("id")) else request.get("id")
+        region = detail.get("awsRegion") if "awsRegion" in detail else event.get("region")
+        account = event.get("account") if "account" in event else detail.get("recipientAccountId")
+        if not (is_resource_id(session_id) and is_region(region) and is_account(account)):
             return None
-        identity = detail.get("userIdentity") or {}
         return ResourceRef(
             kind=self.name,
-            id=session_id,
+            id=str(session_id),
             region=str(region),
             account=str(account),
-            principal=identity.get("arn") if isinstance(identity, Mapping) else None,
+            principal=principal_or_none(_mapping(detail.get("userIdentity")).get("arn")),
         )
 
     def observe(self, ref: ResourceRef, client: Any) -> Observation:
@@ -104,21 +114,23 @@ class GlueSession(ResourceKind):
         )
 
     def console_url(self, ref: ResourceRef) -> str | None:
-        return (
-            f"https://{ref.region}.console.aws.amazon.com/gluestudio/home"
-            f"?region={ref.region}#/interactive-sessions"
-        )
+        host = console_host(ref.region)
+        if host is None:
+            return None
+        return f"https://{host}/gluestudio/home?region={ref.region}#/interactive-sessions"
 
     @staticmethod
     def _activity(client: Any, ref: ResourceRef) -> tuple[bool, datetime | None]:
         busy, last = False, None
         for statement in _statements(client, ref.id):
-            if statement.get("State") in BUSY_STATES:
+            # A state we do not know is busy too: when in doubt, do not stop.
+            if statement.get("State") in BUSY_STATES or statement.get("State") not in DONE_STATES:
                 busy = True
-            completed = statement.get("CompletedOn")
-            if completed:
-                moment = from_epoch(completed)
-                last = moment if last is None or moment > last else last
+            for key in ("StartedOn", "CompletedOn"):
+                value = statement.get(key)
+                if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+                    moment = from_epoch(value)
+                    last = moment if last is None or moment > last else last
         return busy, last
 
     @staticmethod
@@ -147,7 +159,13 @@ def _statements(client: Any, session_id: str) -> Iterator[Mapping[str, Any]]:
 
 
 def session_arn(ref: ResourceRef) -> str:
-    return f"arn:aws:glue:{ref.region}:{ref.account}:session/{ref.id}"
+    """The session's ARN in its own partition (aws, aws-cn, aws-us-gov)."""
+    return f"arn:{ref.partition}:glue:{ref.region}:{ref.account}:session/{ref.id}"
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    """A JSON object from an event, or an empty one when the field is anything else."""
+    return value if isinstance(value, Mapping) else {}
 
 
 def cost_per_hour(session: Mapping[str, Any]) -> float:
