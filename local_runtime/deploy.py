@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from local_runtime.iam import Identities, provide_aws_managed_policy, put_role_policy
 from local_runtime.lambdas import Functions, FunctionSpec
 from local_runtime.stack import Stack
 
@@ -18,8 +19,16 @@ _QUEUE_ATTRIBUTES = (
 )
 
 
-def deploy(stack: Stack, clients: dict[str, Any], functions: Functions) -> None:
-    """Queues first (rules name them as dead-letter queues), then functions, machines, rules."""
+def deploy(
+    stack: Stack,
+    clients: dict[str, Any],
+    functions: Functions,
+    identities: Identities | None = None,
+) -> None:
+    """Roles first (functions and machines run as them), queues (rules name them as dead-letter
+    queues), then functions, machines, rules. With `identities` (IAM enforced), each function's
+    environment carries its role's credentials, as Lambda sets them."""
+    _roles(stack, clients)
     for logical, res in stack.of_type("AWS::SQS::Queue").items():
         props = res["Properties"]
         attributes = {
@@ -78,7 +87,15 @@ def deploy(stack: Stack, clients: dict[str, Any], functions: Functions) -> None:
                 code_dir=stack.code_dirs[logical],
                 handler=props["Handler"],
                 environment={
-                    k: str(v) for k, v in props.get("Environment", {}).get("Variables", {}).items()
+                    **{
+                        k: str(v)
+                        for k, v in props.get("Environment", {}).get("Variables", {}).items()
+                    },
+                    **(
+                        identities.function_environment(props["Role"], stack.physical_name(logical))
+                        if identities is not None
+                        else {}
+                    ),
                 },
                 timeout=int(props.get("Timeout", 3)),
                 memory=int(props.get("MemorySize", 128)),
@@ -96,6 +113,8 @@ def deploy(stack: Stack, clients: dict[str, Any], functions: Functions) -> None:
 
     for logical, res in stack.of_type("AWS::StepFunctions::StateMachine").items():
         props = res["Properties"]
+        if identities is not None:
+            identities.require_trust(props["RoleArn"], "states.amazonaws.com", logical)
         definition = props.get("DefinitionString") or json.dumps(props["Definition"])
         for key, value in (props.get("DefinitionSubstitutions") or {}).items():
             definition = definition.replace("${" + key + "}", str(value))
@@ -106,15 +125,56 @@ def deploy(stack: Stack, clients: dict[str, Any], functions: Functions) -> None:
             type=props.get("StateMachineType", "STANDARD"),
         )
 
+    for logical in stack.of_type("AWS::Events::EventBus"):
+        clients["events"].create_event_bus(Name=stack.physical_name(logical))
+    for res in stack.of_type("AWS::Events::EventBusPolicy").values():
+        props = res["Properties"]
+        clients["events"].put_permission(
+            EventBusName=props["EventBusName"],
+            Policy=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [{"Sid": props["StatementId"], **props["Statement"]}],
+                }
+            ),
+        )
+
     for logical, res in stack.of_type("AWS::Events::Rule").items():
         props = res["Properties"]
         name = stack.physical_name(logical)
+        bus = props.get("EventBusName", "default")
         clients["events"].put_rule(
             Name=name,
+            EventBusName=bus,
             EventPattern=json.dumps(props["EventPattern"]),
             State=props.get("State", "ENABLED"),
         )
-        clients["events"].put_targets(Rule=name, Targets=props.get("Targets", []))
+        clients["events"].put_targets(Rule=name, EventBusName=bus, Targets=props.get("Targets", []))
+
+
+def _roles(stack: Stack, clients: dict[str, Any]) -> None:
+    """The stack's IAM roles and policies (SAM generates one role per function and state
+    machine from its `Policies`), as CloudFormation creates them."""
+    iam = clients["iam"]
+    for logical, res in stack.of_type("AWS::IAM::Role").items():
+        props = res["Properties"]
+        name = stack.physical_name(logical)
+        iam.create_role(
+            RoleName=name,
+            AssumeRolePolicyDocument=json.dumps(props["AssumeRolePolicyDocument"]),
+            Path=props.get("Path", "/"),
+            Tags=props.get("Tags", []),
+            **_pick(props, "Description", "MaxSessionDuration"),
+        )
+        for policy in props.get("Policies", []):
+            put_role_policy(stack.account, name, policy["PolicyName"], policy["PolicyDocument"])
+        for arn in props.get("ManagedPolicyArns", []):
+            provide_aws_managed_policy(stack.account, arn)
+            iam.attach_role_policy(RoleName=name, PolicyArn=arn)
+    for res in stack.of_type("AWS::IAM::Policy").values():
+        props = res["Properties"]
+        for role in props.get("Roles", []):
+            put_role_policy(stack.account, role, props["PolicyName"], props["PolicyDocument"])
 
 
 def _pick(props: dict[str, Any], *keys: str) -> dict[str, Any]:

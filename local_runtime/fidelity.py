@@ -1,7 +1,12 @@
 """Patches that close moto's fidelity gaps, applied for the life of one Runtime.
 
 Each fixes the emulator to behave like AWS; none touches the ASL or a handler.
-- Wait states and Retry backoffs sleep on the virtual clock, not in real time.
+- Wait states and Retry backoffs sleep on the virtual clock, not in real time; a Timestamp or
+  TimestampPath wait wakes exactly on its timestamp (moto rounds the delta to whole seconds).
+- A Choice rule whose Variable path is missing fails the execution with States.Runtime (moto
+  compares it as false); IsPresent stays the way to test presence.
+- No Retrier or Catcher matches States.Runtime, not even States.ALL (moto's States.ALL does).
+- An execution whose history reaches HISTORY_EVENT_LIMIT events fails (moto's never does).
 - Executions tell the clock when they start and end (busy accounting, no polling).
 - aws-sdk errors carry AWS's service names (`Glue.EntityNotFoundException`, not `glue.`).
 - The interpreter reuses one boto3 client per service and region (moto builds a new one,
@@ -13,15 +18,18 @@ Each fixes the emulator to behave like AWS; none touches the ASL or a handler.
 from __future__ import annotations
 
 import importlib
+import re
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cache
 from types import SimpleNamespace
 from typing import Any
 from unittest import mock
 
+from local_runtime import iam
 from local_runtime.clock import VirtualClock
 
 # AWS's error prefixes for aws-sdk integrations, by the lower-case service name in the ARN.
@@ -38,7 +46,54 @@ SERVICE_ERROR_NAMES = {
     "lambda": "Lambda",
 }
 
+HISTORY_EVENT_LIMIT = 25_000
+"""Events in one Standard execution's history. "Maximum execution history size: 25,000 events in
+a single state machine execution history. If the execution history reaches this quota, the
+execution will fail." (https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html,
+"Quotas related to state machine executions"; also bp-history-limit.html, "a hard quota of 25,000
+entries"). The docs name no error; executions that hit it report States.Runtime and "The execution
+reached the maximum number of history events (25000).", event 25,000 being that ExecutionFailed."""
+
+HISTORY_LIMIT_CAUSE = "The execution reached the maximum number of history events ({limit})."
+CHOICE_PATH_CAUSE = (
+    "Invalid path '{path}': The choice state's condition path references an invalid value."
+)
+"""A Choice rule on a path missing from the input fails the execution ("If the state input doesn't
+contain the $.type field, the execution fails and an error is displayed in the execution history":
+https://docs.aws.amazon.com/step-functions/latest/dg/state-choice.html, the JSONPath example);
+IsPresent is the operator that tests presence. The error is States.Runtime, worded as here."""
+
+STATES_RUNTIME = "States.Runtime"
+"""Never retried nor caught here. AWS: States.ALL cannot catch the Runtime error type (nor the
+terminal States.DataLimitExceeded), https://docs.aws.amazon.com/step-functions/latest/dg/
+concepts-error-handling.html, "Error names". An ErrorEquals naming States.Runtime itself is
+refused too: the stricter reading, as the same page has a States.Runtime failure end the run."""
+
 _PARSER = "moto.stepfunctions.parser"
+_ROOT_ENV = "_idle_reaper_root_env"
+_HISTORY_FULL = "_idle_reaper_history_full"
+_HISTORY_LOCK = threading.RLock()
+# moto's own pattern for a Wait timestamp (kept, so no string passes here that moto refuses).
+_WAIT_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
+
+
+class HistoryLimitReached(Exception):
+    """Unwinds the state that tried to record an event past the quota. The execution has
+    already failed by then, so whatever catches this on the way up changes nothing."""
+
+
+def history_events(execution_arn: str) -> int:
+    """How many events the execution's history holds now, without copying it (moto's
+    GetExecutionHistory deep-copies every event); 0 before the execution has started."""
+    from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+    region, account = execution_arn.split(":")[3:5]
+    backend = stepfunctions_parser_backends[account][region]
+    execution: Any = backend.describe_execution(execution_arn)  # the parser's, with a worker
+    env = execution.exec_worker.env if execution.exec_worker else None
+    return 0 if env is None else len(env.event_manager._history_event_list)
+
+
 _MODULES_WITH_CLIENTS = (
     "asl.component.state.exec.state_task.lambda_eval_utils",
     "asl.component.state.exec.state_task.service.state_task_service_factory",
@@ -46,14 +101,34 @@ _MODULES_WITH_CLIENTS = (
 
 
 @cache
-def _cached_client(region: str, service: str) -> Any:
+def _cached_client(region: str, service: str, role_arn: str | None = None) -> Any:
+    """The client moto's interpreter would build (no retries, no parameter validation), signed
+    with a session of the Task's role (the state machine's, or the Task's Credentials): Step
+    Functions calls with that role, so IAM checks it. Without IAM enforcement, moto's own."""
+    import boto3
+    from botocore.config import Config
+    from moto.stepfunctions.parser.asl.component.common.timeouts.timeout import TimeoutSeconds
     from moto.stepfunctions.parser.asl.utils import boto_client
 
-    return boto_client.boto_client_for(region=region, service=service)
+    identities = iam.active()
+    if identities is None or role_arn is None:
+        return boto_client.boto_client_for(region=region, service=service)
+    credentials = identities.role_credentials(role_arn, "local-runtime-states")
+    return boto3.client(
+        service,  # type: ignore[call-overload]
+        region_name=region,
+        config=Config(
+            parameter_validation=False,
+            retries={"max_attempts": 0, "total_max_attempts": 1},
+            connect_timeout=TimeoutSeconds.DEFAULT_TIMEOUT_SECONDS,
+            read_timeout=TimeoutSeconds.DEFAULT_TIMEOUT_SECONDS,
+        ),
+        **credentials.client_kwargs(),
+    )
 
 
 def _client_for(region: str, service: str, state_credentials: Any = None) -> Any:
-    return _cached_client(region, service)
+    return _cached_client(region, service, getattr(state_credentials, "role_arn", None))
 
 
 @cache
@@ -117,6 +192,11 @@ def interpreter_on(clock: VirtualClock) -> Iterator[None]:
             )
         )
         stack.enter_context(mock.patch.dict(aws_sdk._SERVICE_ERROR_NAMES, SERVICE_ERROR_NAMES))
+        stack.enter_context(_exact_timestamp_waits(clock))
+        stack.enter_context(_strict_choice_paths())
+        stack.enter_context(_uncatchable_runtime_errors())
+        stack.enter_context(_history_quota(worker_cls))
+        stack.enter_context(_sfn_parameter_names())
         for name in _MODULES_WITH_CLIENTS:
             importlib.import_module(f"{_PARSER}.{name}")
         for name, module in list(sys.modules.items()):
@@ -129,3 +209,195 @@ def interpreter_on(clock: VirtualClock) -> Iterator[None]:
         finally:
             _cached_client.cache_clear()
             _parsed_program.cache_clear()
+
+
+@contextmanager
+def _exact_timestamp_waits(clock: VirtualClock) -> Iterator[None]:
+    """Timestamp and TimestampPath waits sleep until the timestamp itself, fractions included:
+    moto truncates the timestamp to the second and the delta to whole seconds, so from a clock
+    on a fractional second (a jittered Retry leaves it there) a wait woke up to a second early.
+    Seconds and SecondsPath already sleep their exact seconds (see `wait_interval`)."""
+    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+        FailureEventException,
+    )
+    from moto.stepfunctions.parser.asl.component.state.wait.wait_function.timestamp import (
+        Timestamp,
+    )
+
+    def wait_until_timestamp(self: Any, env: Any) -> None:
+        self.string.eval(env=env)
+        text = env.stack.pop()
+        when = _wait_timestamp(text)
+        if when is None:  # moto's own States.Runtime failure, unchanged
+            raise FailureEventException(self._create_failure_event(env, text))
+        if when > clock.now():
+            clock.sleep_until(when)
+
+    # TimestampPath inherits this from Timestamp; mock restores the inherited method on exit.
+    with mock.patch.object(Timestamp, "_eval_body", wait_until_timestamp):
+        yield
+
+
+def _runtime_failure(cause: str) -> Any:
+    """An ExecutionFailed event's details (moto's EventDetails): States.Runtime and `cause`."""
+    return {"executionFailedEventDetails": {"error": STATES_RUNTIME, "cause": cause}}
+
+
+def _wait_timestamp(text: Any) -> datetime | None:
+    if not isinstance(text, str) or _WAIT_TIMESTAMP.match(text) is None:
+        return None
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+@contextmanager
+def _strict_choice_paths() -> Iterator[None]:
+    """A Choice rule (at any depth under And, Or, Not) whose Variable is missing from the input
+    fails the execution with States.Runtime, except IsPresent. moto treats the missing value as
+    not matching, so a Default branch was silently taken instead."""
+    from moto.stepfunctions.parser.api import HistoryEventType
+    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+        FailureEvent,
+        FailureEventException,
+    )
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import (
+        StatesErrorName,
+    )
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
+        StatesErrorNameType,
+    )
+    from moto.stepfunctions.parser.asl.component.state.choice.comparison.comparison_operator_type import (  # noqa: E501
+        ComparisonOperatorType,
+    )
+    from moto.stepfunctions.parser.asl.component.state.choice.comparison.comparison_variable import (  # noqa: E501
+        ComparisonVariable,
+    )
+    from moto.stepfunctions.parser.asl.component.state.choice.comparison.variable import (
+        NoSuchVariable,
+    )
+
+    def compare(self: Any, env: Any) -> None:
+        self.variable.eval(env)
+        missing = isinstance(env.stack[-1], NoSuchVariable)
+        if missing and self.comparison_function.operator_type != ComparisonOperatorType.IsPresent:
+            path = self.variable.string_sampler.literal_value
+            raise FailureEventException(
+                FailureEvent(
+                    env=env,
+                    error_name=StatesErrorName(typ=StatesErrorNameType.StatesRuntime),
+                    event_type=HistoryEventType.ExecutionFailed,
+                    event_details=_runtime_failure(CHOICE_PATH_CAUSE.format(path=path)),
+                )
+            )
+        self.comparison_function.eval(env)
+
+    with mock.patch.object(ComparisonVariable, "_eval_body", compare):
+        yield
+
+
+@contextmanager
+def _uncatchable_runtime_errors() -> Iterator[None]:
+    """No Retrier or Catcher matches States.Runtime, whatever its ErrorEquals (moto's
+    States.ALL matches it, so an execution AWS fails went on to a Catch's state)."""
+    from moto.stepfunctions.parser.asl.component.common.error_name.error_equals_decl import (
+        ErrorEqualsDecl,
+    )
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import (
+        StatesErrorName,
+    )
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
+        StatesErrorNameType,
+    )
+
+    runtime = StatesErrorName(typ=StatesErrorNameType.StatesRuntime)
+    original = ErrorEqualsDecl._eval_body
+
+    def error_equals(self: Any, env: Any) -> None:
+        if env.stack[-1] == runtime:
+            env.stack.pop()
+            env.stack.append(False)
+            return
+        original(self, env)
+
+    with mock.patch.object(ErrorEqualsDecl, "_eval_body", error_equals):
+        yield
+
+
+@contextmanager
+def _history_quota(worker_cls: Any) -> Iterator[None]:
+    """Fail an execution the way AWS does when its history reaches HISTORY_EVENT_LIMIT: the
+    event that would be number HISTORY_EVENT_LIMIT is an ExecutionFailed (States.Runtime)
+    instead, nothing more is recorded or run, and no Catch can intervene."""
+    from moto.stepfunctions.parser.api import HistoryEventType
+    from moto.stepfunctions.parser.asl.eval.environment import Environment
+    from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
+
+    original_environment = worker_cls._get_evaluation_environment
+    original_add_event = EventManager.add_event
+    original_set_error = Environment.set_error
+    # Events that end a failed, stopped or timed-out execution stay whatever their number:
+    # the execution ends with them anyway.
+    endings = {
+        HistoryEventType.ExecutionFailed,
+        HistoryEventType.ExecutionAborted,
+        HistoryEventType.ExecutionTimedOut,
+    }
+
+    def environment(self: Any) -> Any:
+        env = original_environment(self)
+        setattr(env.event_manager, _ROOT_ENV, env)  # frames share the root's event manager
+        return env
+
+    def add_event(self: Any, context: Any, event_type: Any, *args: Any, **kwargs: Any) -> int:
+        with _HISTORY_LOCK:
+            if getattr(self, _HISTORY_FULL, False):
+                return int(context.last_published_event_id)
+            limit = HISTORY_EVENT_LIMIT
+            if len(self._history_event_list) + 1 < limit or event_type in endings:
+                return int(original_add_event(self, context, event_type, *args, **kwargs))
+            failure = _runtime_failure(HISTORY_LIMIT_CAUSE.format(limit=limit))
+            details = failure["executionFailedEventDetails"]
+            event_id = original_add_event(self, context, HistoryEventType.ExecutionFailed, failure)
+            root = getattr(self, _ROOT_ENV, None)
+            if root is not None:
+                original_set_error(root, details)  # and every open frame with it
+            setattr(self, _HISTORY_FULL, True)
+        if event_type != HistoryEventType.ExecutionSucceeded:  # a state was mid-way: unwind it
+            raise HistoryLimitReached(details["cause"])
+        return int(event_id)
+
+    def set_error(self: Any, error: Any) -> None:
+        if getattr(self.event_manager, _HISTORY_FULL, False):
+            return  # the quota failure stands; the unwinding must not restate it
+        original_set_error(self, error)
+
+    with ExitStack() as stack:
+        stack.enter_context(
+            mock.patch.object(worker_cls, "_get_evaluation_environment", environment)
+        )
+        stack.enter_context(mock.patch.object(EventManager, "add_event", add_event))
+        stack.enter_context(mock.patch.object(Environment, "set_error", set_error))
+        yield
+
+
+@contextmanager
+def _sfn_parameter_names() -> Iterator[None]:
+    """The `states:startExecution` integration takes AWS's PascalCase names (StateMachineArn,
+    Input, Name: the Step Functions developer guide, "Start a new AWS Step Functions state
+    machine from a running execution") and maps them onto the camelCase API. moto's port
+    hands them to botocore unchanged, which refuses them: map them as the service does."""
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_sfn as sfn,
+    )
+
+    original = sfn.StateTaskServiceSfn._normalise_parameters
+
+    def normalise(self: Any, parameters: dict[str, Any], *args: Any, **kwargs: Any) -> None:
+        original(self, parameters, *args, **kwargs)
+        for key in [k for k in parameters if k[:1].isupper()]:
+            parameters[key[0].lower() + key[1:]] = parameters.pop(key)
+
+    with mock.patch.object(sfn.StateTaskServiceSfn, "_normalise_parameters", normalise):
+        yield

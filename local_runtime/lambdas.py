@@ -2,7 +2,8 @@
 
 moto's Docker-free Lambda returns a canned answer; here an invoke runs the real handler,
 imported from the function's CodeUri with the layer's package on the path, and its errors
-come back the way Lambda reports them (FunctionError plus errorType/errorMessage).
+come back the way Lambda reports them (FunctionError plus errorType/errorMessage). A handler
+that runs past the function's Timeout fails as Lambda's would, with Sandbox.Timedout.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 from unittest import mock
+
+import freezegun.api
 
 from local_runtime.errors import TemplateError
 
@@ -51,6 +54,19 @@ class Invocation:
     error: str | None = None
 
 
+class FunctionTimedOut(Exception):
+    """A handler ran past its function's Timeout. Lambda reports it with errorType
+    `Sandbox.Timedout` and errorMessage "RequestId: <id> Error: Task timed out after 30.00
+    seconds" (https://docs.aws.amazon.com/lambda/latest/dg/troubleshooting-invocation.html
+    #troubleshooting-timeouts; the message as Lambda's runtime emulator writes it), and a Task
+    fails with that errorType. (Step Functions' bp-lambda-serviceexception page still says
+    timeouts surface as Lambda.Unknown; both match States.TaskFailed and States.ALL.) Named so,
+    every reporter that prints `type(exc).__name__` (the bus's dead letters too) says so."""
+
+
+FunctionTimedOut.__name__ = FunctionTimedOut.__qualname__ = "Sandbox.Timedout"
+
+
 class FakeContext:
     """The attributes of Lambda's context object that Powertools and handlers read."""
 
@@ -62,10 +78,24 @@ class FakeContext:
         self.aws_request_id = str(uuid.uuid4())
         self.log_group_name = f"/aws/lambda/{spec.name}"
         self.log_stream_name = "local"
-        self._timeout_ms = spec.timeout * 1000
+        self.timeout_seconds = spec.timeout
+        # Real time, not the virtual clock: the handler runs in real time while the clock is
+        # frozen. freezegun fakes time.monotonic, and swaps any module-level reference to it,
+        # so read the real one it keeps on its own module, at each call.
+        self._deadline = _real_monotonic() + spec.timeout
 
     def get_remaining_time_in_millis(self) -> int:
-        return self._timeout_ms
+        """Counts down from the Timeout as the handler runs, as Lambda's does."""
+        return max(0, int((self._deadline - _real_monotonic()) * 1000))
+
+    def timed_out(self) -> FunctionTimedOut | None:
+        """Lambda's error if the handler has used up its Timeout, else None."""
+        if _real_monotonic() < self._deadline:
+            return None
+        return FunctionTimedOut(
+            f"RequestId: {self.aws_request_id} Error: Task timed out after "
+            f"{self.timeout_seconds:.2f} seconds"
+        )
 
 
 class LogStream(io.TextIOBase):
@@ -116,8 +146,22 @@ class Functions:
         self.invocations.append(record)
         with self._lock, _environment(spec.environment), redirect_stdout(self.logs):
             self.current = record
+            context = FakeContext(spec)
             try:
-                record.result = handler(json.loads(json.dumps(event)), FakeContext(spec))
+                try:
+                    result = handler(json.loads(json.dumps(event)), context)
+                except Exception as exc:
+                    # Lambda would have stopped the handler at its Timeout, before it raised.
+                    late = context.timed_out()
+                    if late is None:
+                        raise
+                    raise late from exc
+                # A handler cannot be stopped in-process: it runs to its end, and an answer
+                # that came too late is discarded, as Lambda never returns it.
+                late = context.timed_out()
+                if late is not None:
+                    raise late
+                record.result = result
             except Exception as exc:
                 record.error = f"{type(exc).__name__}: {exc}"
                 raise
@@ -149,7 +193,9 @@ class Functions:
 
 
 def lambda_error_payload(exc: BaseException) -> bytes:
-    """What Lambda returns for an unhandled exception."""
+    """What Lambda returns for an unhandled exception (a timeout carries no stack trace)."""
+    if isinstance(exc, FunctionTimedOut):
+        return json.dumps({"errorMessage": str(exc), "errorType": type(exc).__name__}).encode()
     return json.dumps(
         {
             "errorMessage": str(exc),
@@ -196,6 +242,10 @@ def _load(name: str, path: Path) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def _real_monotonic() -> float:
+    return float(freezegun.api.real_monotonic())
 
 
 @contextmanager

@@ -20,6 +20,7 @@ from local_runtime.clock import VirtualClock
 from local_runtime.deploy import deploy
 from local_runtime.fidelity import interpreter_on
 from local_runtime.glue import GlueEmulator
+from local_runtime.iam import Identities, enforced
 from local_runtime.lambdas import Functions, lambda_backend_on
 from local_runtime.mailbox import Mailbox
 from local_runtime.slack_sink import SlackSink
@@ -35,6 +36,7 @@ _SERVICES = (
     "lambda",
     "dynamodb",
     "secretsmanager",
+    "iam",
 )
 _FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -61,6 +63,8 @@ class Account:
     glue: GlueEmulator
     slack: SlackSink
     mailbox: Mailbox
+    iam: Identities | None = None
+    """Who calls what: the runtime's administrator and the roles' sessions (IAM is enforced)."""
 
     @property
     def region(self) -> str:
@@ -102,6 +106,9 @@ def running(
     parameters: dict[str, Any] | None = None,
     template: Path = TEMPLATE,
     channels: LocalChannels | None = None,
+    *,
+    region: str = stack_module.REGION,
+    account: str = stack_module.ACCOUNT,
 ) -> Iterator[Account]:
     """Deploy template.yaml into a fresh emulated account whose clock starts at `start`.
 
@@ -119,14 +126,18 @@ def running(
     functions = Functions()
     with ExitStack() as exits:
         exits.enter_context(mock.patch.dict(os.environ, _FAKE_CREDENTIALS))
+        exits.enter_context(mock.patch.dict(os.environ, _placed_in(region, account)))
         exits.enter_context(
             mock_aws(config={"stepfunctions": {"execute_state_machine": True}})  # type: ignore[arg-type]
         )
+        # Every call from here on is checked against its caller's policies; clients built from
+        # the environment (these, the tests') are the runtime's administrator.
+        identities = exits.enter_context(enforced(account, region))
         clock.start()
         exits.callback(clock.stop)
         clear_caches()  # a fresh account is a fresh set of Lambda containers
         clients = {
-            s: boto3.client(s, region_name=stack_module.REGION)  # type: ignore[call-overload]
+            s: boto3.client(s, region_name=region)  # type: ignore[call-overload]
             for s in _SERVICES
         }
         context = lambda: functions.current  # noqa: E731
@@ -139,7 +150,7 @@ def running(
             parameters["SlackWebhookSecretArn"] = secret["ARN"]
         if channels.email and "NotificationEmail" not in parameters:
             parameters["NotificationEmail"] = channels.email
-        stack = stack_module.load(template, parameters)
+        stack = stack_module.load(template, parameters, region=region, account=account)
         bus = Bus(clock, functions, clients["stepfunctions"], clients["sqs"])
         glue = GlueEmulator(clock)
         mailbox = Mailbox(clock.now, context)
@@ -148,10 +159,16 @@ def running(
         exits.enter_context(glue.on(get_backend("glue")[stack.account][stack.region]))
         exits.enter_context(bus.on(get_backend("events")[stack.account][stack.region]))
         exits.enter_context(mailbox.on())
-        deploy(stack, clients, functions)
-        account = Account(stack, clock, clients, functions, bus, glue, sink, mailbox)
-        exits.callback(_stop_executions, account)
-        yield account
+        deploy(stack, clients, functions, identities)
+        emulated = Account(stack, clock, clients, functions, bus, glue, sink, mailbox, identities)
+        exits.callback(_stop_executions, emulated)
+        yield emulated
+
+
+def _placed_in(region: str, account: str) -> dict[str, str]:
+    """The region every client and handler defaults to (Lambda sets AWS_REGION), and the
+    account moto files every call under (it reads MOTO_ACCOUNT_ID before any key)."""
+    return {"AWS_DEFAULT_REGION": region, "AWS_REGION": region, "MOTO_ACCOUNT_ID": account}
 
 
 def _stop_executions(account: Account) -> None:
