@@ -113,6 +113,10 @@ def _parameters(sam: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, 
         if value is None:
             raise ScenarioError(f"template parameter {name} has no default: set it")
         text = str(value).lower() if isinstance(value, bool) else str(value)
+        pattern = spec.get("AllowedPattern")
+        if pattern and re.fullmatch(str(pattern), text) is None:
+            why = spec.get("ConstraintDescription") or f"must match {pattern}"
+            raise ScenarioError(f"parameter {name}={text!r}: {why}")
         allowed = spec.get("AllowedValues")
         if allowed and text not in [str(a) for a in allowed]:
             raise ScenarioError(f"parameter {name}={text!r}: allowed values are {allowed}")

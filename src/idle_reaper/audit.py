@@ -96,7 +96,8 @@ def record_for(event: Mapping[str, Any], retention_days: int) -> AuditRecord:
     resource, verdict, error = parsed.resource, parsed.verdict, parsed.error
     try:
         at = parse_iso(parsed.at or parsed.time or "")
-    except ValueError as exc:
+        expires_at = int((at + timedelta(days=retention_days)).timestamp())
+    except (ValueError, OverflowError) as exc:  # 9999-12-31 plus the retention overflows
         raise AuditRecordError(f"event {parsed.id}: no usable time ({exc})") from exc
     account = text_of(resource.get("account")) or parsed.account or "unknown"
     region = text_of(resource.get("region")) or parsed.region or "unknown"
@@ -129,7 +130,7 @@ def record_for(event: Mapping[str, Any], retention_days: int) -> AuditRecord:
         else None,
         error=f"{error.get('Error', '')}: {error.get('Cause', '')}"[:1000] if error else None,
         notes="; ".join(parsed.notes)[:1000] or None,
-        expires_at=int((at + timedelta(days=retention_days)).timestamp()),
+        expires_at=expires_at,
     )
 
 

@@ -47,7 +47,12 @@ def inspect(
     else:
         kind, ref = found
         seen = kind.observe(ref, client_for(kind.service, ref.region))
-        verdict = decide(kind.name, seen, policy, now, warned_since).to_dict()
+        replaced = _replaced(state, seen)
+        verdict = (
+            done("gone", replaced, now)
+            if replaced
+            else decide(kind.name, seen, policy, now, warned_since)
+        ).to_dict()
         resource = describe(kind, ref, seen)
         claim = HELD if holds_claim(state) else claim_for(ref, seen.started_at, now)
     name = payload.get("execution_name") if isinstance(payload, Mapping) else None
@@ -83,6 +88,19 @@ def describe(kind: ResourceKind, ref: ResourceRef, seen: Observation) -> dict[st
         "own_idle_timeout_minutes": seen.own_idle_timeout_minutes,
         "console_url": kind.console_url(ref),
     }
+
+
+def _replaced(state: Mapping[str, Any], seen: Observation) -> str | None:
+    """Why the resource this watcher has been looking at is gone although its id answers: a
+    new one was created under the same id (its own start event brings its own watcher)."""
+    carried = state.get("resource")
+    born = carried.get("started_at") if isinstance(carried, Mapping) else None
+    if not isinstance(born, str) or seen.started_at is None or seen.phase == "missing":
+        return None
+    now_born = to_iso(seen.started_at)
+    if now_born == born:
+        return None
+    return f"the resource created at {born} is gone; the one created at {now_born} is another"
 
 
 def _warned_since(state: Mapping[str, Any], prior: Watch) -> str | None:

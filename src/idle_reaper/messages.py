@@ -74,16 +74,25 @@ class _Style:
     code: Callable[[str], str]
 
 
+_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+"""Direction controls: a session named `abc\u202egpj.exe` would read `abcexe.jpg`."""
+
+
+def shown(text: str) -> str:
+    """A value as a person should see it: without the controls that reorder what follows."""
+    return _BIDI.sub("", text)
+
+
 def slack_escape(text: str) -> str:
     """`&`, `<`, `>` as Slack's HTML entities; nothing else (Slack decodes only these)."""
-    return html.escape(text, quote=False)
+    return html.escape(shown(text), quote=False)
 
 
 def _same(text: str) -> str:
     return text
 
 
-PLAIN = _Style(value=_same, bold=_same, code=_same)
+PLAIN = _Style(value=shown, bold=_same, code=_same)
 """The email."""
 FALLBACK = _Style(value=slack_escape, bold=_same, code=_same)
 """Slack's fallback text and the header: escaped, no marks."""

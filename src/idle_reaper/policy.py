@@ -4,12 +4,14 @@ per-resource tags that may tighten or relax it."""
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from idle_reaper.exceptions import PolicyError
 
 IDLE_MINUTES_TAG = "idle-reaper:idle-minutes"
+_WHOLE_MINUTES = re.compile(r"[0-9]{1,6}")
 DEFAULT_EXEMPT_TAG = "idle-reaper:exempt"
 
 
@@ -69,10 +71,9 @@ class Policy:
         raw = tags.get(IDLE_MINUTES_TAG)
         if raw is None:
             return default, None
-        try:
-            minutes = int(raw.strip())
-        except ValueError:
-            return default, f"ignored {IDLE_MINUTES_TAG}={raw!r}: not a whole number"
+        if _WHOLE_MINUTES.fullmatch(raw.strip()) is None:  # not int(): it takes 1_0, +5, ٣
+            return default, f"ignored {IDLE_MINUTES_TAG}={raw[:64]!r}: not a whole number"
+        minutes = int(raw.strip())
         if minutes < 1:
             return default, f"ignored {IDLE_MINUTES_TAG}={raw!r}: must be at least 1"
         if minutes > self.max_idle_minutes:

@@ -68,6 +68,7 @@ class Watch:
             history=_count(data.get("history")),
             warned_since=warned if isinstance(warned, str) and len(warned) <= 40 else None,
             continue_=data.get("continue") is True,
+            next_name=_name(data.get("next_name")),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -125,8 +126,12 @@ def next_watch(
     warned_since: str | None,
     waiting: bool,
 ) -> Watch:
-    """The watch after one more look in this execution (or the first of a continuation)."""
-    if prior.continue_:  # this is the continuation's first look: a fresh history
+    """The watch after one more look in this execution (or the first of a continuation).
+
+    Only the execution named for the continuation starts a fresh history: in the old one,
+    after its ContinueAsNew failed, the budget stays spent and the next `wait` tries again.
+    """
+    if prior.continue_ and execution_name is not None and execution_name == prior.next_name:
         prior = replace(prior, looks=0, history=0, generation=prior.generation + 1)
     origin = prior.origin or _name(execution_name)
     history = prior.history + EVENTS_PER_LOOK + (EVENTS_PER_FAILED_ROUND if errored else 0)

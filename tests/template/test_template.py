@@ -234,10 +234,23 @@ def test_parameters_and_defaults() -> None:
 
     template, _ = decode(str(ROOT / "template.yaml"))
     params = template["Parameters"]
-    assert params["GlueIdleMinutes"]["Default"] == 30
-    assert params["WarningMinutes"]["Default"] == 5
+    assert params["GlueIdleMinutes"]["Default"] == "30"
+    assert params["WarningMinutes"]["Default"] == "5"
     assert params["DryRun"]["Default"] == "false"
     assert params["ExemptTagKey"]["Default"] == "idle-reaper:exempt"
+
+
+@pytest.mark.parametrize(
+    "value", ["05", "4.5", "5.0", "1e3", "-5", "0", " 30", "30 ", "\u0661\u0665"]
+)
+@pytest.mark.parametrize("name", ["GlueIdleMinutes", "MaxIdleMinutes", "AuditRetentionDays"])
+def test_whole_minute_parameters_refuse_what_the_functions_could_not_read(
+    name: str, value: str
+) -> None:
+    """A Number parameter would accept 4.5 or 05: the functions read integers and the Rules
+    compare strings, so these are Strings with a pattern, and the stack is refused."""
+    with pytest.raises(stack_module.ScenarioError, match=name):
+        stack_module.load(ROOT / "template.yaml", {name: value, "WarningMinutes": "0"})
 
 
 RULE_EXPECTATIONS: dict[str, set[str]] = {
@@ -386,7 +399,7 @@ def test_warning_must_be_shorter_than_the_idle_allowance_for_every_pair() -> Non
     for warning in template["Parameters"]["WarningMinutes"]["AllowedValues"]:
         for idle in range(1, 75):
             overrides = {"WarningMinutes": warning, "GlueIdleMinutes": idle}
-            if warning < idle:
+            if int(warning) < idle:
                 stack_module.load(ROOT / "template.yaml", overrides)
             else:
                 with pytest.raises(stack_module.ScenarioError, match="less than GlueIdleMinutes"):

@@ -148,3 +148,10 @@ def test_values_of_the_wrong_type_never_reach_the_table_as_that_type() -> None:
     event["detail"]["verdict"].update(cost_usd=True, idle_minutes="30", reason={"x": 1})
     record = record_for(event, 400)
     assert (record.cost_usd, record.allowed_idle_minutes, record.reason) == (None, None, None)
+
+
+def test_a_time_at_the_end_of_the_calendar_is_refused_not_an_overflow() -> None:
+    event = load_event("reaper-stopped.json")
+    event["detail"]["at"] = "9999-12-31T23:59:59Z"
+    with pytest.raises(AuditRecordError, match="no usable time"):
+        record_for(event, 400)

@@ -9,7 +9,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from idle_reaper.exceptions import ResourceReadError
-from idle_reaper.kinds.glue import GlueSession, cost_per_hour
+from idle_reaper.kinds.glue import GlueSession, cost_per_hour, session_arn
 from idle_reaper.resource import ResourceRef
 from tests.conftest import load_event
 
@@ -110,8 +110,8 @@ def test_completed_on_in_seconds_reads_the_same_as_milliseconds() -> None:
     assert in_ms.last_activity_at == in_s.last_activity_at == done
 
 
-@pytest.mark.parametrize("state", ["WAITING", "RUNNING"])
-def test_waiting_or_running_statement_means_busy(state: str) -> None:
+@pytest.mark.parametrize("state", ["WAITING", "RUNNING", "CANCELLING", "SOMETHING_NEW"])
+def test_waiting_running_cancelling_or_unknown_statement_means_busy(state: str) -> None:
     pages = [[statement("AVAILABLE", T0 + timedelta(minutes=1))], [statement(state)]]
     assert GlueSession().observe(REF, FakeGlue(pages=pages)).busy
 
@@ -163,3 +163,40 @@ def test_throttling_or_denial_is_a_read_error_not_a_verdict(op: str) -> None:
 )
 def test_cost_per_hour(session: dict[str, Any], per_hour: float) -> None:
     assert cost_per_hour(session) == pytest.approx(per_hour)
+
+
+def test_a_statement_without_completed_on_counts_from_its_start_never_as_long_idle() -> None:
+    # an ERROR statement that started at 40 minutes and has no CompletedOn
+    started_late = {"Id": 2, "State": "ERROR", "StartedOn": ms(T0 + timedelta(minutes=40))}
+    pages = [[statement("AVAILABLE", T0 + timedelta(minutes=5))], [started_late]]
+    seen = GlueSession().observe(REF, FakeGlue(pages=pages))
+    assert seen.last_activity_at == T0 + timedelta(minutes=40)
+
+
+def test_a_cancelled_long_statement_is_activity_until_it_ended() -> None:
+    cancelled = statement("CANCELLED", T0 + timedelta(minutes=90))
+    seen = GlueSession().observe(REF, FakeGlue(pages=[[cancelled]]))
+    assert seen.last_activity_at == T0 + timedelta(minutes=90) and not seen.busy
+
+
+@pytest.mark.parametrize("junk", [1e30, -5, "12", True, float("nan"), None])
+def test_absurd_statement_times_are_no_time_at_all(junk: Any) -> None:
+    odd = {"Id": 3, "State": "AVAILABLE", "StartedOn": junk, "CompletedOn": junk}
+    seen = GlueSession().observe(REF, FakeGlue(pages=[[odd]]))
+    assert seen.last_activity_at == T0
+
+
+@pytest.mark.parametrize(
+    ("region", "arn", "console"),
+    [
+        ("us-east-1", "arn:aws:glue:", "https://us-east-1.console.aws.amazon.com/"),
+        ("cn-north-1", "arn:aws-cn:glue:", "https://cn-north-1.console.amazonaws.cn/"),
+        ("us-gov-west-1", "arn:aws-us-gov:glue:", "https://console.amazonaws-us-gov.com/"),
+    ],
+)
+def test_arns_and_console_links_are_in_the_regions_partition(
+    region: str, arn: str, console: str
+) -> None:
+    ref = ResourceRef(kind="glue-session", id="s1", region=region, account="123456789012")
+    assert session_arn(ref).startswith(arn)
+    assert (GlueSession().console_url(ref) or "").startswith(console)

@@ -106,3 +106,115 @@ def test_log_lines_carry_the_watchers_execution_arn(account: Account) -> None:
     account.functions.invoke("InspectFunction", event)
     lines = [json.loads(line) for line in account.functions.logs.lines if '"verdict"' in line]
     assert lines and {line["correlation_id"] for line in lines} == {event["execution_arn"]}
+
+
+def first_look(account: Account) -> dict[str, Any]:
+    return invoke(account, "inspect-from-watcher.json")
+
+
+def next_look(account: Account, state: dict[str, Any]) -> dict[str, Any]:
+    payload = {**load_event("inspect-from-watcher.json"), "state": state}
+    result: dict[str, Any] = account.functions.invoke("InspectFunction", payload)
+    return result
+
+
+def test_the_first_look_asks_for_the_claim_and_later_looks_carry_it(account: Account) -> None:
+    first = first_look(account)
+    assert first["claim"]["key"].startswith("glue-session#123456789012#us-east-1#")
+    assert first["claim"]["key"].endswith("#alice-etl")
+    assert first["watch"]["looks"] == 1 and first["watch"]["generation"] == 1
+    later = next_look(account, {**first, "claim": {"held": True}})
+    assert later["claim"] == {"held": True}
+    assert later["watch"]["looks"] == 2
+
+
+def test_a_session_replaced_under_the_same_id_ends_the_old_watch_as_gone(
+    account: Account,
+) -> None:
+    first = first_look(account)
+    glue = account.clients["glue"]
+    glue.delete_session(Id="alice-etl")
+    account.clock.run_until(T0 + timedelta(minutes=20))
+    glue.create_session(
+        Id="alice-etl",
+        Role="arn:aws:iam::123456789012:role/Glue",
+        Command={"Name": "glueetl", "PythonVersion": "3"},
+    )
+    later = next_look(account, {**first, "claim": {"held": True}})
+    assert (later["verdict"]["action"], later["verdict"]["outcome"]) == ("done", "gone")
+    assert "another" in later["verdict"]["reason"]
+
+
+def test_a_continuation_starts_a_fresh_history_only_in_the_execution_named_for_it(
+    account: Account,
+) -> None:
+    first = first_look(account)
+    spent = {**first["watch"], "continue": True, "next_name": "origin-g2", "history": 10_000}
+    state = {**first, "claim": {"held": True}, "watch": spent}
+    payload = {**load_event("inspect-from-watcher.json"), "state": state}
+    # the continuation itself: a fresh count, the next generation
+    continued = account.functions.invoke(
+        "InspectFunction", {**payload, "execution_name": "origin-g2"}
+    )
+    assert (continued["watch"]["generation"], continued["watch"]["looks"]) == (2, 1)
+    assert continued["watch"]["history"] < 100
+    # the old execution after its ContinueAsNew failed: still spent, so it tries again
+    failed = {**state, "error": {"Error": "StepFunctions.AWSStepFunctionsException"}}
+    again = account.functions.invoke("InspectFunction", {**payload, "state": failed})
+    assert again["watch"]["generation"] == 1
+    assert again["watch"]["history"] > 10_000 and again["watch"]["continue"] is True
+
+
+@pytest.mark.parametrize(
+    ("account_id", "region"), [("210987654321", "us-east-1"), ("123456789012", "eu-west-1")]
+)
+def test_a_resource_in_another_account_or_region_is_ignored(
+    account: Account, account_id: str, region: str
+) -> None:
+    event = load_event("inspect-from-watcher.json")
+    start = event["event"]
+    start["account"] = start["detail"]["recipientAccountId"] = account_id
+    start["region"] = start["detail"]["awsRegion"] = region
+    result = account.functions.invoke("InspectFunction", event)
+    assert result["resource"] is None and result["claim"] is None
+    assert result["verdict"]["outcome"] == "ignored"
+    assert f"account {account_id}, region {region}" in result["verdict"]["reason"]
+
+
+HOSTILE_STATES: list[Any] = [
+    "a string",
+    {"watch": "x", "tries": [1], "claim": 7, "resource": "s", "verdict": None},
+    {"watch": {"looks": -5, "generation": True, "history": 1e308}, "tries": {"failures": "9"}},
+    {"resource": {"kind": "glue-session", "id": "a\nb", "region": "us-east-1"}},
+    {"resource": {"kind": "nope", "id": "alice-etl"}},
+]
+
+
+@pytest.mark.parametrize("state", HOSTILE_STATES)
+def test_a_malformed_state_never_raises(account: Account, state: Any) -> None:
+    result = next_look(account, state)
+    assert set(result) == {"resource", "verdict", "claim", "watch", "tries"}
+    assert result["verdict"]["action"] in ("wait", "done")
+    assert result["watch"]["looks"] >= 1
+
+
+HOSTILE_DETAILS: dict[str, dict[str, Any]] = {
+    "requestParameters a string": {"requestParameters": "id=alice-etl", "responseElements": None},
+    "requestParameters a list": {"requestParameters": ["alice-etl"], "responseElements": None},
+    "session a string": {"responseElements": {"session": "alice-etl"}, "requestParameters": {}},
+    "awsRegion a number": {"awsRegion": 5},
+    "awsRegion with a newline": {"awsRegion": "us-east-1\n"},
+    "id too long": {"responseElements": {"session": {"id": "x" * 300}}, "requestParameters": {}},
+    "id over two lines": {"responseElements": {"session": {"id": "a\nb"}}, "requestParameters": {}},
+}
+
+
+@pytest.mark.parametrize("patch", HOSTILE_DETAILS.values(), ids=HOSTILE_DETAILS.keys())
+def test_a_malformed_start_event_is_ignored_never_raises(
+    account: Account, patch: dict[str, Any]
+) -> None:
+    event = load_event("inspect-from-watcher.json")
+    event["event"]["detail"].update(patch)
+    result = account.functions.invoke("InspectFunction", event)
+    assert result["resource"] is None
+    assert result["verdict"]["outcome"] == "ignored"

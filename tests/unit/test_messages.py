@@ -313,3 +313,12 @@ def test_notes_are_bounded_whatever_the_verdict_carries() -> None:
     event["detail"]["verdict"]["notes"] = ["x" * 5000] * 50
     text = message_of(event).email_text
     assert text.count("x" * 300) == 3 and "x" * 301 not in text
+
+
+def test_direction_controls_cannot_disguise_a_session_name_anywhere() -> None:
+    event = load_event("reaper-warning.json")
+    event["detail"]["resource"]["id"] = "abc\u202egpj.exe"
+    message = message_of(event)
+    assert "abcgpj.exe" in message.email_text and "abcgpj.exe" in message.slack_text
+    for text in [message.email_text, message.subject, *slack_strings(message)]:
+        assert "\u202e" not in text

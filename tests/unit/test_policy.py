@@ -44,6 +44,10 @@ def test_bad_settings_are_refused_not_guessed(env: dict[str, str]) -> None:
         ("0", 30, True),
         ("soon", 30, True),
         ("5000", 1440, True),
+        ("1_0", 30, True),  # int() would take these three
+        ("+5", 30, True),
+        ("\u0663", 30, True),
+        ("9" * 5000, 30, True),
     ],
 )
 def test_idle_minutes_tag(tag: str, minutes: int, noted: bool) -> None:

@@ -176,10 +176,10 @@ def test_an_offset_may_be_negative_where_the_caller_allows_it() -> None:
 
 
 @pytest.mark.parametrize("value", [".nan", ".inf", "-.inf"])
-def test_a_number_parameter_must_be_a_finite_number(value: str) -> None:
-    """CloudFormation refuses nan and inf for a Number parameter; Python's float() reads them."""
+def test_a_minutes_parameter_must_be_a_whole_number(value: str) -> None:
+    """Python's float() reads nan and inf; the template's pattern refuses them."""
     from local_runtime.runtime import TEMPLATE
     from local_runtime.stack import load
 
-    with pytest.raises(ScenarioError, match="is not a number"):
+    with pytest.raises(ScenarioError, match="GlueIdleMinutes=.*whole number"):
         load(TEMPLATE, yaml.safe_load(f"{{GlueIdleMinutes: {value}}}"))

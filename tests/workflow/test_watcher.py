@@ -7,6 +7,7 @@ import uuid
 from datetime import timedelta
 from functools import partial
 from typing import Any
+from unittest import mock
 
 import pytest
 
@@ -398,3 +399,27 @@ def executions_of(account: Account) -> list[dict[str, Any]]:
     arn = account.stack.ref("WatcherStateMachine")
     found = sfn.list_executions(stateMachineArn=arn)["executions"]
     return sorted(found, key=lambda e: e["startDate"])
+
+
+def test_a_claim_written_but_not_answered_is_found_by_its_own_retry(watch: Watch) -> None:
+    # DynamoDB writes the claim, then its answer is lost (a throttle, a timeout): the Task's
+    # retry must find its own execution in the claim, not end as a duplicate.
+    from moto.core.exceptions import JsonRESTError
+    from moto.dynamodb.models import DynamoDBBackend
+
+    original = DynamoDBBackend.put_item
+    lost: list[str] = []
+
+    def put_then_lose_the_answer(self: Any, table_name: str, *args: Any, **kwargs: Any) -> Any:
+        result = original(self, table_name, *args, **kwargs)
+        if "Claims" in table_name and not lost:
+            lost.append(table_name)
+            raise JsonRESTError("ProvisionedThroughputExceededException", "answer lost")
+        return result
+
+    with mock.patch.object(DynamoDBBackend, "put_item", put_then_lose_the_answer):
+        watch.start()
+        watch.run(120)
+    assert lost
+    assert watch.states()[:5] == ["Inspect", "Decide", "Claim", "Decide", "WaitForNextCheck"]
+    assert [t for t, _ in watch.published()] == ["warning", "stopped"]

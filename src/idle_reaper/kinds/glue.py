@@ -42,9 +42,9 @@ PHASES: dict[str, Phase] = {
     "TIMEOUT": "ended",
     "FAILED": "ended",
 }
-BUSY_STATES = frozenset({"WAITING", "RUNNING", "CANCELLING"})
-"""A statement in any of these is work in progress: the session is never stopped under it."""
 DONE_STATES = frozenset({"AVAILABLE", "CANCELLED", "ERROR"})
+"""A statement in any other state (WAITING, RUNNING, CANCELLING, one Glue adds later) is work
+in progress: the session is never stopped under it."""
 
 
 @register
@@ -123,12 +123,12 @@ class GlueSession(ResourceKind):
     def _activity(client: Any, ref: ResourceRef) -> tuple[bool, datetime | None]:
         busy, last = False, None
         for statement in _statements(client, ref.id):
-            # A state we do not know is busy too: when in doubt, do not stop.
-            if statement.get("State") in BUSY_STATES or statement.get("State") not in DONE_STATES:
+            # WAITING, RUNNING, CANCELLING, or a state we do not know: when in doubt, busy.
+            if statement.get("State") not in DONE_STATES:
                 busy = True
             for key in ("StartedOn", "CompletedOn"):
                 value = statement.get(key)
-                if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+                if isinstance(value, int | float) and _is_epoch(value):
                     moment = from_epoch(value)
                     last = moment if last is None or moment > last else last
         return busy, last
@@ -161,6 +161,16 @@ def _statements(client: Any, session_id: str) -> Iterator[Mapping[str, Any]]:
 def session_arn(ref: ResourceRef) -> str:
     """The session's ARN in its own partition (aws, aws-cn, aws-us-gov)."""
     return f"arn:{ref.partition}:glue:{ref.region}:{ref.account}:session/{ref.id}"
+
+
+MAX_EPOCH_MS = 10**14
+"""Epoch milliseconds up to the year 5138: a larger or stranger value is no time at all."""
+
+
+def _is_epoch(value: object) -> bool:
+    return (
+        isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < MAX_EPOCH_MS
+    )
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:
