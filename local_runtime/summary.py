@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from idle_reaper.billing import billed_cost, idle_cost, usd
+from idle_reaper.reaper_event import failure_of
 from idle_reaper.savings import Savings, savings
 from idle_reaper.times import minutes_between, to_iso
 from local_runtime.bus import Published, watched_id
@@ -85,8 +86,8 @@ def _resource(
             idle_minutes_reclaimed=saved.idle_minutes_reclaimed if saved else 0.0,
         )
     if outcome == "failed" and decisive is not None:
-        error = decisive.detail.get("error") or {}
-        out["error"] = f"{error.get('Error', 'Error')}: {error.get('Cause', '')}".strip(": ")
+        error = decisive.detail.get("error")
+        out["error"] = ": ".join(failure_of(error if isinstance(error, dict) else {}))
     histories = [account.history(arn) for arn in executions]
     out.update(
         warnings=sum(1 for e in events if e.detail_type == "warning"),

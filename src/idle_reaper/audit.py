@@ -24,7 +24,7 @@ from decimal import Decimal
 from typing import Any
 
 from idle_reaper.exceptions import AuditRecordError, MalformedEventError
-from idle_reaper.reaper_event import ReaperEvent, number_of, text_of
+from idle_reaper.reaper_event import ReaperEvent, failure_of, number_of, text_of
 from idle_reaper.times import parse_iso, to_iso
 
 WEEK_INDEX = "ByAccountWeek"
@@ -128,7 +128,7 @@ def record_for(event: Mapping[str, Any], retention_days: int) -> AuditRecord:
         idle_minutes_reclaimed=_amount(verdict.get("idle_minutes_reclaimed"))
         if detail_type == "stopped"
         else None,
-        error=f"{error.get('Error', '')}: {error.get('Cause', '')}"[:1000] if error else None,
+        error=": ".join(failure_of(error))[:1000] if error else None,
         notes="; ".join(parsed.notes)[:1000] or None,
         expires_at=expires_at,
     )

@@ -15,7 +15,6 @@ The email is plain text: the same story with the values as they are, no markup, 
 from __future__ import annotations
 
 import html
-import json
 import re
 import unicodedata
 from collections.abc import Callable, Mapping
@@ -26,7 +25,7 @@ from urllib.parse import urlsplit
 
 from idle_reaper.partition import CONSOLE_HOSTS, is_region, partition_for
 from idle_reaper.policy import DEFAULT_EXEMPT_TAG
-from idle_reaper.reaper_event import ReaperEvent, number_of, text_of
+from idle_reaper.reaper_event import ReaperEvent, failure_of, number_of, text_of
 from idle_reaper.times import minutes_between, parse_iso
 
 KIND_NAMES = {"glue-session": "Glue interactive session"}
@@ -245,8 +244,8 @@ def _story(facts: _Facts, style: _Style, exempt_tag_key: str) -> _Story:
             keep,
         )
     if facts.detail_type == "failed":
-        name = v(_shown(facts.error.get("Error")) or "unknown error")
-        cause = v(_shown(facts.error.get("Cause"))[:CAUSE_LIMIT])
+        error, why = failure_of(facts.error)
+        name, cause = v(error), v(why[:CAUSE_LIMIT])
         return _Story(
             f"could not finish watching {rid}",
             f"The watcher for {kind} {named} failed ({name}): {cause}. The session was not "
@@ -378,15 +377,6 @@ def _saved(verdict: Mapping[str, Any], lead: str) -> str:
 def _usd(amount: Any) -> str:
     value = number_of(amount)
     return f"${float(value):.2f}" if value is not None else "unknown"
-
-
-def _shown(value: object) -> str:
-    """An error field as text: a string as it is, nothing for null, anything else as JSON."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    return json.dumps(value, default=str)
 
 
 def _moment(value: Any) -> datetime | None:

@@ -106,6 +106,31 @@ def content_key(event: Mapping[str, Any]) -> str:
     return "sha256:" + hashlib.sha256(canonical.encode("ascii")).hexdigest()
 
 
+def failure_of(error: Mapping[str, Any]) -> tuple[str, str]:
+    """A Step Functions error as (name, cause) a person can read. A Lambda function's error
+    reaches the watcher with its whole error payload, stack trace included, as the Cause:
+    keep its `errorMessage` and leave the trace to the execution history."""
+    name = _as_text(error.get("Error")) or "unknown error"
+    cause = _as_text(error.get("Cause"))
+    if cause.startswith("{"):
+        try:
+            payload = json.loads(cause)
+        except ValueError:
+            payload = None
+        if isinstance(payload, dict) and isinstance(payload.get("errorMessage"), str):
+            cause = payload["errorMessage"]
+    return name, cause
+
+
+def _as_text(value: object) -> str:
+    """An error field as text: a string as it is, nothing for null, anything else as JSON."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, default=str)
+
+
 def text_of(value: object) -> str | None:
     """A string field's value: a non-empty string, or a number written out; else None."""
     if isinstance(value, str):

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from idle_reaper.exceptions import AuditRecordError, MalformedEventError
-from idle_reaper.reaper_event import ReaperEvent, content_key
+from idle_reaper.reaper_event import ReaperEvent, content_key, failure_of
 from tests.conftest import load_event
 
 ALICE = "arn:aws:sts::123456789012:assumed-role/DataEngineer/alice@example.com"
@@ -159,3 +159,29 @@ def test_a_time_that_is_not_a_string_is_read_as_absent_and_noted() -> None:
     parsed = ReaperEvent.parse(stopped(at=1772443800))
     assert parsed.at is None
     assert parsed.notes == ("detail.at was a number: treated as absent",)
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (
+            {
+                "Error": "ResourceReadError",
+                "Cause": '{"errorMessage": "GetSession s1: throttled", "errorType": "X",'
+                ' "stackTrace": ["  File \\"glue.py\\", line 91"]}',
+            },
+            ("ResourceReadError", "GetSession s1: throttled"),
+        ),
+        (
+            {"Error": "Glue.AccessDeniedException", "Cause": "not allowed"},
+            ("Glue.AccessDeniedException", "not allowed"),
+        ),
+        ({"Error": "States.Runtime", "Cause": "{not json"}, ("States.Runtime", "{not json")),
+        ({"Cause": {"nested": 1}}, ("unknown error", '{"nested": 1}')),
+        ({}, ("unknown error", "")),
+    ],
+)
+def test_a_failure_reads_as_its_message_never_a_stack_trace(
+    error: dict[str, Any], expected: tuple[str, str]
+) -> None:
+    assert failure_of(error) == expected

@@ -181,5 +181,5 @@ def test_a_minutes_parameter_must_be_a_whole_number(value: str) -> None:
     from local_runtime.runtime import TEMPLATE
     from local_runtime.stack import load
 
-    with pytest.raises(ScenarioError, match="GlueIdleMinutes=.*whole number"):
+    with pytest.raises(ScenarioError, match=r"GlueIdleMinutes=.*whole number"):
         load(TEMPLATE, yaml.safe_load(f"{{GlueIdleMinutes: {value}}}"))

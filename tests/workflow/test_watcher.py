@@ -10,10 +10,14 @@ from typing import Any
 from unittest import mock
 
 import pytest
+from botocore.exceptions import ClientError
 
 import idle_reaper.watch
 from local_runtime.cloudtrail import api_call
 from local_runtime.runtime import Account
+from local_runtime.scenario import ResourceSpec, Scenario
+from local_runtime.summary import summarize
+from tests.conftest import load_event
 from tests.workflow.conftest import Watch, at
 
 ABANDONED = [
@@ -423,3 +427,40 @@ def test_a_claim_written_but_not_answered_is_found_by_its_own_retry(watch: Watch
     assert lost
     assert watch.states()[:5] == ["Inspect", "Decide", "Claim", "Decide", "WaitForNextCheck"]
     assert [t for t, _ in watch.published()] == ["warning", "stopped"]
+
+
+def test_forged_reaper_events_reach_no_one(watch: Watch) -> None:
+    """Anyone allowed events:PutEvents on the default bus can send `source: idle-reaper`: no
+    rule listens there. The watcher's own bus refuses everyone but the watcher's role."""
+    forged = load_event("reaper-warning.json")
+    events = watch.account.clients["events"]
+    entry = {
+        "Source": forged["source"],
+        "DetailType": forged["detail-type"],
+        "Detail": json.dumps(forged["detail"]),
+    }
+    events.put_events(Entries=[entry])  # the default bus: accepted, heard by nobody
+    with pytest.raises(ClientError) as refused:
+        events.put_events(
+            Entries=[{**entry, "EventBusName": watch.account.stack.ref("ReaperEventBus")}]
+        )
+    assert refused.value.response["Error"]["Code"] == "AccessDeniedException"
+    watch.run(10)
+    assert watch.account.functions.invocations == []
+    assert watch.account.slack.requests == [] and watch.account.mailbox.sent == []
+
+
+def test_a_watch_that_fails_before_any_verdict_is_summarized_failed_with_its_error(
+    watch: Watch,
+) -> None:
+    watch.account.glue.fail_next("GetSession", *["AccessDeniedException"] * 200)
+    spec = ResourceSpec(kind="glue-session", id="s1")
+    scenario = Scenario(
+        name="inspect down", start=at(0), until=timedelta(hours=6), resources=(spec,)
+    )
+    watch.start()
+    watch.run(6 * 60)
+    (res,) = summarize(scenario, watch.account, at(6 * 60))["summary"]["resources"]
+    assert res["outcome"] == "failed"
+    assert res["error"].startswith("ResourceReadError: GetSession s1")
+    assert res["history_events"] > 0
