@@ -30,7 +30,7 @@ test: $(STAMP) ## Run every test (unit, workflow, template, end-to-end) and the 
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --dist loadfile
 
 lint: $(STAMP) ## ruff, mypy and sam validate --lint
 	$(BIN)/ruff check .
