@@ -11,7 +11,7 @@ import json
 import math
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -264,6 +264,29 @@ def resolve(stack: Stack, value: Any) -> Any:
     return {k: v for k, v in resolved.items() if v is not None}
 
 
+def _truth(
+    expr: dict[str, Any],
+    value: Callable[[Any], Any],
+    named: Callable[[str], bool] | None = None,
+) -> bool:
+    """A condition or rule expression: Fn::Equals/Not/And/Or, Fn::Contains (rules), and a
+    named `Condition` (conditions). `value` resolves an operand (Ref and friends)."""
+    ((key, arg),) = expr.items()
+    if key == "Condition" and named is not None:
+        return named(arg)
+    if key == "Fn::Equals":
+        return str(value(arg[0])) == str(value(arg[1]))
+    if key == "Fn::Not":
+        return not _truth(arg[0], value, named)
+    if key == "Fn::And":
+        return all(_truth(a, value, named) for a in arg)
+    if key == "Fn::Or":
+        return any(_truth(a, value, named) for a in arg)
+    if key == "Fn::Contains":
+        return str(value(arg[1])) in [str(v) for v in value(arg[0])]
+    raise TemplateError(f"unsupported condition or rule function {key}")
+
+
 def _check_rules(rules: dict[str, Any], parameters: dict[str, str]) -> None:
     """The template's Rules section, as CloudFormation checks it before creating anything:
     a rule whose condition holds must have every assertion hold, or nothing deploys."""
@@ -273,28 +296,14 @@ def _check_rules(rules: dict[str, Any], parameters: dict[str, str]) -> None:
             return parameters[expr["Ref"]]
         if isinstance(expr, list):
             return [value(v) for v in expr]
-        return expr if not isinstance(expr, dict) else holds(expr)
-
-    def holds(expr: dict[str, Any]) -> bool:
-        ((key, arg),) = expr.items()
-        if key == "Fn::Equals":
-            return str(value(arg[0])) == str(value(arg[1]))
-        if key == "Fn::Not":
-            return not holds(arg[0])
-        if key == "Fn::And":
-            return all(holds(a) for a in arg)
-        if key == "Fn::Or":
-            return any(holds(a) for a in arg)
-        if key == "Fn::Contains":
-            return str(value(arg[1])) in [str(v) for v in value(arg[0])]
-        raise TemplateError(f"unsupported rule function {key}")
+        return expr
 
     for name, rule in rules.items():
         condition = rule.get("RuleCondition")
-        if condition is not None and not holds(condition):
+        if condition is not None and not _truth(condition, value):
             continue
         for assertion in rule.get("Assertions", []):
-            if not holds(assertion["Assert"]):
+            if not _truth(assertion["Assert"], value):
                 described = assertion.get("AssertDescription", f"rule {name} does not hold")
                 raise ScenarioError(f"parameters refused by the template's Rules: {described}")
 
@@ -302,24 +311,9 @@ def _check_rules(rules: dict[str, Any], parameters: dict[str, str]) -> None:
 def _conditions(stack: Stack, declared: dict[str, Any]) -> dict[str, bool]:
     done: dict[str, bool] = {}
 
-    def evaluate(expr: Any) -> bool:
-        ((key, arg),) = expr.items()
-        if key == "Condition":
-            return condition(arg)
-        if key == "Fn::Equals":
-            left, right = (resolve(stack, a) for a in arg)
-            return str(left) == str(right)
-        if key == "Fn::Not":
-            return not evaluate(arg[0])
-        if key == "Fn::And":
-            return all(evaluate(a) for a in arg)
-        if key == "Fn::Or":
-            return any(evaluate(a) for a in arg)
-        raise TemplateError(f"unsupported condition function {key}")
-
     def condition(name: str) -> bool:
         if name not in done:
-            done[name] = evaluate(declared[name])
+            done[name] = _truth(declared[name], lambda a: resolve(stack, a), condition)
         return done[name]
 
     stack.conditions = done

@@ -109,6 +109,20 @@ def claim_for(ref: ResourceRef, created: datetime | None, now: datetime) -> dict
     return {"key": claim_key(ref, created), "expires_at": str(expires)}
 
 
+def start_input(event: Mapping[str, Any]) -> dict[str, Any]:
+    """A watcher's input: the start event in the state before any look. The start rule's
+    InputTransformer writes exactly this around the event (a template test holds them equal);
+    anyone starting a watcher by hand gives the same."""
+    return {
+        "event": dict(event),
+        "resource": None,
+        "verdict": None,
+        "claim": None,
+        "watch": {},
+        "tries": Tries().to_dict(),
+    }
+
+
 HELD = {"held": True}
 """The claim after the Claim state (or in a continuation): nothing left to claim."""
 

@@ -13,6 +13,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 import idle_reaper.watch
+from idle_reaper.watch import start_input
 from local_runtime.cloudtrail import api_call
 from local_runtime.runtime import Account
 from local_runtime.scenario import ResourceSpec, Scenario
@@ -321,7 +322,7 @@ def test_a_failed_claim_is_tried_again_later_then_published_as_failed(watch: Wat
 def test_input_that_names_nothing_ends_ignored_without_a_missing_path(watch: Watch) -> None:
     arn = watch.account.stack.ref("WatcherStateMachine")
     execution = watch.account.clients["stepfunctions"].start_execution(
-        stateMachineArn=arn, name="by-hand", input=json.dumps(watcher_input({"hello": "world"}))
+        stateMachineArn=arn, name="by-hand", input=json.dumps(start_input({"hello": "world"}))
     )["executionArn"]
     watch.run(5)
     assert watch.account.execution_status(execution) == "SUCCEEDED"
@@ -338,7 +339,7 @@ def test_a_session_in_another_account_or_region_is_never_touched(watch: Watch) -
         foreign["account"] = foreign["detail"]["recipientAccountId"] = account
         foreign["region"] = foreign["detail"]["awsRegion"] = region
         watch.account.clients["stepfunctions"].start_execution(
-            stateMachineArn=arn, name=str(uuid.uuid4()), input=json.dumps(watcher_input(foreign))
+            stateMachineArn=arn, name=str(uuid.uuid4()), input=json.dumps(start_input(foreign))
         )
     watch.run(120)
     assert [t for t, _ in watch.published()] == ["ignored", "ignored"]
@@ -362,18 +363,6 @@ def start_event(account: Account, session_id: str) -> dict[str, Any]:
 
 def renamed(event: dict[str, Any]) -> dict[str, Any]:
     return {**event, "id": str(uuid.uuid4())}
-
-
-def watcher_input(event: dict[str, Any]) -> dict[str, Any]:
-    """What the start rule's InputTransformer hands the watcher."""
-    return {
-        "event": event,
-        "resource": None,
-        "verdict": None,
-        "claim": None,
-        "watch": {},
-        "tries": {"failures": 0, "refusals": 0},
-    }
 
 
 def test_a_long_watch_continues_as_a_new_execution_keeping_its_claim_and_warning(
