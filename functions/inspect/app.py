@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import cache
 from typing import Any
 
@@ -27,8 +28,7 @@ def _client(service: str, region: str) -> Any:
 @logger.inject_lambda_context(correlation_id_path="execution_arn", log_event=False)
 @tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    home = Home.from_function_arn(context.invoked_function_arn)
-    result = inspect(event, _client, Policy.from_env(), home)
+    result = inspect(event, _client, Policy.from_env(), Home.from_env(os.environ))
     verdict = result["verdict"]
     logger.info(
         "verdict",

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from idle_reaper.exceptions import PolicyError
 from idle_reaper.partition import is_region, partition_for
 
 Phase = Literal["starting", "billing", "ended", "missing"]
@@ -53,12 +54,17 @@ class Home:
     account: str
 
     @classmethod
-    def from_function_arn(cls, arn: str) -> Home:
-        """From the Lambda context's invoked function ARN (no call to STS needed)."""
-        parts = arn.split(":")
-        if len(parts) < 7 or not is_region(parts[3]) or not is_account(parts[4]):
-            raise ValueError(f"not a Lambda function ARN: {arn[:200]!r}")
-        return cls(partition=parts[1], region=parts[3], account=parts[4])
+    def from_env(cls, env: Mapping[str, str]) -> Home:
+        """From HOME_REGION and HOME_ACCOUNT, which the template sets to the stack's own
+        (`sam local invoke` resolves them too, where the context's function ARN carries a
+        made-up account). Without them no resource can be known to be ours: refuse."""
+        region, account = env.get("HOME_REGION", ""), env.get("HOME_ACCOUNT", "")
+        if not is_region(region) or not is_account(account):
+            raise PolicyError(
+                f"HOME_REGION={region[:40]!r} and HOME_ACCOUNT={account[:40]!r} must name the "
+                "stack's region and 12-digit account"
+            )
+        return cls(partition=partition_for(region), region=region, account=account)
 
     def owns(self, ref: ResourceRef) -> bool:
         return ref.account == self.account and ref.region == self.region

@@ -599,3 +599,15 @@ def test_the_layer_ships_the_versions_the_tests_ran_on() -> None:
     assert {"aws-lambda-powertools", "aws-xray-sdk", "slack-sdk", "boto3"} <= set(shipped)
     for name, version in shipped.items():
         assert tested.get(name) == version, name
+
+
+def test_inspect_knows_its_home_from_the_stack_not_from_the_invocation(
+    stack: stack_module.Stack,
+) -> None:
+    variables = stack.resources["InspectFunction"]["Properties"]["Environment"]["Variables"]
+    assert (variables["HOME_REGION"], variables["HOME_ACCOUNT"]) == (stack.region, stack.account)
+    elsewhere = stack_module.load(
+        ROOT / "template.yaml", region="eu-west-1", account="210987654321"
+    )
+    moved = elsewhere.resources["InspectFunction"]["Properties"]["Environment"]["Variables"]
+    assert (moved["HOME_REGION"], moved["HOME_ACCOUNT"]) == ("eu-west-1", "210987654321")

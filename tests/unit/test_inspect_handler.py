@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from idle_reaper.exceptions import PolicyError
 from local_runtime.runtime import Account, running
 from tests.conftest import ROOT, load_event
 
@@ -80,9 +81,29 @@ def test_statements_move_the_deadline(account: Account) -> None:
     assert idle["deadline"] == "2026-03-02T09:47:00Z"
 
 
-def test_the_bare_handler_runs_with_a_lambda_context(account: Account) -> None:
+def test_the_bare_handler_runs_with_a_lambda_context(
+    account: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the environment template.yaml gives the function, as `sam local invoke` sets it too
+    spec = account.functions.spec("InspectFunction")
+    assert spec is not None
+    for name, value in spec.environment.items():
+        monkeypatch.setenv(name, value)
+    assert (spec.environment["HOME_REGION"], spec.environment["HOME_ACCOUNT"]) == (
+        "us-east-1",
+        "123456789012",
+    )
     result = load_handler().handler(load_event("inspect-from-watcher.json"), Context())
     assert result["verdict"]["action"] == "wait"
+
+
+def test_without_its_home_the_handler_refuses_to_judge_anything(
+    account: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("HOME_REGION", raising=False)
+    monkeypatch.setenv("HOME_ACCOUNT", "12345")
+    with pytest.raises(PolicyError, match="HOME_REGION"):
+        load_handler().handler(load_event("inspect-from-watcher.json"), Context())
 
 
 @pytest.mark.parametrize(
