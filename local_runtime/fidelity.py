@@ -21,6 +21,7 @@ import importlib
 import re
 import sys
 import threading
+import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import datetime, timedelta
@@ -197,6 +198,7 @@ def interpreter_on(clock: VirtualClock) -> Iterator[None]:
         stack.enter_context(_uncatchable_runtime_errors())
         stack.enter_context(_history_quota(worker_cls))
         stack.enter_context(_sfn_parameter_names())
+        stack.enter_context(_execution_names())
         for name in _MODULES_WITH_CLIENTS:
             importlib.import_module(f"{_PARSER}.{name}")
         for name, module in list(sys.modules.items()):
@@ -400,4 +402,21 @@ def _sfn_parameter_names() -> Iterator[None]:
             parameters[key[0].lower() + key[1:]] = parameters.pop(key)
 
     with mock.patch.object(sfn.StateTaskServiceSfn, "_normalise_parameters", normalise):
+        yield
+
+
+@contextmanager
+def _execution_names() -> Iterator[None]:
+    """StartExecution without a name gets a unique one (AWS generates a UUID); moto names it
+    `None`, so a second unnamed start would collide with the first."""
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+    original = StepFunctionsParserBackend.start_execution
+
+    def start_execution(
+        self: Any, state_machine_arn: str, name: Any = None, *args: Any, **kwargs: Any
+    ) -> Any:
+        return original(self, state_machine_arn, name or str(uuid.uuid4()), *args, **kwargs)
+
+    with mock.patch.object(StepFunctionsParserBackend, "start_execution", start_execution):
         yield

@@ -444,3 +444,16 @@ def test_remaining_time_counts_down_in_real_time(machines: Machines) -> None:
     first, second = seen
     assert 1_900 <= first <= 2_000
     assert 250 <= first - second <= 600
+
+
+def test_executions_started_without_a_name_each_get_their_own(machines: Machines) -> None:
+    """AWS generates a unique name; moto named every such execution `None`."""
+    machine = machines.sfn.create_state_machine(
+        name="unnamed-runs",
+        definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}),
+        roleArn=machines.role_arn,
+    )["stateMachineArn"]
+    first = machines.sfn.start_execution(stateMachineArn=machine, input="{}")["executionArn"]
+    second = machines.sfn.start_execution(stateMachineArn=machine, input='{"n": 2}')["executionArn"]
+    assert first != second
+    assert not first.endswith(":None") and not second.endswith(":None")
