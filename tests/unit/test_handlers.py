@@ -74,6 +74,8 @@ def run(function: str, monkeypatch: pytest.MonkeyPatch) -> Provider:
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "IdleReaper")
     monkeypatch.setenv("AUDIT_TABLE", "audit")
     monkeypatch.setenv("IDEMPOTENCY_TABLE", "deliveries")
+    monkeypatch.setenv("HOME_REGION", "us-east-1")  # template.yaml: the stack's own
+    monkeypatch.setenv("HOME_ACCOUNT", "123456789012")
     app = load(function)
     provider = Provider()
     monkeypatch.setattr(app.tracer, "provider", provider)
