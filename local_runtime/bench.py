@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from idle_reaper.times import to_iso
-from local_runtime.scenario import Activity, ResourceSpec, Scenario
+from local_runtime.emulators.glue import Activity, GlueSpec
+from local_runtime.scenario import ResourceSpec, Scenario
 from local_runtime.simulation import simulate
 
 START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
@@ -52,8 +53,7 @@ def workload(sessions: int, days: float, seed: int) -> Scenario:
                 id=f"s{n:05d}",
                 at=at,
                 tags={"idle-reaper:exempt": "true"} if roll < 0.1 else {},
-                workers=rng.choice([2, 5, 10]),
-                statements=tuple(statements),
+                kind_spec=GlueSpec(workers=rng.choice([2, 5, 10]), statements=tuple(statements)),
                 stop_by_user=cursor + timedelta(minutes=5) if 0.1 <= roll < 0.3 else None,
             )
         )

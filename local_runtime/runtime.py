@@ -18,8 +18,8 @@ from local_runtime.bus import Bus
 from local_runtime.channels import LocalChannels
 from local_runtime.clock import VirtualClock
 from local_runtime.deploy import deploy
+from local_runtime.emulators import Emulator, all_emulators
 from local_runtime.fidelity import interpreter_on
-from local_runtime.glue import GlueEmulator
 from local_runtime.iam import Identities, enforced
 from local_runtime.lambdas import Functions, lambda_backend_on
 from local_runtime.mailbox import Mailbox
@@ -28,7 +28,6 @@ from local_runtime.slack_sink import SlackSink
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"
 _SERVICES = (
-    "glue",
     "stepfunctions",
     "events",
     "sqs",
@@ -38,6 +37,7 @@ _SERVICES = (
     "secretsmanager",
     "iam",
 )
+"""The stack's own services; each emulator adds those its kind's actors call."""
 _FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
@@ -60,7 +60,8 @@ class Account:
     clients: dict[str, Any]
     functions: Functions
     bus: Bus
-    glue: GlueEmulator
+    emulators: dict[str, Emulator]
+    """Each kind's emulator, by kind name (`glue-session`)."""
     slack: SlackSink
     mailbox: Mailbox
     iam: Identities | None = None
@@ -136,9 +137,10 @@ def running(
         clock.start()
         exits.callback(clock.stop)
         clear_caches()  # a fresh account is a fresh set of Lambda containers
+        services = dict.fromkeys(s for e in all_emulators() for s in e.services)
         clients = {
             s: boto3.client(s, region_name=region)  # type: ignore[call-overload]
-            for s in _SERVICES
+            for s in (*services, *_SERVICES)
         }
         context = lambda: functions.current  # noqa: E731
         sink = SlackSink(list(channels.slack_script), channels.slack_then, clock.now, context)
@@ -152,15 +154,18 @@ def running(
             parameters["NotificationEmail"] = channels.email
         stack = stack_module.load(template, parameters, region=region, account=account)
         bus = Bus(clock, functions, clients["stepfunctions"], clients["sqs"])
-        glue = GlueEmulator(clock)
+        emulators = {e.kind: e(clock) for e in all_emulators()}
         mailbox = Mailbox(clock.now, context)
         exits.enter_context(interpreter_on(clock))
         exits.enter_context(lambda_backend_on(functions))
-        exits.enter_context(glue.on(get_backend("glue")[stack.account][stack.region]))
+        for emulator in emulators.values():
+            exits.enter_context(emulator.installed(stack.account, stack.region))
         exits.enter_context(bus.on(get_backend("events")[stack.account][stack.region]))
         exits.enter_context(mailbox.on())
         deploy(stack, clients, functions, identities)
-        emulated = Account(stack, clock, clients, functions, bus, glue, sink, mailbox, identities)
+        emulated = Account(
+            stack, clock, clients, functions, bus, emulators, sink, mailbox, identities
+        )
         exits.callback(_stop_executions, emulated)
         yield emulated
 

@@ -9,7 +9,7 @@ here instead of overflowing somewhere in the middle of a run.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,21 +17,18 @@ from typing import Any, Literal
 
 import yaml
 
-from idle_reaper.kinds.glue import DPU_PER_WORKER
 from local_runtime.channels import LocalChannels
+from local_runtime.emulators.registry import all_emulators, emulator_for
 from local_runtime.errors import ScenarioError
 
 EventMode = Literal["normal", "missed", "duplicate", "late"]
-StatementEnd = Literal["available", "error", "cancelled"]
 _EVENT_MODES: tuple[EventMode, ...] = ("normal", "missed", "duplicate", "late")
-_STATEMENT_ENDS: tuple[StatementEnd, ...] = ("available", "error", "cancelled")
 _DURATION = re.compile(r"^\s*(-)?\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$")
 _SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _TOP_KEYS = {"name", "start", "until", "parameters", "resources", "slack", "email", "deliveries"}
 _SLACK_KEYS = {"responses", "then"}
-_COMMON_KEYS = {"kind", "id", "at", "by", "tags", "stop_by_user", "event", "event_delay"}
-_KIND_KEYS = {"glue-session": {"workers", "worker_type", "idle_timeout", "statements"}}
-_STATEMENT_KEYS = {"at", "runs", "waiting", "ends", "cancelling"}
+COMMON_KEYS = frozenset({"kind", "id", "at", "by", "tags", "stop_by_user", "event", "event_delay"})
+"""Every kind's resource keys; each emulator adds its own (`Emulator.keys`)."""
 
 MAX_SPAN = timedelta(days=366)
 """The longest a scenario runs, and so the longest duration it may name: a year of virtual
@@ -40,30 +37,14 @@ EARLIEST_START = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST_START = datetime(2100, 1, 1, tzinfo=UTC)
 """`start` (and a replayed event's `time`) must fall in [EARLIEST_START, LATEST_START): any
 real or planned use of the service, with room to run MAX_SPAN and Glue's longest timeout."""
-MIN_WORKERS = 2
-"""Glue interactive sessions need at least 2 DPUs; fewer workers than 2 is never a session."""
-MAX_WORKERS = 299
-"""Glue's documented ceiling for NumberOfWorkers (299 G.1X; the larger types allow fewer)."""
-MIN_IDLE_TIMEOUT = 1
-"""Glue's CreateSession model: IdleTimeout (shape `Timeout`) is at least 1 minute."""
-MAX_IDLE_TIMEOUT = 10080
-"""7 days: Glue refuses any timeout over 10,080 minutes (documented for job runs; no
-session outlives it either)."""
 MAX_DELIVERIES = 10
 """EventBridge is at least once: a few copies test idempotency; thousands test nothing."""
 
 
 @dataclass(frozen=True)
-class Activity:
-    """One statement: submitted at `at`, WAITING for `waiting`, RUNNING for `runs`, then it
-    ends `available`, `error` or `cancelled` (CANCELLING for `cancelling` first)."""
-
-    at: timedelta
-    runs: timedelta
-    waiting: timedelta = timedelta(0)
-    ends: StatementEnd = "available"
-    cancelling: timedelta | None = None
-    """How long a cancelled statement is CANCELLING; None: the emulator's own default."""
+class KindSpec:
+    """What a kind's own scenario keys say (workers, statements, ...): each emulator
+    subclasses it and parses into it (`Emulator.parse`)."""
 
 
 @dataclass(frozen=True)
@@ -73,10 +54,8 @@ class ResourceSpec:
     at: timedelta = timedelta(0)
     by: str | None = None
     tags: dict[str, str] = field(default_factory=dict)
-    workers: int = 5
-    worker_type: str = "G.1X"
-    idle_timeout: int = 2880
-    statements: tuple[Activity, ...] = ()
+    kind_spec: KindSpec | None = None
+    """Its kind's own keys; None: the kind's defaults."""
     stop_by_user: timedelta | None = None
     event: EventMode = "normal"
     event_delay: timedelta | None = None
@@ -122,11 +101,11 @@ def load(path: Path) -> Scenario:
 
 
 def parse(data: Any, where: str = "scenario") -> Scenario:
-    top = _mapping(data, where, _TOP_KEYS)
+    top = mapping(data, where, _TOP_KEYS)
     for key in ("start", "until", "resources"):
         if key not in top:
             raise ScenarioError(f"{where}: missing `{key}`")
-    parameters = _mapping(top.get("parameters") or {}, f"{where}.parameters", None)
+    parameters = mapping(top.get("parameters") or {}, f"{where}.parameters", None)
     resources = top["resources"]
     if not isinstance(resources, list):
         raise ScenarioError(f"{where}.resources: must be a list")
@@ -209,7 +188,7 @@ def _channels(top: Mapping[str, Any], where: str) -> LocalChannels:
         raise ScenarioError(f"{where}.email: {email!r} is not an address (or `off`)")
     if slack in (False, "off"):
         return LocalChannels(slack=False, email=email)
-    spec = _mapping(slack or {}, f"{where}.slack", _SLACK_KEYS)
+    spec = mapping(slack or {}, f"{where}.slack", _SLACK_KEYS)
     script = spec.get("responses") or []
     if not isinstance(script, list):
         raise ScenarioError(f"{where}.slack.responses: must be a list")
@@ -229,28 +208,21 @@ def _answer(value: Any, where: str) -> int | str:
 
 
 def _resource(data: Any, where: str) -> ResourceSpec:
+    """The common keys here; the kind's own keys by its emulator."""
     if not isinstance(data, Mapping) or "kind" not in data:
         raise ScenarioError(f"{where}: needs a `kind`")
     kind = data["kind"]
-    if kind not in _KIND_KEYS:
-        raise ScenarioError(f"{where}.kind: unknown kind {kind!r} (known: {', '.join(_KIND_KEYS)})")
-    item = _mapping(data, where, _COMMON_KEYS | _KIND_KEYS[kind])
+    emulator = emulator_for(kind) if isinstance(kind, str) else None
+    if emulator is None:
+        known = ", ".join(e.kind for e in all_emulators())
+        raise ScenarioError(f"{where}.kind: unknown kind {kind!r} (known: {known})")
+    item = mapping(data, where, COMMON_KEYS | emulator.keys)
     if not isinstance(item.get("id"), str) or not item["id"]:
         raise ScenarioError(f"{where}.id: must be a non-empty string")
     at = duration(item.get("at", "0m"), f"{where}.at")
     event, event_delay = _event(item, where)
-    tags = _mapping(item.get("tags") or {}, f"{where}.tags", None)
-    raw_statements = item.get("statements") or []
-    if not isinstance(raw_statements, list):
-        raise ScenarioError(f"{where}.statements: must be a list")
-    statements = [
-        _statement(raw, f"{where}.statements[{i}]", at) for i, raw in enumerate(raw_statements)
-    ]
-    worker_type = str(item.get("worker_type", "G.1X"))
-    if worker_type not in DPU_PER_WORKER:
-        raise ScenarioError(
-            f"{where}.worker_type: {worker_type!r} is not one of {', '.join(DPU_PER_WORKER)}"
-        )
+    tags = mapping(item.get("tags") or {}, f"{where}.tags", None)
+    kind_spec = emulator.parse(item, where, at)
     stop = item.get("stop_by_user")
     return ResourceSpec(
         kind=kind,
@@ -258,15 +230,7 @@ def _resource(data: Any, where: str) -> ResourceSpec:
         at=at,
         by=str(item["by"]) if item.get("by") else None,
         tags={str(k): _tag_value(v) for k, v in tags.items()},
-        workers=whole(item.get("workers", 5), f"{where}.workers", MIN_WORKERS, MAX_WORKERS),
-        worker_type=worker_type,
-        idle_timeout=whole(
-            item.get("idle_timeout", 2880),
-            f"{where}.idle_timeout",
-            MIN_IDLE_TIMEOUT,
-            MAX_IDLE_TIMEOUT,
-        ),
-        statements=tuple(statements),
+        kind_spec=kind_spec,
         stop_by_user=duration(stop, f"{where}.stop_by_user") if stop is not None else None,
         event=event,
         event_delay=event_delay,
@@ -292,31 +256,8 @@ def _event(item: Mapping[str, Any], where: str) -> tuple[EventMode, timedelta | 
     return event, delay
 
 
-def _statement(raw: Any, where: str, resource_at: timedelta) -> Activity:
-    entry = _mapping(raw, where, _STATEMENT_KEYS)
-    if "at" not in entry or "runs" not in entry:
-        raise ScenarioError(f"{where}: needs `at` and `runs`")
-    at = duration(entry["at"], f"{where}.at")
-    if at < resource_at:
-        raise ScenarioError(f"{where}.at: {entry['at']} is before the resource starts")
-    ends = entry.get("ends", "available")
-    if ends not in _STATEMENT_ENDS:
-        raise ScenarioError(f"{where}.ends: {ends!r} is not available, error or cancelled")
-    cancelling = None
-    if "cancelling" in entry:
-        if ends != "cancelled":
-            raise ScenarioError(f"{where}.cancelling: goes only with `ends: cancelled`")
-        cancelling = duration(entry["cancelling"], f"{where}.cancelling")
-    return Activity(
-        at=at,
-        runs=duration(entry["runs"], f"{where}.runs"),
-        waiting=duration(entry.get("waiting", "0s"), f"{where}.waiting"),
-        ends=ends,
-        cancelling=cancelling,
-    )
-
-
-def _mapping(data: Any, where: str, allowed: set[str] | None) -> Mapping[str, Any]:
+def mapping(data: Any, where: str, allowed: Set[str] | None) -> Mapping[str, Any]:
+    """A mapping with no key outside `allowed` (None: any key)."""
     if not isinstance(data, Mapping):
         raise ScenarioError(f"{where}: must be a mapping")
     if allowed is not None:

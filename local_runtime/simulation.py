@@ -52,7 +52,8 @@ def simulate(
     ) as account:
         account.bus.deliveries = scenario.deliveries
         timeline = Timeline(account.clock, out, multi_day=scenario.until > timedelta(days=1))
-        account.glue.listeners.append(timeline.on_glue)
+        for emulator in account.emulators.values():
+            timeline.follow(emulator)
         account.bus.listeners.append(timeline.on_bus)
         params = " ".join(f"{k}={v}" for k, v in account.stack.parameters.items())
         span = human(scenario.until)

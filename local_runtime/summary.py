@@ -12,7 +12,7 @@ from idle_reaper.reaper_event import failure_of
 from idle_reaper.savings import Savings, savings
 from idle_reaper.times import minutes_between, to_iso
 from local_runtime.bus import Published, watched_id
-from local_runtime.glue import SessionLife
+from local_runtime.emulators import Life
 from local_runtime.runtime import Account
 from local_runtime.scenario import ResourceSpec, Scenario
 
@@ -51,7 +51,7 @@ def summarize(scenario: Scenario, account: Account, end: datetime) -> dict[str, 
 def _resource(
     account: Account, spec: ResourceSpec, end: datetime, watchers: dict[str, list[str]]
 ) -> dict[str, Any]:
-    life = account.glue.lives.get(spec.id)
+    life = account.emulators[spec.kind].life(spec.id)
     events = [p for p in account.bus.published if p.resource_id == spec.id]
     executions = watchers.get(spec.id, [])
     outcome, decisive = _outcome(events, life is not None and life.ended_at is not None)
@@ -98,9 +98,9 @@ def _resource(
     return out
 
 
-def _saved(life: SessionLife) -> Savings | None:
-    """The savings model (savings.py) applied to what the emulator billed: the session's
-    real start, stop and last activity, against its own IdleTimeout."""
+def _saved(life: Life) -> Savings | None:
+    """The savings model (savings.py) applied to what the emulator billed: the resource's
+    real start, stop and last activity, against its own idle timeout (Glue's IdleTimeout)."""
     if life.ended_by != "reaper" or life.ended_at is None:
         return None
     return savings(
@@ -108,7 +108,7 @@ def _saved(life: SessionLife) -> Savings | None:
         life.created_at,
         life.ended_at,
         life.last_activity_at,
-        life.idle_timeout_minutes,
+        life.own_idle_timeout_minutes,
     )
 
 

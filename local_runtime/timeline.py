@@ -8,15 +8,7 @@ from typing import Any, TextIO
 
 from local_runtime.bus import Published, Started
 from local_runtime.clock import VirtualClock
-
-_GLUE_WORDS = {
-    "created": "{text}",
-    "ready": "session READY",
-    "statement-started": "{text}",
-    "statement-completed": "{text}",
-    "ended": "billing ended ({text})",
-    "refused": "{text}",
-}
+from local_runtime.emulators import Emulator
 
 
 class Timeline:
@@ -32,8 +24,13 @@ class Timeline:
         stamp = moment.strftime("%m-%d %H:%M:%S" if self.multi_day else "%H:%M:%S")
         self.out.write(f"{stamp}  {resource:<20} {text}\n")
 
-    def on_glue(self, session_id: str, what: str, text: str) -> None:
-        self.line(session_id, _GLUE_WORDS.get(what, "{text}").format(text=text))
+    def follow(self, emulator: Emulator) -> None:
+        """A line for each change in the emulator's resources, in its own words."""
+
+        def on_change(resource_id: str, what: str, text: str) -> None:
+            self.line(resource_id, emulator.narrate(what, text))
+
+        emulator.listeners.append(on_change)
 
     def on_bus(self, what: str, data: Any) -> None:
         if isinstance(data, Started):

@@ -19,6 +19,7 @@ from idle_reaper.policy import IDLE_MINUTES_TAG
 from idle_reaper.times import parse_iso, to_iso
 from idle_reaper.watch import HISTORY_BUDGET
 from local_runtime import scenario as scenarios
+from local_runtime.emulators.glue import GlueEmulator
 from local_runtime.runtime import Account
 from local_runtime.simulation import simulate
 from reporting.totals import grouped, total
@@ -43,6 +44,12 @@ def run(path: Path) -> tuple[dict[str, Any], Account, scenarios.Scenario]:
 
     summary = simulate(scenario, out=io.StringIO(), progress=None, inspect=keep)
     return summary["summary"], seen[0], scenario
+
+
+def glue(account: Account) -> GlueEmulator:
+    emulator = account.emulators["glue-session"]
+    assert isinstance(emulator, GlueEmulator)
+    return emulator
 
 
 def notify_dead_letters(account: Account) -> list[dict[str, Any]]:
@@ -89,7 +96,7 @@ def test_stops_land_within_a_minute_of_the_deadline(result: Any) -> None:
 
 def test_nothing_is_ever_stopped_while_a_statement_runs(result: Any) -> None:
     _, account, _ = result
-    for life in account.glue.lives.values():
+    for life in glue(account).lives.values():
         if life.ended_by == "reaper":
             assert all(s.state == "AVAILABLE" for s in life.statements), life.id
 
@@ -98,13 +105,13 @@ def test_exempt_sessions_are_never_stopped(result: Any) -> None:
     _, account, scenario = result
     for spec in scenario.resources:
         if spec.tags.get("idle-reaper:exempt") == "true":
-            assert account.glue.lives[spec.id].ended_by != "reaper"
+            assert glue(account).lives[spec.id].ended_by != "reaper"
 
 
 def test_dry_run_stops_nothing(result: Any) -> None:
     summary, account, scenario = result
     if str(scenario.parameters.get("DryRun", "false")) == "true":
-        assert all(life.ended_by != "reaper" for life in account.glue.lives.values())
+        assert all(life.ended_by != "reaper" for life in glue(account).lives.values())
         assert summary["totals"]["stopped"] == 0
 
 
@@ -247,7 +254,7 @@ def test_active_then_idle_is_stopped_after_the_last_statement() -> None:
 def test_a_three_hour_statement_is_never_cut() -> None:
     summary, account, _ = run(SCENARIOS / "long-statement.yaml")
     res = by_id(summary)["big-join"]
-    assert [s.state for s in account.glue.lives["big-join"].statements] == ["AVAILABLE"]
+    assert [s.state for s in glue(account).lives["big-join"].statements] == ["AVAILABLE"]
     assert res["last_activity_at"] == "2026-03-02T12:10:00Z"
     assert res["stopped_at"] == "2026-03-02T12:40:00Z"
 
@@ -274,7 +281,7 @@ def test_tag_overrides_and_a_typo() -> None:
 def test_outcomes(name: str, resource: str, outcome: str, ended_by: str | None) -> None:
     summary, account, _ = run(SCENARIOS / name)
     assert by_id(summary)[resource]["outcome"] == outcome
-    assert account.glue.lives[resource].ended_by == ended_by
+    assert glue(account).lives[resource].ended_by == ended_by
 
 
 def test_missed_and_duplicate_start_events() -> None:

@@ -20,7 +20,7 @@ from botocore.exceptions import ClientError
 
 from local_runtime.actors import schedule
 from local_runtime.clock import VirtualClock
-from local_runtime.glue import CANCELLING_SECONDS, GlueEmulator
+from local_runtime.emulators.glue import CANCELLING_SECONDS, GlueEmulator
 from local_runtime.runtime import Account
 from local_runtime.scenario import parse
 from local_runtime.stack import ACCOUNT, REGION
@@ -227,7 +227,7 @@ def test_the_scenario_keys_drive_statements_and_a_late_start_event(glue: Glue) -
         Account,
         SimpleNamespace(
             clock=glue.clock,
-            glue=glue.emulator,
+            emulators={"glue-session": glue.emulator},
             clients={"glue": glue.client},
             bus=bus,
             region=REGION,

@@ -72,7 +72,7 @@ def test_a_resource_reference_works_like_the_start_event(account: Account) -> No
 
 
 def test_statements_move_the_deadline(account: Account) -> None:
-    account.glue.run_statement("alice-etl", timedelta(minutes=7))
+    account.emulators["glue-session"].run_statement("alice-etl", timedelta(minutes=7))
     busy = invoke(account, "inspect-from-watcher.json")["verdict"]
     assert busy["action"] == "wait" and busy["deadline"] is None
     account.clock.run_until(T0 + timedelta(minutes=20))

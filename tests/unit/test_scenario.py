@@ -10,16 +10,9 @@ from typing import Any
 import pytest
 import yaml
 
+from local_runtime.emulators.glue import MAX_IDLE_TIMEOUT, MAX_WORKERS, Activity, GlueSpec
 from local_runtime.errors import ScenarioError
-from local_runtime.scenario import (
-    MAX_IDLE_TIMEOUT,
-    MAX_SPAN,
-    MAX_WORKERS,
-    Activity,
-    ResourceSpec,
-    duration,
-    parse,
-)
+from local_runtime.scenario import MAX_SPAN, ResourceSpec, duration, parse
 
 
 def scenario(**resource: Any) -> dict[str, Any]:
@@ -35,7 +28,9 @@ def resource(**keys: Any) -> ResourceSpec:
 
 
 def statement(**keys: Any) -> Activity:
-    return resource(statements=[{"at": "5m", "runs": "20m", **keys}]).statements[0]
+    glue = resource(statements=[{"at": "5m", "runs": "20m", **keys}]).kind_spec
+    assert isinstance(glue, GlueSpec)
+    return glue.statements[0]
 
 
 def refused(data: dict[str, Any], message: str) -> None:

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from local_runtime.actors import start_glue_session
+from local_runtime.actors import start
+from local_runtime.emulators.glue import GlueEmulator
 from local_runtime.runtime import Account, running
 from local_runtime.scenario import ResourceSpec
 
@@ -25,7 +26,13 @@ class Watch:
     account: Account
 
     def start(self, **spec: Any) -> None:
-        start_glue_session(self.account, ResourceSpec(kind="glue-session", id="s1", **spec))
+        start(self.account, ResourceSpec(kind="glue-session", id="s1", **spec))
+
+    @property
+    def glue(self) -> GlueEmulator:
+        emulator = self.account.emulators["glue-session"]
+        assert isinstance(emulator, GlueEmulator)
+        return emulator
 
     def run(self, minutes: float) -> None:
         self.account.clock.run_until(at(minutes))

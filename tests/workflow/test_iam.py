@@ -19,7 +19,7 @@ import pytest
 from botocore.exceptions import ClientError
 from cfnlint.decode import decode
 
-from local_runtime.actors import start_glue_session
+from local_runtime.actors import start
 from local_runtime.iam import Caller, Context, conditions_hold, decide
 from local_runtime.runtime import TEMPLATE, Account, running
 from local_runtime.scenario import ResourceSpec, load
@@ -102,10 +102,10 @@ def test_the_inspect_role_cannot_stop_a_session_and_the_state_machine_role_can(
     assert error["Code"] == "AccessDeniedException"
     session = f"arn:aws:glue:{account.region}:{account.account_id}:session/s1"
     assert f"glue:StopSession on resource: {session} because no identity-based" in error["Message"]
-    assert account.glue.lives["s1"].ended_at is None
+    assert account.emulators["glue-session"].lives["s1"].ended_at is None
 
     role_client(account, "WatcherStateMachineRole", "glue").stop_session(Id="s1")
-    assert account.glue.status("s1") in ("STOPPING", "STOPPED")
+    assert account.emulators["glue-session"].status("s1") in ("STOPPING", "STOPPED")
 
 
 def test_role_credentials_still_work_a_simulated_week_later(account: Account) -> None:
@@ -152,7 +152,7 @@ def test_a_watcher_whose_role_cannot_stop_sessions_fails_its_task_with_glue_acce
 ) -> None:
     template = template_without(tmp_path, "WatcherStateMachine", "StopGlueSessions")
     with running(T0, template=template) as account:
-        start_glue_session(account, ResourceSpec(kind="glue-session", id="s1"))
+        start(account, ResourceSpec(kind="glue-session", id="s1"))
         account.clock.run_until(at(60))
         execution = account.bus.started[0].execution_arn
         failures = [
@@ -164,7 +164,7 @@ def test_a_watcher_whose_role_cannot_stop_sessions_fails_its_task_with_glue_acce
         assert {f["error"] for f in failures} == {"Glue.AccessDeniedException"}
         assert "not authorized to perform: glue:StopSession on resource:" in failures[0]["cause"]
         assert "assumed-role/idle-reaper-WatcherStateMachineRole/" in failures[0]["cause"]
-        assert account.glue.lives["s1"].ended_by != "reaper"
+        assert account.emulators["glue-session"].lives["s1"].ended_by != "reaper"
 
 
 def test_the_demo_runs_with_every_call_checked_against_its_callers_policies() -> None:

@@ -44,8 +44,8 @@ def test_abandoned_session_is_warned_then_stopped_at_the_deadline(watch: Watch) 
     assert watch.states() == ABANDONED
     assert watch.status() == "SUCCEEDED"
     assert watch.published() == [("warning", at(25)), ("stopped", at(30))]
-    assert watch.account.glue.lives["s1"].ended_by == "reaper"
-    assert watch.account.glue.lives["s1"].ended_at == at(30)
+    assert watch.glue.lives["s1"].ended_by == "reaper"
+    assert watch.glue.lives["s1"].ended_at == at(30)
     assert watch.account.state_transitions(watch.execution) == 13
 
 
@@ -67,7 +67,7 @@ def test_published_events_carry_what_a_notifier_and_an_auditor_need(watch: Watch
 
 def test_illegal_session_state_on_stop_waits_then_inspects_again(watch: Watch) -> None:
     watch.start()
-    watch.account.glue.fail_next("StopSession", "IllegalSessionStateException")
+    watch.glue.fail_next("StopSession", "IllegalSessionStateException")
     watch.run(120)
     assert watch.states()[-8:] == [
         "StopGlueSession",
@@ -84,18 +84,18 @@ def test_illegal_session_state_on_stop_waits_then_inspects_again(watch: Watch) -
 
 def test_a_session_that_keeps_refusing_the_stop_ends_failed_not_spinning(watch: Watch) -> None:
     watch.start()
-    watch.account.glue.fail_next("StopSession", *["IllegalSessionStateException"] * 50)
+    watch.glue.fail_next("StopSession", *["IllegalSessionStateException"] * 50)
     watch.run(240)
     assert watch.states().count("StopGlueSession") == 6  # the first try and five more
     assert watch.status() == "FAILED"
     failed = watch.detail("failed")
     assert failed["error"]["Error"] == "Glue.IllegalSessionStateException"
-    assert watch.account.glue.lives["s1"].ended_at is None
+    assert watch.glue.lives["s1"].ended_at is None
 
 
 def test_session_gone_before_the_stop_is_done_gone(watch: Watch) -> None:
     watch.start()
-    watch.account.glue.fail_next("StopSession", "EntityNotFoundException")
+    watch.glue.fail_next("StopSession", "EntityNotFoundException")
     watch.run(120)
     assert watch.states()[-3:] == ["StopGlueSession", "Gone", "EmitOutcome"]
     assert watch.published()[-1] == ("gone", at(30))
@@ -104,31 +104,31 @@ def test_session_gone_before_the_stop_is_done_gone(watch: Watch) -> None:
 
 def test_throttled_stop_is_retried_with_backoff(watch: Watch) -> None:
     watch.start()
-    watch.account.glue.fail_next("StopSession", "ThrottlingException", "ThrottlingException")
+    watch.glue.fail_next("StopSession", "ThrottlingException", "ThrottlingException")
     watch.run(120)
     assert watch.states()[-2:] == ["StopGlueSession", "EmitOutcome"]
     failures = [e for e in watch.account.history(watch.execution) if e["type"] == "TaskFailed"]
     assert [e["taskFailedEventDetails"]["error"] for e in failures] == [
         "Glue.ThrottlingException"
     ] * 2
-    life = watch.account.glue.lives["s1"]
+    life = watch.glue.lives["s1"]
     assert life.ended_by == "reaper"
     assert at(30) < life.ended_at < at(31)  # backoff (full jitter) on the virtual clock
 
 
 def test_glue_exception_on_stop_is_retried(watch: Watch) -> None:
     watch.start()
-    watch.account.glue.fail_next("StopSession", "GlueException", "GlueException")
+    watch.glue.fail_next("StopSession", "GlueException", "GlueException")
     watch.run(120)
     assert watch.states()[-2:] == ["StopGlueSession", "EmitOutcome"]
-    assert watch.account.glue.lives["s1"].ended_by == "reaper"
+    assert watch.glue.lives["s1"].ended_by == "reaper"
 
 
 def test_a_stop_that_keeps_failing_is_tried_again_for_hours_then_published_failed(
     watch: Watch,
 ) -> None:
     watch.start()
-    watch.account.glue.fail_next("StopSession", *["AccessDeniedException"] * 200)
+    watch.glue.fail_next("StopSession", *["AccessDeniedException"] * 200)
     watch.run(60)
     assert watch.status() == "RUNNING"  # not given up after the retries: looking again later
     watch.run(8 * 60)
@@ -137,25 +137,25 @@ def test_a_stop_that_keeps_failing_is_tried_again_for_hours_then_published_faile
     failed = watch.detail("failed")
     assert failed["error"]["Error"] == "Glue.AccessDeniedException"
     assert failed["resource"]["id"] == "s1"
-    assert watch.account.glue.lives["s1"].ended_at is None  # nothing stopped
+    assert watch.glue.lives["s1"].ended_at is None  # nothing stopped
 
 
 def test_an_outage_longer_than_the_retries_is_survived(watch: Watch) -> None:
     # GetSession fails for two rounds of retries (12 calls), then Glue answers again.
     watch.start()
     watch.run(1)
-    watch.account.glue.fail_next("GetSession", *["AccessDeniedException"] * 12)
+    watch.glue.fail_next("GetSession", *["AccessDeniedException"] * 12)
     watch.run(180)
     assert watch.states().count("WaitOutOutage") == 2
     assert [t for t, _ in watch.published()] == ["warning", "stopped"]
-    assert watch.account.glue.lives["s1"].ended_by == "reaper"
+    assert watch.glue.lives["s1"].ended_by == "reaper"
 
 
 def test_inspect_failing_before_any_verdict_is_published_failed_naming_the_resource(
     watch: Watch,
 ) -> None:
     # (AccessDenied: boto3 itself retries throttling, which would hide the Task's retries)
-    watch.account.glue.fail_next("GetSession", *["AccessDeniedException"] * 200)
+    watch.glue.fail_next("GetSession", *["AccessDeniedException"] * 200)
     watch.start()
     watch.run(6 * 60)
     states = watch.states()
@@ -167,7 +167,7 @@ def test_inspect_failing_before_any_verdict_is_published_failed_naming_the_resou
     assert failed["error"]["Error"] == "ResourceReadError"
     assert failed["resource"] is None  # no look ever succeeded...
     assert failed["event"]["detail"]["responseElements"]["session"]["id"] == "s1"  # ...named
-    assert watch.account.glue.lives["s1"].ended_at is None
+    assert watch.glue.lives["s1"].ended_at is None
 
 
 def whole_state(resource: Any, verdict: dict[str, Any]) -> dict[str, Any]:
@@ -191,7 +191,7 @@ def test_a_verdict_the_watcher_cannot_act_on_never_stops(watch: Watch) -> None:
     watch.run(60)
     assert watch.states() == ["Inspect", "Decide", "UnknownVerdict", "EmitFailed", "Failed"]
     assert watch.detail("failed")["error"]["Error"] == "UnknownVerdict"
-    assert watch.account.glue.lives["s1"].ended_at is None
+    assert watch.glue.lives["s1"].ended_at is None
 
 
 def test_a_stop_for_a_kind_without_a_stop_branch_never_stops(watch: Watch) -> None:
@@ -227,7 +227,7 @@ def test_a_warning_that_could_not_be_published_is_sent_again_never_skipped(watch
     warned_at, stopped_at = published[0][1], published[1][1]
     # a full warning, late as it is (the retries left the clock on a fraction of a second)
     assert timedelta(minutes=5) <= stopped_at - warned_at < timedelta(minutes=5, seconds=1)
-    assert watch.account.glue.lives["s1"].ended_at == stopped_at
+    assert watch.glue.lives["s1"].ended_at == stopped_at
 
 
 def test_exempt_session_ends_the_watch_at_once(watch: Watch) -> None:
@@ -235,7 +235,7 @@ def test_exempt_session_ends_the_watch_at_once(watch: Watch) -> None:
     watch.run(24 * 60)
     assert watch.states() == ["Inspect", "Decide", "Claim", "Decide", "EmitOutcome"]
     assert watch.published() == [("exempt", at(0))]
-    assert watch.account.glue.lives["s1"].ended_at is None
+    assert watch.glue.lives["s1"].ended_at is None
 
 
 @pytest.mark.parameters({"DryRun": "true"})
@@ -244,14 +244,12 @@ def test_dry_run_warns_and_reports_but_never_stops(watch: Watch) -> None:
     watch.run(24 * 60)
     assert watch.published() == [("warning", at(25)), ("would-stop", at(30))]
     assert "StopGlueSession" not in watch.states()
-    assert watch.account.glue.status("s1") == "READY"
+    assert watch.glue.status("s1") == "READY"
 
 
 def test_activity_moves_the_stop_and_costs_three_transitions(watch: Watch) -> None:
     watch.start()
-    watch.account.clock.at(
-        at(10), lambda: watch.account.glue.run_statement("s1", timedelta(minutes=5))
-    )
+    watch.account.clock.at(at(10), lambda: watch.glue.run_statement("s1", timedelta(minutes=5)))
     watch.run(180)
     assert watch.published() == [("warning", at(40)), ("stopped", at(45))]
     assert watch.account.state_transitions(watch.execution) == 13 + 3
@@ -259,10 +257,10 @@ def test_activity_moves_the_stop_and_costs_three_transitions(watch: Watch) -> No
 
 def test_session_stopped_by_its_user_ends_the_watch_as_gone(watch: Watch) -> None:
     watch.start()
-    watch.account.clock.at(at(10), lambda: watch.account.glue.user_stop("s1"))
+    watch.account.clock.at(at(10), lambda: watch.glue.user_stop("s1"))
     watch.run(180)
     assert watch.published() == [("gone", at(25))]
-    assert watch.account.glue.lives["s1"].ended_by == "user"
+    assert watch.glue.lives["s1"].ended_by == "user"
 
 
 def test_a_duplicate_start_event_gets_no_second_watch(watch: Watch) -> None:
@@ -316,7 +314,7 @@ def test_a_failed_claim_is_tried_again_later_then_published_as_failed(watch: Wat
     assert "WaitForNextCheck" not in states  # never watched unclaimed
     assert states[-2:] == ["EmitFailed", "Failed"]
     assert watch.detail("failed")["error"]["Error"] == "DynamoDB.ResourceNotFoundException"
-    assert watch.account.glue.lives["s1"].ended_at is None
+    assert watch.glue.lives["s1"].ended_at is None
 
 
 def test_input_that_names_nothing_ends_ignored_without_a_missing_path(watch: Watch) -> None:
@@ -343,7 +341,7 @@ def test_a_session_in_another_account_or_region_is_never_touched(watch: Watch) -
         )
     watch.run(120)
     assert [t for t, _ in watch.published()] == ["ignored", "ignored"]
-    assert watch.account.glue.lives["s1"].ended_at is None
+    assert watch.glue.lives["s1"].ended_at is None
 
 
 def start_event(account: Account, session_id: str) -> dict[str, Any]:
@@ -370,9 +368,7 @@ def test_a_long_watch_continues_as_a_new_execution_keeping_its_claim_and_warning
 ) -> None:
     monkeypatch.setattr(idle_reaper.watch, "HISTORY_BUDGET", 3 * idle_reaper.watch.EVENTS_PER_LOOK)
     watch.start()
-    watch.account.clock.at(
-        at(1), lambda: watch.account.glue.run_statement("s1", timedelta(hours=3))
-    )
+    watch.account.clock.at(at(1), lambda: watch.glue.run_statement("s1", timedelta(hours=3)))
     watch.run(6 * 60)
     executions = executions_of(watch.account)
     assert len(executions) >= 3  # the first, then one more every three looks
@@ -384,7 +380,7 @@ def test_a_long_watch_continues_as_a_new_execution_keeping_its_claim_and_warning
     last = executions[-1]["executionArn"]
     assert "Claim" not in watch.states_of(last)  # the claim is carried, not taken again
     assert [t for t, _ in watch.published()] == ["warning", "stopped"]
-    assert watch.account.glue.lives["s1"].ended_at == at(1 + 180 + 30)
+    assert watch.glue.lives["s1"].ended_at == at(1 + 180 + 30)
 
 
 def executions_of(account: Account) -> list[dict[str, Any]]:
@@ -442,7 +438,7 @@ def test_forged_reaper_events_reach_no_one(watch: Watch) -> None:
 def test_a_watch_that_fails_before_any_verdict_is_summarized_failed_with_its_error(
     watch: Watch,
 ) -> None:
-    watch.account.glue.fail_next("GetSession", *["AccessDeniedException"] * 200)
+    watch.glue.fail_next("GetSession", *["AccessDeniedException"] * 200)
     spec = ResourceSpec(kind="glue-session", id="s1")
     scenario = Scenario(
         name="inspect down", start=at(0), until=timedelta(hours=6), resources=(spec,)

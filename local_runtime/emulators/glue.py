@@ -9,20 +9,56 @@ then CANCELLED; StartedOn and CompletedOn are epoch milliseconds, each absent un
 happened, as Glue returns them. Glue's own IdleTimeout times a session out, counting an
 unfinished statement as activity; StopSession goes STOPPING then STOPPED. The emulator also
 keeps the billing record the summary reads: when it started, when it stopped billing, and why.
+
+Also here: the kind's scenario keys (`workers`, `worker_type`, `idle_timeout`, `statements`),
+what its user does (CreateSession, with its CloudTrail record as the start event; statements
+that wait for a session still provisioning) and the session a recorded CreateSession replays.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from functools import partial
+from typing import TYPE_CHECKING, Any, Literal
 from unittest import mock
 
-from idle_reaper.kinds.glue import DEFAULT_IDLE_TIMEOUT_MINUTES, DEFAULT_WORKERS, cost_per_hour
-from local_runtime.clock import VirtualClock
+from idle_reaper.kinds.glue import (
+    DEFAULT_IDLE_TIMEOUT_MINUTES,
+    DEFAULT_WORKERS,
+    DPU_PER_WORKER,
+    cost_per_hour,
+)
+from local_runtime import scenario as scenarios
+from local_runtime.cloudtrail import api_call
+from local_runtime.emulators.base import Emit, Emulator, Life
+from local_runtime.emulators.registry import register
+from local_runtime.errors import ScenarioError
+from local_runtime.scenario import KindSpec, ResourceSpec
+
+if TYPE_CHECKING:
+    from idle_reaper.resource import ResourceRef
+    from local_runtime.clock import VirtualClock
+    from local_runtime.runtime import Account
+
+StatementEnd = Literal["available", "error", "cancelled"]
+_STATEMENT_ENDS: tuple[StatementEnd, ...] = ("available", "error", "cancelled")
+_STATEMENT_KEYS = {"at", "runs", "waiting", "ends", "cancelling"}
+GLUE_ROLE = "arn:aws:iam::{account}:role/GlueInteractiveSessionRole"
+STATEMENT_RETRY_SECONDS = 5
+"""How often a scenario's notebook retries a statement while its session is PROVISIONING."""
+MIN_WORKERS = 2
+"""Glue interactive sessions need at least 2 DPUs; fewer workers than 2 is never a session."""
+MAX_WORKERS = 299
+"""Glue's documented ceiling for NumberOfWorkers (299 G.1X; the larger types allow fewer)."""
+MIN_IDLE_TIMEOUT = 1
+"""Glue's CreateSession model: IdleTimeout (shape `Timeout`) is at least 1 minute."""
+MAX_IDLE_TIMEOUT = 10080
+"""7 days: Glue refuses any timeout over 10,080 minutes (documented for job runs; no
+session outlives it either)."""
 
 PROVISIONING_SECONDS = 20
 STOPPING_SECONDS = 15
@@ -32,6 +68,37 @@ ENDED = frozenset({"STOPPING", "STOPPED", "TIMEOUT", "FAILED"})
 IN_FLIGHT = frozenset({"WAITING", "RUNNING", "CANCELLING"})
 """Statement states that keep a session busy: Glue does not time out a session mid-statement."""
 ENDINGS = frozenset({"AVAILABLE", "ERROR", "CANCELLED"})
+_TIMELINE_WORDS = {
+    "created": "{text}",
+    "ready": "session READY",
+    "statement-started": "{text}",
+    "statement-completed": "{text}",
+    "ended": "billing ended ({text})",
+    "refused": "{text}",
+}
+
+
+@dataclass(frozen=True)
+class Activity:
+    """One statement: submitted at `at`, WAITING for `waiting`, RUNNING for `runs`, then it
+    ends `available`, `error` or `cancelled` (CANCELLING for `cancelling` first)."""
+
+    at: timedelta
+    runs: timedelta
+    waiting: timedelta = timedelta(0)
+    ends: StatementEnd = "available"
+    cancelling: timedelta | None = None
+    """How long a cancelled statement is CANCELLING; None: the emulator's own default."""
+
+
+@dataclass(frozen=True)
+class GlueSpec(KindSpec):
+    """A session as a scenario asks for it: its CreateSession and its statements."""
+
+    workers: int = 5
+    worker_type: str = "G.1X"
+    idle_timeout: int = 2880
+    statements: tuple[Activity, ...] = ()
 
 
 @dataclass
@@ -75,18 +142,13 @@ class Statement:
         return out
 
 
-@dataclass
-class SessionLife:
-    """What happened to one session: the billing record behind the summary."""
+@dataclass(kw_only=True)
+class SessionLife(Life):
+    """What happened to one session; `ended_by` is reaper (StopSession over the API), user,
+    or timeout (Glue's own IdleTimeout)."""
 
-    id: str
-    created_at: datetime
-    cost_per_hour: float
     idle_timeout_minutes: int
     statements: list[Statement] = field(default_factory=list)
-    ended_at: datetime | None = None
-    ended_by: str | None = None
-    """reaper (StopSession over the API), user, or timeout (Glue's own IdleTimeout)."""
 
     @property
     def busy(self) -> bool:
@@ -101,12 +163,22 @@ class SessionLife:
             moments += [m for m in (statement.started_at, statement.completed_at) if m]
         return max(moments)
 
+    @property
+    def own_idle_timeout_minutes(self) -> int:
+        return self.idle_timeout_minutes
 
-class GlueEmulator:
+
+@register
+class GlueEmulator(Emulator):
+    """Glue interactive sessions with the life moto does not give them (the module says how)."""
+
+    kind = "glue-session"
+    services = ("glue",)
+    keys = frozenset({"workers", "worker_type", "idle_timeout", "statements"})
+
     def __init__(self, clock: VirtualClock) -> None:
-        self.clock = clock
+        super().__init__(clock)
         self.lives: dict[str, SessionLife] = {}
-        self.listeners: list[Callable[[str, str, str], None]] = []
         self.faults: dict[str, list[str]] = {}
         """Operation name -> error codes its next calls fail with (scripted faults)."""
         self._actor = threading.local()
@@ -124,7 +196,144 @@ class GlueEmulator:
             code = pending.pop(0)
             raise GlueClientError(code, f"{operation} failed: {code} (scripted fault)")
 
+    # -- scenarios and replays ----------------------------------------------------------------
+    @classmethod
+    def parse(cls, item: Mapping[str, Any], where: str, at: timedelta) -> GlueSpec:
+        raw_statements = item.get("statements") or []
+        if not isinstance(raw_statements, list):
+            raise ScenarioError(f"{where}.statements: must be a list")
+        statements = [
+            _statement(raw, f"{where}.statements[{i}]", at) for i, raw in enumerate(raw_statements)
+        ]
+        worker_type = str(item.get("worker_type", "G.1X"))
+        if worker_type not in DPU_PER_WORKER:
+            raise ScenarioError(
+                f"{where}.worker_type: {worker_type!r} is not one of {', '.join(DPU_PER_WORKER)}"
+            )
+        return GlueSpec(
+            workers=scenarios.whole(
+                item.get("workers", 5), f"{where}.workers", MIN_WORKERS, MAX_WORKERS
+            ),
+            worker_type=worker_type,
+            idle_timeout=scenarios.whole(
+                item.get("idle_timeout", 2880),
+                f"{where}.idle_timeout",
+                MIN_IDLE_TIMEOUT,
+                MAX_IDLE_TIMEOUT,
+            ),
+            statements=tuple(statements),
+        )
+
+    @classmethod
+    def spec_from_start_event(cls, event: Mapping[str, Any], ref: ResourceRef) -> ResourceSpec:
+        """The session a recorded CreateSession asked for, Glue's defaults where it was silent."""
+        request = event["detail"].get("requestParameters") or {}
+        if not isinstance(request, dict):
+            raise ScenarioError("detail.requestParameters: must be an object")
+        tags = request.get("tags") or {}
+        if not isinstance(tags, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in tags.items()
+        ):
+            raise ScenarioError("detail.requestParameters.tags: must map strings to strings")
+        where = "detail.requestParameters"
+        worker_type = _given(request, "workerType", "G.1X")
+        if not isinstance(worker_type, str) or worker_type not in DPU_PER_WORKER:
+            raise ScenarioError(
+                f"{where}.workerType: {str(worker_type)[:40]!r} is not one of"
+                f" {', '.join(DPU_PER_WORKER)}"
+            )
+        return ResourceSpec(
+            kind=cls.kind,
+            id=ref.id,
+            by=ref.principal,
+            tags=dict(tags),
+            kind_spec=GlueSpec(
+                workers=scenarios.whole(
+                    _given(request, "numberOfWorkers", 5),
+                    f"{where}.numberOfWorkers",
+                    MIN_WORKERS,
+                    MAX_WORKERS,
+                ),
+                worker_type=worker_type,
+                idle_timeout=scenarios.whole(
+                    _given(request, "idleTimeout", 2880),
+                    f"{where}.idleTimeout",
+                    MIN_IDLE_TIMEOUT,
+                    MAX_IDLE_TIMEOUT,
+                ),
+            ),
+            start_event=dict(event),
+        )
+
     # -- what a user (the scenario) does ------------------------------------------------------
+    def life(self, resource_id: str) -> SessionLife | None:
+        return self.lives.get(resource_id)
+
+    def start(self, account: Account, spec: ResourceSpec, emit: Emit) -> None:
+        """CreateSession as the user's notebook calls it; its CloudTrail record is the start
+        event, written at once."""
+        glue = _glue_spec(spec)
+        request: dict[str, Any] = {
+            "id": spec.id,
+            "role": GLUE_ROLE.format(account=account.account_id),
+            "command": {"name": "glueetl", "pythonVersion": "3"},
+            "idleTimeout": glue.idle_timeout,
+            "numberOfWorkers": glue.workers,
+            "workerType": glue.worker_type,
+            "glueVersion": "4.0",
+            "tags": spec.tags,
+        }
+        account.clients["glue"].create_session(
+            Id=spec.id,
+            Role=request["role"],
+            Command={"Name": "glueetl", "PythonVersion": "3"},
+            IdleTimeout=glue.idle_timeout,
+            NumberOfWorkers=glue.workers,
+            WorkerType=glue.worker_type,
+            GlueVersion="4.0",
+            Tags=spec.tags,
+        )
+        emit(
+            api_call(
+                source="aws.glue",
+                event_source="glue.amazonaws.com",
+                event_name="CreateSession",
+                region=account.region,
+                account=account.account_id,
+                at=self.clock.now(),
+                principal=spec.by,
+                request=request,
+                response={
+                    "session": {
+                        "id": spec.id,
+                        "status": "PROVISIONING",
+                        "createdOn": self.clock.now().isoformat(),
+                    }
+                },
+            )
+        )
+
+    def schedule(self, origin: datetime, spec: ResourceSpec) -> None:
+        for activity in _glue_spec(spec).statements:
+            self.clock.at(origin + activity.at, partial(self._statement, spec.id, activity))
+
+    def _statement(self, session_id: str, activity: Activity) -> None:
+        """Run a statement; a notebook waits for a session that is still provisioning."""
+        life = self.lives.get(session_id)
+        status = self.status(session_id)
+        if status == "PROVISIONING" and life is not None:
+            retry = self.clock.now() + timedelta(seconds=STATEMENT_RETRY_SECONDS)
+            self.clock.at(retry, partial(self._statement, session_id, activity))
+            return
+        if not self.run_statement(
+            session_id,
+            activity.runs,
+            waiting=activity.waiting,
+            ends=activity.ends.upper(),
+            cancelling=activity.cancelling,
+        ):
+            self.refused(session_id, f"statement refused: session is {status or 'not created'}")
+
     def user_stop(self, session_id: str) -> bool:
         """The user stops their own session; False when it was no longer running."""
         session = self._session(session_id)
@@ -186,9 +395,8 @@ class GlueEmulator:
     def refused(self, session_id: str, why: str) -> None:
         self._on_change(session_id, "refused", why)
 
-    def _on_change(self, session_id: str, what: str, text: str) -> None:
-        for listener in self.listeners:
-            listener(session_id, what, text)
+    def narrate(self, what: str, text: str) -> str:
+        return _TIMELINE_WORDS.get(what, "{text}").format(text=text)
 
     # -- the service's own behaviour ---------------------------------------------------------
     def _submit(self, session_id: str, code: str) -> Statement:
@@ -306,6 +514,11 @@ class GlueEmulator:
             )
         return self.lives[session_id].statements
 
+    def installed(self, account_id: str, region: str) -> AbstractContextManager[None]:
+        from moto.backends import get_backend
+
+        return self.on(get_backend("glue")[account_id][region])
+
     @contextmanager
     def on(self, backend: Any) -> Iterator[None]:
         """Install the emulator into moto's Glue for the duration of the block."""
@@ -413,3 +626,42 @@ def _describe(session: Any) -> dict[str, Any]:
 
 def _ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
+
+
+def _glue_spec(spec: ResourceSpec) -> GlueSpec:
+    """The resource's Glue keys: Glue's defaults when it names none."""
+    if spec.kind_spec is None:
+        return GlueSpec()
+    if not isinstance(spec.kind_spec, GlueSpec):
+        raise TypeError(f"{spec.id}: a glue-session needs a GlueSpec, not {spec.kind_spec!r}")
+    return spec.kind_spec
+
+
+def _statement(raw: Any, where: str, resource_at: timedelta) -> Activity:
+    entry = scenarios.mapping(raw, where, _STATEMENT_KEYS)
+    if "at" not in entry or "runs" not in entry:
+        raise ScenarioError(f"{where}: needs `at` and `runs`")
+    at = scenarios.duration(entry["at"], f"{where}.at")
+    if at < resource_at:
+        raise ScenarioError(f"{where}.at: {entry['at']} is before the resource starts")
+    ends = entry.get("ends", "available")
+    if ends not in _STATEMENT_ENDS:
+        raise ScenarioError(f"{where}.ends: {ends!r} is not available, error or cancelled")
+    cancelling = None
+    if "cancelling" in entry:
+        if ends != "cancelled":
+            raise ScenarioError(f"{where}.cancelling: goes only with `ends: cancelled`")
+        cancelling = scenarios.duration(entry["cancelling"], f"{where}.cancelling")
+    return Activity(
+        at=at,
+        runs=scenarios.duration(entry["runs"], f"{where}.runs"),
+        waiting=scenarios.duration(entry.get("waiting", "0s"), f"{where}.waiting"),
+        ends=ends,
+        cancelling=cancelling,
+    )
+
+
+def _given(request: Mapping[str, Any], key: str, default: object) -> Any:
+    """The request's value, or Glue's default when the call left it out (absent or null)."""
+    value = request.get(key)
+    return default if value is None else value
