@@ -68,12 +68,25 @@ def watched_id(state: Any) -> str | None:
     return found[1].id if found else None
 
 
+RoleClient = Callable[[str, str], Any]
+"""(role ARN, boto3 service) -> a client signing as a session of that role."""
+
+
 class Bus:
-    def __init__(self, clock: VirtualClock, functions: Functions, sfn: Any, sqs: Any) -> None:
+    def __init__(
+        self,
+        clock: VirtualClock,
+        functions: Functions,
+        sfn: Any,
+        sqs: Any,
+        as_role: RoleClient | None = None,
+    ) -> None:
         self.clock = clock
         self.functions = functions
         self._sfn = sfn
         self._sqs = sqs
+        self._as_role = as_role
+        """EventBridge starts a Step Functions target with the rule target's RoleArn."""
         self._backend: Any = None
         self.published: list[Published] = []
         self.started: list[Started] = []
@@ -100,7 +113,9 @@ class Bus:
         payload = _target_input(target, event)
         try:
             if ":states:" in arn:
-                started = self._sfn.start_execution(
+                role = target.get("RoleArn")
+                sfn = self._as_role(role, "stepfunctions") if role and self._as_role else self._sfn
+                started = sfn.start_execution(
                     stateMachineArn=arn, name=str(uuid.uuid4()), input=json.dumps(payload)
                 )
                 self.started.append(

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -153,7 +154,13 @@ def running(
         if channels.email and "NotificationEmail" not in parameters:
             parameters["NotificationEmail"] = channels.email
         stack = stack_module.load(template, parameters, region=region, account=account)
-        bus = Bus(clock, functions, clients["stepfunctions"], clients["sqs"])
+        bus = Bus(
+            clock,
+            functions,
+            clients["stepfunctions"],
+            clients["sqs"],
+            as_role=_role_clients(identities, region),
+        )
         emulators = {e.kind: e(clock) for e in all_emulators()}
         mailbox = Mailbox(clock.now, context)
         exits.enter_context(interpreter_on(clock))
@@ -168,6 +175,19 @@ def running(
         )
         exits.callback(_stop_executions, emulated)
         yield emulated
+
+
+def _role_clients(identities: Identities, region: str) -> Callable[[str, str], Any]:
+    """Clients that sign as a service would with a role it was given (EventBridge with a rule
+    target's RoleArn, after checking that events.amazonaws.com may take it): one per role."""
+
+    @cache
+    def client(role_arn: str, service: str) -> Any:
+        identities.require_trust(role_arn, "events.amazonaws.com", "EventBridge")
+        credentials = identities.role_credentials(role_arn, "events")
+        return boto3.client(service, region_name=region, **credentials.client_kwargs())  # type: ignore[call-overload]
+
+    return client
 
 
 def _placed_in(region: str, account: str) -> dict[str, str]:

@@ -368,3 +368,19 @@ def test_a_condition_on_a_key_the_runtime_cannot_know_refuses_and_says_why() -> 
     decision = decide([document], {}, [("glue:GetSession", "*")], ROLE, CONTEXT)
     assert not decision.allowed
     assert "cannot evaluate the condition key aws:ResourceTag/team" in decision.reason
+
+
+def test_start_events_reach_the_watcher_only_with_the_rule_targets_role(
+    account: Account,
+) -> None:
+    """EventBridge starts the watcher as the rule target's role (SAM gives it
+    states:StartExecution): without that permission the start event is dead-lettered."""
+    iam = account.clients["iam"]
+    role = account.stack.physical_name("WatcherStateMachineGlueSessionCreatedRole")
+    for name in iam.list_role_policies(RoleName=role)["PolicyNames"]:
+        iam.delete_role_policy(RoleName=role, PolicyName=name)
+    start(account, ResourceSpec(kind="glue-session", id="s1"))
+    account.clock.run_until(account.clock.now() + timedelta(days=1, hours=1))
+    assert account.bus.started == []
+    (dead,) = account.bus.dead_letters
+    assert "AccessDenied" in dead[2]
