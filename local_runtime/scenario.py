@@ -27,7 +27,10 @@ _DURATION = re.compile(r"^\s*(-)?\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$")
 _SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _TOP_KEYS = {"name", "start", "until", "parameters", "resources", "slack", "email", "deliveries"}
 _SLACK_KEYS = {"responses", "then"}
-COMMON_KEYS = frozenset({"kind", "id", "at", "by", "tags", "stop_by_user", "event", "event_delay"})
+COMMON_KEYS = frozenset(
+    {"kind", "id", "at", "by", "tags", "stop_by_user", "event", "event_delay", "activity"}
+)
+_ACTIVITY_KEYS = {"at", "runs"}
 """Every kind's resource keys; each emulator adds its own (`Emulator.keys`)."""
 
 MAX_SPAN = timedelta(days=366)
@@ -48,6 +51,15 @@ class KindSpec:
 
 
 @dataclass(frozen=True)
+class Busy:
+    """A busy period, every kind's `activity:` entry: a Glue statement, a busy kernel or
+    terminal, an EC2 instance working. Each kind's emulator makes it happen its own way."""
+
+    at: timedelta
+    runs: timedelta
+
+
+@dataclass(frozen=True)
 class ResourceSpec:
     kind: str
     id: str
@@ -56,6 +68,7 @@ class ResourceSpec:
     tags: dict[str, str] = field(default_factory=dict)
     kind_spec: KindSpec | None = None
     """Its kind's own keys; None: the kind's defaults."""
+    activity: tuple[Busy, ...] = ()
     stop_by_user: timedelta | None = None
     event: EventMode = "normal"
     event_delay: timedelta | None = None
@@ -223,6 +236,10 @@ def _resource(data: Any, where: str) -> ResourceSpec:
     event, event_delay = _event(item, where)
     tags = mapping(item.get("tags") or {}, f"{where}.tags", None)
     kind_spec = emulator.parse(item, where, at)
+    activity = tuple(
+        _busy(raw, f"{where}.activity[{i}]", at)
+        for i, raw in enumerate(_list(item, "activity", where))
+    )
     stop = item.get("stop_by_user")
     return ResourceSpec(
         kind=kind,
@@ -231,10 +248,28 @@ def _resource(data: Any, where: str) -> ResourceSpec:
         by=str(item["by"]) if item.get("by") else None,
         tags={str(k): _tag_value(v) for k, v in tags.items()},
         kind_spec=kind_spec,
+        activity=activity,
         stop_by_user=duration(stop, f"{where}.stop_by_user") if stop is not None else None,
         event=event,
         event_delay=event_delay,
     )
+
+
+def _list(item: Mapping[str, Any], key: str, where: str) -> list[Any]:
+    value = item.get(key) or []
+    if not isinstance(value, list):
+        raise ScenarioError(f"{where}.{key}: must be a list")
+    return value
+
+
+def _busy(raw: Any, where: str, resource_at: timedelta) -> Busy:
+    entry = mapping(raw, where, _ACTIVITY_KEYS)
+    if "at" not in entry or "runs" not in entry:
+        raise ScenarioError(f"{where}: needs `at` and `runs`")
+    at = duration(entry["at"], f"{where}.at")
+    if at < resource_at:
+        raise ScenarioError(f"{where}.at: {entry['at']} is before the resource starts")
+    return Busy(at=at, runs=duration(entry["runs"], f"{where}.runs"))
 
 
 def _event(item: Mapping[str, Any], where: str) -> tuple[EventMode, timedelta | None]:

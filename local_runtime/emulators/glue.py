@@ -10,7 +10,8 @@ happened, as Glue returns them. Glue's own IdleTimeout times a session out, coun
 unfinished statement as activity; StopSession goes STOPPING then STOPPED. The emulator also
 keeps the billing record the summary reads: when it started, when it stopped billing, and why.
 
-Also here: the kind's scenario keys (`workers`, `worker_type`, `idle_timeout`, `statements`),
+Also here: the kind's scenario keys (`workers`, `worker_type`, `idle_timeout`, `statements`;
+the common `activity` runs as statements),
 what its user does (CreateSession, with its CloudTrail record as the start event; statements
 that wait for a session still provisioning) and the session a recorded CreateSession replays.
 """
@@ -314,7 +315,9 @@ class GlueEmulator(Emulator):
         )
 
     def schedule(self, origin: datetime, spec: ResourceSpec) -> None:
-        for activity in _glue_spec(spec).statements:
+        """Its `statements`, and its `activity` as statements with every default."""
+        busy = tuple(Activity(at=b.at, runs=b.runs) for b in spec.activity)
+        for activity in (*_glue_spec(spec).statements, *busy):
             self.clock.at(origin + activity.at, partial(self._statement, spec.id, activity))
 
     def _statement(self, session_id: str, activity: Activity) -> None:

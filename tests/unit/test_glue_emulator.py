@@ -273,3 +273,38 @@ def test_the_scenario_keys_drive_statements_and_a_late_start_event(glue: Glue) -
     ((when, event),) = delivered
     assert when == at(55)
     assert event["detail"]["eventTime"] == "2026-03-02T09:10:00Z"  # when the call was made
+
+
+def test_activity_runs_as_statements_with_every_default(glue: Glue) -> None:
+    """`activity:` is every kind's busy periods; for Glue, statements with default keys."""
+    account = cast(
+        Account,
+        SimpleNamespace(
+            clock=glue.clock,
+            emulators={"glue-session": glue.emulator},
+            clients={"glue": glue.client},
+            bus=SimpleNamespace(put=lambda event: None),
+            region=REGION,
+            account_id=ACCOUNT,
+        ),
+    )
+    run = parse(
+        {
+            "start": T0.isoformat(),
+            "until": "2h",
+            "resources": [
+                {
+                    "kind": "glue-session",
+                    "id": "s1",
+                    "statements": [{"at": "5m", "runs": "5m"}],
+                    "activity": [{"at": "20m", "runs": "10m"}],
+                }
+            ],
+        }
+    )
+    schedule(account, run, run.resources[0])
+    glue.run(25)
+    assert [s["State"] for s in glue.statements()] == ["AVAILABLE", "RUNNING"]
+    glue.run(31)
+    assert [s["State"] for s in glue.statements()] == ["AVAILABLE", "AVAILABLE"]
+    assert glue.statements()[1]["CompletedOn"] == ms(at(30))

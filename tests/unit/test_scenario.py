@@ -12,7 +12,7 @@ import yaml
 
 from local_runtime.emulators.glue import MAX_IDLE_TIMEOUT, MAX_WORKERS, Activity, GlueSpec
 from local_runtime.errors import ScenarioError
-from local_runtime.scenario import MAX_SPAN, ResourceSpec, duration, parse
+from local_runtime.scenario import MAX_SPAN, Busy, ResourceSpec, duration, parse
 
 
 def scenario(**resource: Any) -> dict[str, Any]:
@@ -38,6 +38,30 @@ def refused(data: dict[str, Any], message: str) -> None:
         parse(data)
     assert message in str(error.value)
     assert "\n" not in str(error.value)
+
+
+# -- activity, every kind's key ---------------------------------------------------------------
+def test_activity_is_a_list_of_busy_periods_for_any_kind() -> None:
+    spec = resource(at="5m", activity=[{"at": "10m", "runs": "20m"}, {"at": "1h", "runs": "90s"}])
+    assert spec.activity == (
+        Busy(at=timedelta(minutes=10), runs=timedelta(minutes=20)),
+        Busy(at=timedelta(hours=1), runs=timedelta(seconds=90)),
+    )
+    assert resource().activity == ()
+
+
+@pytest.mark.parametrize(
+    ("activity", "message"),
+    [
+        ("10m", "activity: must be a list"),
+        ([{"at": "10m"}], "activity[0]: needs `at` and `runs`"),
+        ([{"at": "10m", "runs": "5m", "ends": "error"}], "unknown key(s) ends"),
+        ([{"at": "1m", "runs": "5m"}], "activity[0].at: 1m is before the resource starts"),
+        ([{"at": "10m", "runs": "99999999999d"}], "activity[0].runs"),
+    ],
+)
+def test_bad_activity_is_refused_in_one_line(activity: Any, message: str) -> None:
+    refused(scenario(at="5m", activity=activity), message)
 
 
 # -- statement keys ---------------------------------------------------------------------------
