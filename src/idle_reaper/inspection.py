@@ -48,11 +48,15 @@ def inspect(
         kind, ref = found
         seen = kind.observe(ref, client_for(kind.service, ref.region))
         replaced = _replaced(state, seen)
+        landed = _stop_landed(kind, state, seen, now)
         verdict = (
-            done("gone", replaced, now)
-            if replaced
-            else decide(kind.name, seen, policy, now, warned_since)
-        ).to_dict()
+            landed
+            or (
+                done("gone", replaced, now)
+                if replaced
+                else decide(kind.name, seen, policy, now, warned_since)
+            ).to_dict()
+        )
         resource = describe(kind, ref, seen)
         claim = HELD if holds_claim(state) else claim_for(ref, seen.started_at, now)
     name = payload.get("execution_name") if isinstance(payload, Mapping) else None
@@ -87,6 +91,32 @@ def describe(kind: ResourceKind, ref: ResourceRef, seen: Observation) -> dict[st
         "started_at": to_iso(seen.started_at) if seen.started_at else None,
         "own_idle_timeout_minutes": seen.own_idle_timeout_minutes,
         "console_url": kind.console_url(ref),
+    }
+
+
+def _stop_landed(
+    kind: ResourceKind, state: Mapping[str, Any], seen: Observation, now: datetime
+) -> dict[str, Any] | None:
+    """The stop was sent, its answer lost (a timeout, then the retry refused because the
+    session was already STOPPING): the session stopping now is this watcher's stop, so the
+    watch ends `stopped`, with the savings its stop verdict computed, not `gone`."""
+    previous, error = state.get("verdict"), state.get("error")
+    refused = isinstance(error, Mapping) and error.get("Error") in kind.stop_refused_errors
+    if (
+        not refused
+        or not isinstance(previous, Mapping)
+        or previous.get("action") != "stop"
+        or seen.status not in kind.stopping_statuses
+    ):
+        return None
+    return {
+        **previous,
+        "action": "done",
+        "outcome": "stopped",
+        "reason": f"{previous.get('reason', 'idle')}; the stop's answer was lost, and the "
+        f"resource is {seen.status}",
+        "next_check_at": None,
+        "checked_at": to_iso(now),
     }
 
 

@@ -239,3 +239,39 @@ def test_a_malformed_start_event_is_ignored_never_raises(
     result = account.functions.invoke("InspectFunction", event)
     assert result["resource"] is None
     assert result["verdict"]["outcome"] == "ignored"
+
+
+def stop_state(account: Account, error: str) -> dict[str, Any]:
+    """The state after the watcher's stop failed with `error` (its Catch put it in $.error)."""
+    first = first_look(account)
+    verdict = {**first["verdict"], "action": "stop", "outcome": "stopped", "savings_usd": 9.99}
+    return {**first, "claim": {"held": True}, "verdict": verdict, "error": {"Error": error}}
+
+
+def test_a_stop_whose_answer_was_lost_ends_stopped_not_gone(account: Account) -> None:
+    # the first StopSession landed, its answer was lost; the retry was refused (STOPPING)
+    state = stop_state(account, "Glue.IllegalSessionStateException")
+    account.emulators["glue-session"].user_stop("alice-etl")  # stands in for the stop that landed
+    later = next_look(account, state)
+    verdict = later["verdict"]
+    assert (verdict["action"], verdict["outcome"]) == ("done", "stopped")
+    assert verdict["savings_usd"] == 9.99  # what the stop verdict computed
+    assert "answer was lost" in verdict["reason"]
+
+
+def test_after_any_other_stop_failure_a_stopped_session_is_gone_not_claimed(
+    account: Account,
+) -> None:
+    # 30 minutes after an AccessDenied, a stopped session may well be its owner's doing
+    state = stop_state(account, "Glue.AccessDeniedException")
+    account.emulators["glue-session"].user_stop("alice-etl")
+    verdict = next_look(account, state)["verdict"]
+    assert (verdict["action"], verdict["outcome"]) == ("done", "gone")
+
+
+def test_a_refused_stop_on_a_ready_session_is_decided_again_not_claimed(
+    account: Account,
+) -> None:
+    state = stop_state(account, "Glue.IllegalSessionStateException")
+    verdict = next_look(account, state)["verdict"]
+    assert verdict["action"] != "done"  # READY: the verdict is made afresh, nothing claimed

@@ -449,3 +449,37 @@ def test_a_watch_that_fails_before_any_verdict_is_summarized_failed_with_its_err
     assert res["outcome"] == "failed"
     assert res["error"].startswith("ResourceReadError: GetSession s1")
     assert res["history_events"] > 0
+
+
+def test_a_stop_that_landed_but_whose_answer_was_lost_is_recorded_stopped(watch: Watch) -> None:
+    """StopSession is accepted, its answer lost (a timeout); the retry is refused because the
+    session is already STOPPING. The outcome is this watcher's stop, not `gone`."""
+    from moto.glue import models
+    from moto.glue.exceptions import GlueClientError
+
+    landed = models.FakeSession.stop_session  # the emulator's, installed for the run
+    lost: list[bool] = []
+
+    def stop_then_lose_the_answer(session: Any) -> None:
+        landed(session)
+        if not lost:
+            lost.append(True)
+            raise GlueClientError("OperationTimeoutException", "the answer was lost")
+
+    with mock.patch.object(models.FakeSession, "stop_session", stop_then_lose_the_answer):
+        watch.start()
+        watch.run(120)
+    assert lost
+    assert watch.states()[-7:] == [
+        "StopGlueSession",  # landed, its answer lost, retried: refused, STOPPING
+        "CountRefusal",
+        "RefusalBudget",
+        "WaitAfterRefusal",
+        "Inspect",
+        "Decide",
+        "EmitOutcome",
+    ]
+    outcome = watch.published()[-1]
+    assert outcome[0] == "stopped"
+    assert watch.detail("stopped")["verdict"]["savings_usd"] > 0
+    assert watch.glue.lives["s1"].ended_at == at(30)

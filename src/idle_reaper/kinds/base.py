@@ -29,6 +29,12 @@ class ResourceKind(ABC):
     """IAM actions only the state machine's role holds, for the stop task."""
     stop_resource_arn: ClassVar[str]
     """The ARN pattern (CloudFormation Sub syntax) the stop permission is scoped to."""
+    stopping_statuses: ClassVar[frozenset[str]] = frozenset()
+    """Statuses a resource is in once a stop has landed (Glue: STOPPING, STOPPED)."""
+    stop_refused_errors: ClassVar[frozenset[str]] = frozenset()
+    """How the service refuses a stop because one already landed (its retry, after the
+    first answer was lost): the watcher then looks again a minute later and, finding the
+    resource stopping, counts the stop as its own."""
 
     @abstractmethod
     def identify(self, event: Mapping[str, Any]) -> ResourceRef | None:

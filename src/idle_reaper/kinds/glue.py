@@ -56,6 +56,8 @@ class GlueSession(ResourceKind):
     read_permissions = ("glue:GetSession", "glue:ListStatements", "glue:GetTags")
     stop_permissions = ("glue:StopSession",)
     stop_resource_arn = "arn:${AWS::Partition}:glue:${AWS::Region}:${AWS::AccountId}:session/*"
+    stopping_statuses = frozenset({"STOPPING", "STOPPED"})
+    stop_refused_errors = frozenset({"Glue.IllegalSessionStateException"})
 
     def identify(self, event: Mapping[str, Any]) -> ResourceRef | None:
         """CloudTrail's CreateSession, successful calls only. Every field is checked for its
