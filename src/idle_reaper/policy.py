@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -53,7 +54,7 @@ class Policy:
         `Idle-Reaper:Exempt`, a stray space in the key or value, or a value such as `yes`."""
         wanted = f"{self.exempt_tag_key}=true"
         for key, value in sorted(tags.items()):
-            near_key = key.strip().lower() == self.exempt_tag_key.lower()
+            near_key = _folded(key) == _folded(self.exempt_tag_key)
             if not near_key or (key == self.exempt_tag_key and value.lower() == "true"):
                 continue
             return (
@@ -80,6 +81,11 @@ class Policy:
             note = f"{IDLE_MINUTES_TAG}={raw!r} capped at MaxIdleMinutes={self.max_idle_minutes}"
             return self.max_idle_minutes, note
         return minutes, None
+
+
+def _folded(text: str) -> str:
+    """How a person would read a tag key: full-width letters, case and stray spaces aside."""
+    return unicodedata.normalize("NFKC", text).strip().casefold()
 
 
 def _int_setting(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:

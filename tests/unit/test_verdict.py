@@ -204,6 +204,7 @@ def test_busy_rechecks_never_come_sooner_than_the_floor() -> None:
         ("Idle-Reaper:Exempt", "true"),
         ("idle-reaper:exempt ", "true"),
         ("idle-reaper:exempt", "yes"),
+        ("\uff49dle-reaper:exempt", "true"),
         ("idle-reaper:exempt", "true "),
     ],
 )
