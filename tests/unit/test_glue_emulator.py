@@ -8,7 +8,7 @@ mid-statement. Only moto's Glue and the virtual clock run here (no stack), so it
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
@@ -217,23 +217,28 @@ def test_glue_never_times_a_session_out_mid_statement(glue: Glue) -> None:
     assert glue.emulator.lives["s1"].ended_at == at(56)
 
 
-def test_the_scenario_keys_drive_statements_and_a_late_start_event(glue: Glue) -> None:
-    """What a scenario's user does (actors.py), with a bus that only records what it is
-    given: the CreateSession record is written at `at` and delivered `event_delay` later;
-    statements wait, run and end as their keys say."""
-    delivered: list[tuple[datetime, dict[str, Any]]] = []
-    bus = SimpleNamespace(put=lambda event: delivered.append((glue.clock.now(), event)))
-    account = cast(
+def actors_account(glue: Glue, put: Callable[[dict[str, Any]], None]) -> Account:
+    """Just what the scenario's actors reach for: the clock, the Glue emulator and client,
+    and a bus that hands every start event to `put`."""
+    return cast(
         Account,
         SimpleNamespace(
             clock=glue.clock,
             emulators={"glue-session": glue.emulator},
             clients={"glue": glue.client},
-            bus=bus,
+            bus=SimpleNamespace(put=put),
             region=REGION,
             account_id=ACCOUNT,
         ),
     )
+
+
+def test_the_scenario_keys_drive_statements_and_a_late_start_event(glue: Glue) -> None:
+    """What a scenario's user does (actors.py), with a bus that only records what it is
+    given: the CreateSession record is written at `at` and delivered `event_delay` later;
+    statements wait, run and end as their keys say."""
+    delivered: list[tuple[datetime, dict[str, Any]]] = []
+    account = actors_account(glue, lambda event: delivered.append((glue.clock.now(), event)))
     run = parse(
         {
             "start": T0.isoformat(),
@@ -277,17 +282,7 @@ def test_the_scenario_keys_drive_statements_and_a_late_start_event(glue: Glue) -
 
 def test_activity_runs_as_statements_with_every_default(glue: Glue) -> None:
     """`activity:` is every kind's busy periods; for Glue, statements with default keys."""
-    account = cast(
-        Account,
-        SimpleNamespace(
-            clock=glue.clock,
-            emulators={"glue-session": glue.emulator},
-            clients={"glue": glue.client},
-            bus=SimpleNamespace(put=lambda event: None),
-            region=REGION,
-            account_id=ACCOUNT,
-        ),
-    )
+    account = actors_account(glue, lambda event: None)
     run = parse(
         {
             "start": T0.isoformat(),
