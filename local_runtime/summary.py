@@ -4,6 +4,7 @@ and what it cost, from the emulator's billing record and the events the watcher 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -27,9 +28,9 @@ def summarize(scenario: Scenario, account: Account, end: datetime) -> dict[str, 
         "stopped": sum(1 for r in resources if r["outcome"] == "stopped"),
         "would_stop": sum(1 for r in resources if r["outcome"] == "would-stop"),
         "warnings": sum(r["warnings"] for r in resources),
-        "cost_usd": usd(sum(r["cost_usd"] for r in resources)),
-        "wasted_usd": usd(sum(r["wasted_usd"] for r in resources)),
-        "saved_usd": usd(sum(r["saved_usd"] for r in resources)),
+        "cost_usd": usd(sum(r["cost_usd"] or 0.0 for r in resources)),
+        "wasted_usd": usd(sum(r["wasted_usd"] or 0.0 for r in resources)),
+        "saved_usd": usd(sum(r["saved_usd"] or 0.0 for r in resources)),
         "idle_minutes_reclaimed": round(sum(r["idle_minutes_reclaimed"] for r in resources), 1),
         "state_transitions": sum(r["state_transitions"] for r in resources),
         "executions": sum(r["executions"] for r in resources),
@@ -76,13 +77,13 @@ def _resource(
             last_activity_at=to_iso(last),
             stopped_at=to_iso(stopped) if stopped else None,
             idle_minutes_billed=round(minutes_between(last, billed_until), 1),
-            cost_usd=usd(billed_cost(life.cost_per_hour, life.created_at, billed_until)),
-            wasted_usd=usd(idle_cost(life.cost_per_hour, last, billed_until)),
+            cost_usd=_priced(life, lambda p: billed_cost(p, life.created_at, billed_until)),
+            wasted_usd=_priced(life, lambda p: idle_cost(p, last, billed_until)),
             ended_by=life.ended_by,
         )
         saved = _saved(life) if outcome == "stopped" else None
         out.update(
-            saved_usd=saved.usd if saved else 0.0,
+            saved_usd=saved.usd if saved else (None if life.cost_per_hour is None else 0.0),
             idle_minutes_reclaimed=saved.idle_minutes_reclaimed if saved else 0.0,
         )
     if outcome == "failed" and decisive is not None:
@@ -98,10 +99,15 @@ def _resource(
     return out
 
 
+def _priced(life: Life, amount: Callable[[float], float]) -> float | None:
+    """An amount at the resource's price; None (not a guess) when its price is unknown."""
+    return None if life.cost_per_hour is None else usd(amount(life.cost_per_hour))
+
+
 def _saved(life: Life) -> Savings | None:
     """The savings model (savings.py) applied to what the emulator billed: the resource's
     real start, stop and last activity, against its own idle timeout (Glue's IdleTimeout)."""
-    if life.ended_by != "reaper" or life.ended_at is None:
+    if life.ended_by != "reaper" or life.ended_at is None or life.cost_per_hour is None:
         return None
     return savings(
         life.cost_per_hour,

@@ -37,7 +37,8 @@ class Life:
 
     id: str
     created_at: datetime
-    cost_per_hour: float
+    cost_per_hour: float | None
+    """None when the price is not known: the summary then gives no cost for it."""
     ended_at: datetime | None = None
     """When it stopped billing."""
     ended_by: str | None = None

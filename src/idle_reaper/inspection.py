@@ -9,7 +9,7 @@ from typing import Any
 
 from idle_reaper.exceptions import UnknownKindError
 from idle_reaper.kinds import identify, kind_named
-from idle_reaper.kinds.base import ResourceKind
+from idle_reaper.kinds.base import Look, ResourceKind
 from idle_reaper.policy import Policy
 from idle_reaper.resource import Home, Observation, ResourceRef
 from idle_reaper.times import now_utc, to_iso
@@ -46,7 +46,8 @@ def inspect(
         resource, seen, claim = None, None, None
     else:
         kind, ref = found
-        seen = kind.observe(ref, client_for(kind.service, ref.region))
+        region = ref.region
+        seen = kind.observe(ref, Look(lambda service: client_for(service, region), policy, now))
         replaced = _replaced(state, seen)
         landed = _stop_landed(kind, state, seen, now)
         verdict = (
@@ -87,7 +88,7 @@ def describe(kind: ResourceKind, ref: ResourceRef, seen: Observation) -> dict[st
         "status": seen.status,
         "owner": kind.owner(ref, seen),
         "tags": seen.tags,
-        "cost_per_hour": round(seen.cost_per_hour, 4),
+        "cost_per_hour": None if seen.cost_per_hour is None else round(seen.cost_per_hour, 4),
         "started_at": to_iso(seen.started_at) if seen.started_at else None,
         "own_idle_timeout_minutes": seen.own_idle_timeout_minutes,
         "console_url": kind.console_url(ref),

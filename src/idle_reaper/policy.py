@@ -7,7 +7,8 @@ import os
 import re
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from idle_reaper.exceptions import PolicyError
 
@@ -25,6 +26,8 @@ class Policy:
     dry_run: bool = False
     exempt_tag_key: str = DEFAULT_EXEMPT_TAG
     max_idle_minutes: int = 1440
+    kind_settings: Mapping[str, Any] = field(default_factory=dict)
+    """Each kind's own settings (`ResourceKind.settings_from`), by kind name."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Policy:
@@ -33,15 +36,16 @@ class Policy:
 
         env = os.environ if env is None else env
         idle = {
-            kind.name: _int_setting(env, kind.idle_minutes_env, kind.default_idle_minutes, 1)
+            kind.name: int_setting(env, kind.idle_minutes_env, kind.default_idle_minutes, 1)
             for kind in all_kinds()
         }
         return cls(
             idle_minutes=idle,
-            warning_minutes=_int_setting(env, "WARNING_MINUTES", 5, 0),
+            warning_minutes=int_setting(env, "WARNING_MINUTES", 5, 0),
             dry_run=env.get("DRY_RUN", "false").strip().lower() == "true",
             exempt_tag_key=env.get("EXEMPT_TAG_KEY", DEFAULT_EXEMPT_TAG) or DEFAULT_EXEMPT_TAG,
-            max_idle_minutes=_int_setting(env, "MAX_IDLE_MINUTES", 1440, 1),
+            max_idle_minutes=int_setting(env, "MAX_IDLE_MINUTES", 1440, 1),
+            kind_settings={kind.name: kind.settings_from(env) for kind in all_kinds()},
         )
 
     def is_exempt(self, tags: Mapping[str, str]) -> bool:
@@ -88,7 +92,8 @@ def _folded(text: str) -> str:
     return unicodedata.normalize("NFKC", text).strip().casefold()
 
 
-def _int_setting(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
+def int_setting(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
+    """A whole-number setting from the environment, or PolicyError naming it."""
     raw = env.get(name)
     if raw is None or raw == "":
         return default

@@ -127,7 +127,20 @@ class Observation:
     last_activity_at: datetime | None = None
     busy: bool = False
     tags: dict[str, str] = field(default_factory=dict)
-    cost_per_hour: float = 0.0
+    cost_per_hour: float | None = 0.0
+    """None when the price is not known (an instance type outside the kind's table): then no
+    cost and no savings figure is given, never a guess."""
     arn: str | None = None
     own_idle_timeout_minutes: int | None = None
-    """The service's own idle timeout, when it has one (Glue's IdleTimeout)."""
+    """The service's own idle timeout, when it has one (Glue's IdleTimeout, a Studio domain's
+    IdleSettings): the savings model's "left alone" end."""
+    unwatchable: str | None = None
+    """Why this resource's idleness can never be read (no activity signal attached, not opted
+    in): the watch ends `exempt` with this reason, unless `running_cap_minutes` is set."""
+    running_cap_minutes: int | None = None
+    """For an unwatchable resource, the longest it may run (SageMakerMaxHours): then it is
+    warned and stopped that long after it started, whatever it is doing."""
+    unreadable: str | None = None
+    """Why its activity cannot be read right now (too few datapoints, a stale signal): never
+    idle; the watcher looks again `recheck_minutes` later."""
+    recheck_minutes: int = 5

@@ -5,7 +5,7 @@ The watcher never computes time; every moment it waits for comes from here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -92,11 +92,17 @@ def decide(
         return done("gone", "the resource no longer exists", now)
     if seen.phase == "ended":
         return done("gone", f"the resource is {seen.status}: nothing bills any more", now)
-    cost = usd(billed_cost(seen.cost_per_hour, seen.started_at or now, now))
+    price = seen.cost_per_hour
+    cost = None if price is None else usd(billed_cost(price, seen.started_at or now, now))
     if policy.is_exempt(seen.tags):
         return done("exempt", f"tagged {policy.exempt_tag_key}=true", now, cost)
-
     idle_minutes, idle_note = policy.idle_minutes_for(kind, seen.tags)
+    if seen.unwatchable is not None:
+        if seen.running_cap_minutes is None:
+            return done("exempt", seen.unwatchable, now, cost)
+        # No signal, but a running cap: "idle" from the start, with the cap as its allowance.
+        idle_minutes, idle_note = seen.running_cap_minutes, seen.unwatchable
+        seen = replace(seen, busy=False, last_activity_at=seen.started_at, unreadable=None)
     notes = tuple(n for n in (idle_note, policy.exempt_note(seen.tags)) if n)
     allowance = timedelta(minutes=idle_minutes)
     lead = timedelta(minutes=warning_lead(policy, idle_minutes))
@@ -140,6 +146,12 @@ def decide(
             idle_since=started,
             next_check_at=earliest,
         )
+    if seen.unreadable is not None:  # never idle on a signal that cannot be read
+        return verdict(
+            "wait",
+            f"activity cannot be read: {seen.unreadable}; never stopped on a guess",
+            next_check_at=now + timedelta(minutes=max(1, seen.recheck_minutes)),
+        )
     if seen.busy:
         return verdict(
             "wait",
@@ -166,13 +178,15 @@ def decide(
         )
     if now >= deadline:
         reason = f"idle for {idle_for} minutes, past the {idle_minutes}-minute allowance"
-        saved = savings(
-            seen.cost_per_hour,
-            seen.started_at or idle_since,
-            now,
-            idle_since,
-            seen.own_idle_timeout_minutes or DEFAULT_OWN_IDLE_TIMEOUT_MINUTES,
-        )
+        saved = None
+        if price is not None:  # an unknown price gives no savings figure, never a guess
+            saved = savings(
+                price,
+                seen.started_at or idle_since,
+                now,
+                idle_since,
+                seen.own_idle_timeout_minutes or DEFAULT_OWN_IDLE_TIMEOUT_MINUTES,
+            )
         if policy.dry_run:
             return verdict(
                 "done", f"dry run: {reason}", "would-stop", idle_since, deadline, saved=saved

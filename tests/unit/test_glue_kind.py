@@ -9,12 +9,19 @@ import pytest
 from botocore.exceptions import ClientError
 
 from idle_reaper.exceptions import ResourceReadError
+from idle_reaper.kinds.base import Look
 from idle_reaper.kinds.glue import GlueSession, cost_per_hour, session_arn
+from idle_reaper.policy import Policy
 from idle_reaper.resource import ResourceRef
 from tests.conftest import load_event
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 REF = ResourceRef(kind="glue-session", id="s1", region="us-east-1", account="123456789012")
+
+
+def looking(client: Any) -> Look:
+    """A look that hands the adapter `client` for every service."""
+    return Look(client=lambda _service: client, policy=Policy.from_env({}), now=T0)
 
 
 def ms(moment: datetime) -> int:
@@ -93,7 +100,7 @@ def test_last_activity_is_the_latest_completion_across_pages() -> None:
         [statement("ERROR", T0 + timedelta(minutes=10))],
     ]
     client = FakeGlue(pages=pages)
-    seen = GlueSession().observe(REF, client)
+    seen = GlueSession().observe(REF, looking(client))
     assert client.calls.count("ListStatements") == 3
     assert seen.last_activity_at == latest
     assert not seen.busy
@@ -103,9 +110,9 @@ def test_last_activity_is_the_latest_completion_across_pages() -> None:
 
 def test_completed_on_in_seconds_reads_the_same_as_milliseconds() -> None:
     done = T0 + timedelta(minutes=7)
-    in_ms = GlueSession().observe(REF, FakeGlue(pages=[[statement("AVAILABLE", done)]]))
+    in_ms = GlueSession().observe(REF, looking(FakeGlue(pages=[[statement("AVAILABLE", done)]])))
     in_s = GlueSession().observe(
-        REF, FakeGlue(pages=[[statement("AVAILABLE", done, seconds=True)]])
+        REF, looking(FakeGlue(pages=[[statement("AVAILABLE", done, seconds=True)]]))
     )
     assert in_ms.last_activity_at == in_s.last_activity_at == done
 
@@ -113,11 +120,11 @@ def test_completed_on_in_seconds_reads_the_same_as_milliseconds() -> None:
 @pytest.mark.parametrize("state", ["WAITING", "RUNNING", "CANCELLING", "SOMETHING_NEW"])
 def test_waiting_running_cancelling_or_unknown_statement_means_busy(state: str) -> None:
     pages = [[statement("AVAILABLE", T0 + timedelta(minutes=1))], [statement(state)]]
-    assert GlueSession().observe(REF, FakeGlue(pages=pages)).busy
+    assert GlueSession().observe(REF, looking(FakeGlue(pages=pages))).busy
 
 
 def test_no_statements_means_idle_since_creation() -> None:
-    seen = GlueSession().observe(REF, FakeGlue())
+    seen = GlueSession().observe(REF, looking(FakeGlue()))
     assert seen.last_activity_at == T0
     assert seen.phase == "billing"
 
@@ -135,20 +142,22 @@ def test_no_statements_means_idle_since_creation() -> None:
 )
 def test_status_maps_to_phase(status: str, phase: str) -> None:
     client = FakeGlue(status=status)
-    assert GlueSession().observe(REF, client).phase == phase
+    assert GlueSession().observe(REF, looking(client)).phase == phase
     # statements are only read for a session that can be stopped
     assert ("ListStatements" in client.calls) is (phase == "billing")
 
 
 def test_missing_session_is_not_an_error() -> None:
-    seen = GlueSession().observe(REF, FakeGlue(errors={"GetSession": "EntityNotFoundException"}))
+    seen = GlueSession().observe(
+        REF, looking(FakeGlue(errors={"GetSession": "EntityNotFoundException"}))
+    )
     assert seen.phase == "missing"
 
 
 @pytest.mark.parametrize("op", ["GetSession", "ListStatements", "GetTags"])
 def test_throttling_or_denial_is_a_read_error_not_a_verdict(op: str) -> None:
     with pytest.raises(ResourceReadError) as caught:
-        GlueSession().observe(REF, FakeGlue(errors={op: "ThrottlingException"}))
+        GlueSession().observe(REF, looking(FakeGlue(errors={op: "ThrottlingException"})))
     assert isinstance(caught.value.__cause__, ClientError)
 
 
@@ -169,20 +178,20 @@ def test_a_statement_without_completed_on_counts_from_its_start_never_as_long_id
     # an ERROR statement that started at 40 minutes and has no CompletedOn
     started_late = {"Id": 2, "State": "ERROR", "StartedOn": ms(T0 + timedelta(minutes=40))}
     pages = [[statement("AVAILABLE", T0 + timedelta(minutes=5))], [started_late]]
-    seen = GlueSession().observe(REF, FakeGlue(pages=pages))
+    seen = GlueSession().observe(REF, looking(FakeGlue(pages=pages)))
     assert seen.last_activity_at == T0 + timedelta(minutes=40)
 
 
 def test_a_cancelled_long_statement_is_activity_until_it_ended() -> None:
     cancelled = statement("CANCELLED", T0 + timedelta(minutes=90))
-    seen = GlueSession().observe(REF, FakeGlue(pages=[[cancelled]]))
+    seen = GlueSession().observe(REF, looking(FakeGlue(pages=[[cancelled]])))
     assert seen.last_activity_at == T0 + timedelta(minutes=90) and not seen.busy
 
 
 @pytest.mark.parametrize("junk", [1e30, -5, "12", True, float("nan"), None])
 def test_absurd_statement_times_are_no_time_at_all(junk: Any) -> None:
     odd = {"Id": 3, "State": "AVAILABLE", "StartedOn": junk, "CompletedOn": junk}
-    seen = GlueSession().observe(REF, FakeGlue(pages=[[odd]]))
+    seen = GlueSession().observe(REF, looking(FakeGlue(pages=[[odd]])))
     assert seen.last_activity_at == T0
 
 

@@ -9,10 +9,29 @@ branch in the template and the ASL.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
-from typing import Any, ClassVar
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from idle_reaper.resource import Observation, ResourceRef
+
+if TYPE_CHECKING:
+    from idle_reaper.policy import Policy
+
+
+@dataclass(frozen=True)
+class Look:
+    """What one inspection gives a kind to read a resource with."""
+
+    client: Callable[[str], Any]
+    """boto3 service name -> a client in the resource's own region (moto or fakes in tests)."""
+    policy: Policy
+    now: datetime
+
+    def settings(self, kind: ResourceKind) -> Any:
+        """The kind's own deployed settings (`ResourceKind.settings_from`)."""
+        return self.policy.kind_settings.get(kind.name)
 
 
 class ResourceKind(ABC):
@@ -36,12 +55,18 @@ class ResourceKind(ABC):
     first answer was lost): the watcher then looks again a minute later and, finding the
     resource stopping, counts the stop as its own."""
 
+    def settings_from(self, env: Mapping[str, str]) -> Any:
+        """The kind's own settings from the inspect function's environment (EC2's CPU
+        threshold, SageMaker's running cap), checked once with the policy: raise PolicyError
+        on a bad value. None: the kind has none."""
+        return None
+
     @abstractmethod
     def identify(self, event: Mapping[str, Any]) -> ResourceRef | None:
         """The resource a start event names, or None when the event is not this kind's."""
 
     @abstractmethod
-    def observe(self, ref: ResourceRef, client: Any) -> Observation:
+    def observe(self, ref: ResourceRef, look: Look) -> Observation:
         """Read the resource's current state; raise ResourceReadError when AWS cannot say."""
 
     def owner(self, ref: ResourceRef, seen: Observation) -> str | None:

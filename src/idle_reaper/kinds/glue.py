@@ -16,7 +16,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from idle_reaper.exceptions import ResourceReadError
-from idle_reaper.kinds.base import ResourceKind
+from idle_reaper.kinds.base import Look, ResourceKind
 from idle_reaper.kinds.registry import register
 from idle_reaper.partition import console_host, is_region
 from idle_reaper.resource import (
@@ -84,7 +84,8 @@ class GlueSession(ResourceKind):
             principal=principal_or_none(_mapping(detail.get("userIdentity")).get("arn")),
         )
 
-    def observe(self, ref: ResourceRef, client: Any) -> Observation:
+    def observe(self, ref: ResourceRef, look: Look) -> Observation:
+        client = look.client(self.service)
         try:
             session = client.get_session(Id=ref.id)["Session"]
         except ClientError as exc:
