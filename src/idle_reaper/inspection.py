@@ -82,8 +82,10 @@ def inspect(
 
 def describe(kind: ResourceKind, ref: ResourceRef, seen: Observation) -> dict[str, Any]:
     """The normalized resource every event and notification carries."""
+    target = kind.stop_target(ref)
     return {
         **ref.to_dict(),
+        **({"target": target} if target is not None else {}),
         "arn": seen.arn,
         "status": seen.status,
         "owner": kind.owner(ref, seen),

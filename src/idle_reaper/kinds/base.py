@@ -73,6 +73,12 @@ class ResourceKind(ABC):
         """Who to tell: the `owner` tag, else whoever started it."""
         return seen.tags.get("owner") or principal_name(ref.principal)
 
+    def stop_target(self, ref: ResourceRef) -> dict[str, str] | None:
+        """The stop call's parameters, when the id alone is not enough (a Studio app needs its
+        domain, space and type): Inspect passes them as `resource.target` for the ASL's stop
+        task to read. None: the task reads `resource.id`."""
+        return None
+
     def console_url(self, ref: ResourceRef) -> str | None:
         """Where a person can look at the resource."""
         return None
