@@ -1,0 +1,412 @@
+"""SageMaker Studio apps: JupyterLab, Code Editor and KernelGateway, each on its own instance.
+
+Studio sends no state-change event for an app, so a watch starts from CloudTrail's CreateApp.
+JupyterServer apps (Studio Classic's free UI) and apps on the `system` instance type cost
+nothing and are never watched. No API shows a kernel's activity from outside (DescribeApp's
+LastUserActivityTimestamp also moves with health checks), so an app is judged only on the
+activity signal idle-reaper's Studio lifecycle configuration publishes as two tags
+(activity_signal.py); without it the app is unwatchable (exempt, or stopped at the
+SageMakerMaxHours cap when one is set).
+
+The stop is DeleteApp ("used to stop and delete an app"): the app's instance and its billing
+end. The user's files stay: they are on the space's own storage (its EBS volume, a setting of
+the space, which only DeleteSpace removes) or, for a Studio Classic app of a user profile, on
+the domain's EFS home directory. What an app's end loses is what lives in memory: running
+kernels, their variables, unsaved edits. Reopening the space starts a new app.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any, Literal
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from idle_reaper.exceptions import PolicyError, ResourceReadError
+from idle_reaper.kinds.activity_signal import RECHECK_MINUTES, read_signal
+from idle_reaper.kinds.base import Look, ResourceKind
+from idle_reaper.kinds.registry import register
+from idle_reaper.kinds.sagemaker_prices import price_per_hour
+from idle_reaper.partition import console_host, is_region
+from idle_reaper.policy import int_setting
+from idle_reaper.resource import (
+    Observation,
+    Phase,
+    ResourceRef,
+    is_account,
+    principal_or_none,
+)
+from idle_reaper.times import from_epoch
+
+WATCHED_APP_TYPES = frozenset({"JupyterLab", "CodeEditor", "KernelGateway"})
+"""App types that run on an instance of their own and bill for it. JupyterServer (Studio
+Classic's UI, always `system`) and the rest (Canvas, RStudio, TensorBoard, ...) are not ours."""
+FREE_INSTANCE_TYPE = "system"
+"""The instance type Studio gives a free app: nothing bills, nothing is watched."""
+IDLE_SETTINGS_KEYS = {"JupyterLab": "JupyterLabAppSettings", "CodeEditor": "CodeEditorAppSettings"}
+"""Studio's own idle shutdown exists for JupyterLab and Code Editor apps only."""
+MIN_IDLE_TIMEOUT_MINUTES, MAX_IDLE_TIMEOUT_MINUTES = 60, 525600
+"""IdleSettings.IdleTimeoutInMinutes' valid range (SageMaker API reference)."""
+MAX_HOURS_ENV = "SAGEMAKER_MAX_HOURS"
+MAX_HOURS_LIMIT = 8760
+"""A year: the longest running cap SageMakerMaxHours may set."""
+
+PHASES: dict[str, Phase] = {
+    "Pending": "starting",
+    "InService": "billing",
+    "Deleting": "ended",
+    "Deleted": "ended",
+    "Failed": "ended",
+}
+"""DescribeApp's Status (AppStatus); a status SageMaker adds later reads as starting."""
+
+MAX_NAME_LENGTH = 63
+_DOMAIN_ID = re.compile(r"d-(-*[a-z0-9]){1,61}")
+_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
+"""DomainId, and SpaceName / UserProfileName / AppName, as the SageMaker API patterns them."""
+
+Owner = Literal["space", "user"]
+_OWNERS: dict[str, Owner] = {"space": "space", "user": "user"}
+
+
+def is_domain_id(value: object) -> bool:
+    return (
+        isinstance(value, str)
+        and len(value) <= MAX_NAME_LENGTH
+        and _DOMAIN_ID.fullmatch(value) is not None
+    )
+
+
+def is_name(value: object) -> bool:
+    """A space, user profile or app name as SageMaker allows it (length checked first, so a
+    hostile string never reaches the pattern)."""
+    return (
+        isinstance(value, str)
+        and len(value) <= MAX_NAME_LENGTH
+        and _NAME.fullmatch(value) is not None
+    )
+
+
+@dataclass(frozen=True)
+class AppId:
+    """What names a Studio app: its domain, its space or user profile, its type and name.
+    The watcher carries it as one string, `d-x/space/<space>/<type>/<app>` or
+    `d-x/user/<profile>/<type>/<app>`, which parses back to exactly this."""
+
+    domain_id: str
+    owner: Owner
+    owner_name: str
+    app_type: str
+    app_name: str
+
+    @classmethod
+    def of(
+        cls, domain_id: object, owner: Owner, owner_name: object, app_type: object, name: object
+    ) -> AppId | None:
+        """The id of these parts, or None when any is not what SageMaker accepts."""
+        if not (
+            is_domain_id(domain_id)
+            and is_name(owner_name)
+            and isinstance(app_type, str)
+            and app_type in WATCHED_APP_TYPES
+            and is_name(name)
+        ):
+            return None
+        return cls(str(domain_id), owner, str(owner_name), app_type, str(name))
+
+    @classmethod
+    def parse(cls, text: object) -> AppId | None:
+        if not isinstance(text, str) or len(text) > 5 * (MAX_NAME_LENGTH + 1):
+            return None
+        parts = text.split("/")
+        if len(parts) != 5 or parts[1] not in _OWNERS:
+            return None
+        domain_id, owner, owner_name, app_type, name = parts
+        return cls.of(domain_id, _OWNERS[owner], owner_name, app_type, name)
+
+    def __str__(self) -> str:
+        return f"{self.domain_id}/{self.owner}/{self.owner_name}/{self.app_type}/{self.app_name}"
+
+    def request(self) -> dict[str, str]:
+        """The parameters DescribeApp and DeleteApp take."""
+        where = "SpaceName" if self.owner == "space" else "UserProfileName"
+        return {
+            "DomainId": self.domain_id,
+            where: self.owner_name,
+            "AppType": self.app_type,
+            "AppName": self.app_name,
+        }
+
+    def arn(self, partition: str, region: str, account: str) -> str:
+        """The app's ARN when DescribeApp gives none (the type in lower case, as Studio
+        writes it)."""
+        return (
+            f"arn:{partition}:sagemaker:{region}:{account}:app/{self.domain_id}/"
+            f"{self.owner_name}/{self.app_type.lower()}/{self.app_name}"
+        )
+
+
+@dataclass(frozen=True)
+class StudioSettings:
+    """The deployed settings this kind reads beyond its idle allowance."""
+
+    max_hours: int = 0
+    """SageMakerMaxHours: how long an app without the activity signal may run (0 = no cap:
+    such an app is never stopped)."""
+
+
+@register
+class SageMakerApp(ResourceKind):
+    name = "sagemaker-app"
+    service = "sagemaker"
+    idle_minutes_env = "SAGEMAKER_IDLE_MINUTES"
+    default_idle_minutes = 60
+    read_permissions = (
+        "sagemaker:DescribeApp",
+        "sagemaker:ListTags",
+        "sagemaker:DescribeSpace",
+        "sagemaker:DescribeDomain",
+    )
+    stop_permissions = ("sagemaker:DeleteApp",)
+    stop_resource_arn = "arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:app/*"
+    stopping_statuses = frozenset({"Deleting", "Deleted"})
+    stop_refused_errors = frozenset(
+        {"SageMaker.SageMakerException", "SageMaker.ResourceInUseException"}
+    )
+    """DeleteApp declares ResourceInUse and ResourceNotFound; deleting an app that is already
+    deleted is answered with a ValidationException, which is not declared, so Step Functions
+    names it SageMaker.SageMakerException."""
+
+    def settings_from(self, env: Mapping[str, str]) -> StudioSettings:
+        hours = int_setting(env, MAX_HOURS_ENV, 0, 0)
+        if hours > MAX_HOURS_LIMIT:
+            raise PolicyError(f"{MAX_HOURS_ENV}={hours} is above the maximum {MAX_HOURS_LIMIT}")
+        return StudioSettings(max_hours=hours)
+
+    def identify(self, event: Mapping[str, Any]) -> ResourceRef | None:
+        """CloudTrail's CreateApp from SageMaker (Amplify has a CreateApp too), successful calls
+        of a billed app type only. Every field is checked for its type and shape: a hostile or
+        broken event names no resource, it never raises."""
+        detail = _mapping(event.get("detail"))
+        if (
+            event.get("source") != "aws.sagemaker"
+            or event.get("detail-type") != "AWS API Call via CloudTrail"
+            or detail.get("eventSource") != "sagemaker.amazonaws.com"
+            or detail.get("eventName") != "CreateApp"
+            or "errorCode" in detail
+        ):
+            return None
+        request = _mapping(detail.get("requestParameters"))
+        spec = request.get("resourceSpec") or {}  # none: the space's default instance type
+        instance_type = spec.get("instanceType") if isinstance(spec, Mapping) else False
+        if instance_type == FREE_INSTANCE_TYPE or not isinstance(instance_type, str | None):
+            return None  # free, or no resource spec at all
+        space, user = request.get("spaceName"), request.get("userProfileName")
+        if (space is None) == (user is None):  # SageMaker takes exactly one of the two
+            return None
+        app_id = AppId.of(
+            request.get("domainId"),
+            "space" if space is not None else "user",
+            space if space is not None else user,
+            request.get("appType"),
+            request.get("appName"),
+        )
+        region = detail.get("awsRegion") if "awsRegion" in detail else event.get("region")
+        account = event.get("account") if "account" in event else detail.get("recipientAccountId")
+        if app_id is None or not (is_region(region) and is_account(account)):
+            return None
+        return ResourceRef(
+            kind=self.name,
+            id=str(app_id),
+            region=str(region),
+            account=str(account),
+            principal=principal_or_none(_mapping(detail.get("userIdentity")).get("arn")),
+        )
+
+    def stop_target(self, ref: ResourceRef) -> dict[str, str] | None:
+        """DeleteApp's parameters: the ASL's space branch reads SpaceName, its user-profile
+        branch UserProfileName."""
+        app_id = AppId.parse(ref.id)
+        return app_id.request() if app_id else None
+
+    def observe(self, ref: ResourceRef, look: Look) -> Observation:
+        app_id = AppId.parse(ref.id)
+        if app_id is None:  # no Studio app is called that: nothing to look at, nothing to stop
+            return Observation(phase="missing", status="NOT_A_STUDIO_APP")
+        client = look.client(self.service)
+        try:
+            app = client.describe_app(**app_id.request())
+        except ClientError as exc:
+            if _code(exc) == "ResourceNotFound":
+                return Observation(phase="missing", status="NOT_FOUND")
+            raise ResourceReadError(f"DescribeApp {app_id}: {exc}") from exc
+        except BotoCoreError as exc:
+            raise ResourceReadError(f"DescribeApp {app_id}: {exc}") from exc
+
+        status = str(app.get("Status", "UNKNOWN"))
+        phase = PHASES.get(status, "starting")
+        created = _moment(app.get("CreationTime"))
+        arn = app.get("AppArn")
+        if not isinstance(arn, str) or not arn.startswith("arn:"):
+            arn = app_id.arn(ref.partition, ref.region, ref.account)
+        instance_type = _mapping(app.get("ResourceSpec")).get("InstanceType")
+        seen = Observation(
+            phase=phase,
+            status=status,
+            started_at=created,
+            last_activity_at=created,
+            tags=self._tags(client, arn, tolerate=phase == "ended"),
+            cost_per_hour=(
+                price_per_hour(ref.region, instance_type, "studio")
+                if isinstance(instance_type, str)
+                else None
+            ),
+            arn=arn,
+        )
+        if phase != "billing":
+            return seen
+        return self._judged(seen, app_id, instance_type, client, look)
+
+    def console_url(self, ref: ResourceRef) -> str | None:
+        """The domain's page in the SageMaker console (its spaces and apps)."""
+        app_id = AppId.parse(ref.id)
+        host = console_host(ref.region) if is_region(ref.region) else None
+        if app_id is None or host is None:
+            return None
+        return f"https://{host}/sagemaker/home?region={ref.region}#/studio/{app_id.domain_id}"
+
+    # -- reading ---------------------------------------------------------------------------------
+    def _judged(
+        self, seen: Observation, app_id: AppId, instance_type: object, client: Any, look: Look
+    ) -> Observation:
+        """A billing app: its idleness from the activity signal, Studio's own idle shutdown."""
+        if instance_type == FREE_INSTANCE_TYPE:
+            free = "it runs on the free `system` instance type: stopping it saves nothing"
+            return replace(seen, cost_per_hour=0.0, unwatchable=free)
+        seen = replace(seen, own_idle_timeout_minutes=self._idle_shutdown(client, app_id))
+        if seen.started_at is None:
+            return replace(
+                seen, unreadable="DescribeApp gave no CreationTime", recheck_minutes=RECHECK_MINUTES
+            )
+        signal = read_signal(seen.tags, seen.started_at, look.now)
+        if signal.unwatchable is not None:
+            settings = look.settings(self)
+            hours = settings.max_hours if isinstance(settings, StudioSettings) else 0
+            if not hours:
+                return replace(seen, unwatchable=signal.unwatchable)
+            return replace(
+                seen,
+                unwatchable=f"{signal.unwatchable}; SageMakerMaxHours={hours}: it is stopped "
+                f"{hours} h after it started, whatever it is doing",
+                running_cap_minutes=hours * 60,
+            )
+        if signal.unreadable is not None:
+            return replace(seen, unreadable=signal.unreadable, recheck_minutes=RECHECK_MINUTES)
+        return replace(seen, last_activity_at=signal.last_activity_at)
+
+    @staticmethod
+    def _tags(client: Any, arn: str, *, tolerate: bool = False) -> dict[str, str]:
+        """The app's tags, across pages. An app that has ended may no longer answer (its tags
+        then matter to no decision): `tolerate` reads that as none."""
+        try:
+            return dict(_tag_pairs(client, arn))
+        except (ClientError, BotoCoreError) as exc:
+            if tolerate:
+                return {}
+            raise ResourceReadError(f"ListTags {arn}: {exc}") from exc
+
+    @staticmethod
+    def _idle_shutdown(client: Any, app_id: AppId) -> int | None:
+        """Studio's own idle shutdown for this app, in minutes; None when it has none.
+
+        A space may set its own IdleTimeoutInMinutes (when the domain lets users choose);
+        else the domain's IdleSettings apply when their LifecycleManagement is ENABLED:
+        DefaultSpaceSettings for a shared space's JupyterLab, DefaultUserSettings otherwise.
+        Settings on a user profile (which override the domain's) are not read: only the
+        savings figure leans on this number, never a stop."""
+        key = IDLE_SETTINGS_KEYS.get(app_id.app_type)
+        if key is None:
+            return None
+        defaults: list[str] = ["DefaultUserSettings"]
+        if app_id.owner == "space":
+            space = _described(
+                client.describe_space,
+                f"DescribeSpace {app_id.domain_id}/{app_id.owner_name}",
+                DomainId=app_id.domain_id,
+                SpaceName=app_id.owner_name,
+            )
+            own = _dig(space, "SpaceSettings", key, "AppLifecycleManagement", "IdleSettings")
+            minutes = _idle_minutes(own.get("IdleTimeoutInMinutes"))
+            if minutes is not None:
+                return minutes
+            if _dig(space, "SpaceSharingSettings").get("SharingType") == "Shared":
+                defaults.insert(0, "DefaultSpaceSettings")
+        domain = _described(
+            client.describe_domain, f"DescribeDomain {app_id.domain_id}", DomainId=app_id.domain_id
+        )
+        for where in defaults:
+            idle = _dig(domain, where, key, "AppLifecycleManagement", "IdleSettings")
+            if idle.get("LifecycleManagement") == "ENABLED":
+                return _idle_minutes(idle.get("IdleTimeoutInMinutes"))
+        return None
+
+
+def _described(call: Any, what: str, **params: str) -> Mapping[str, Any]:
+    """A Describe call's answer; a resource that is not there (a deleted space) has no
+    settings. Any other failure is a read error, as everywhere."""
+    try:
+        answer = call(**params)
+    except ClientError as exc:
+        if _code(exc) == "ResourceNotFound":
+            return {}
+        raise ResourceReadError(f"{what}: {exc}") from exc
+    except BotoCoreError as exc:
+        raise ResourceReadError(f"{what}: {exc}") from exc
+    return _mapping(answer)
+
+
+def _tag_pairs(client: Any, arn: str) -> Iterator[tuple[str, str]]:
+    token: str | None = None
+    while True:
+        kwargs: dict[str, Any] = {"ResourceArn": arn}
+        if token:
+            kwargs["NextToken"] = token
+        page = client.list_tags(**kwargs)
+        for tag in page.get("Tags") or []:
+            key, value = _mapping(tag).get("Key"), _mapping(tag).get("Value", "")
+            if isinstance(key, str) and isinstance(value, str):
+                yield key, value
+        token = page.get("NextToken")
+        if not token:
+            return
+
+
+def _idle_minutes(value: object) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    return value if MIN_IDLE_TIMEOUT_MINUTES <= value <= MAX_IDLE_TIMEOUT_MINUTES else None
+
+
+def _moment(value: object) -> datetime | None:
+    if isinstance(value, datetime):
+        return from_epoch(value)
+    return None
+
+
+def _code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+def _dig(data: Mapping[str, Any], *keys: str) -> Mapping[str, Any]:
+    """A nested JSON object, or an empty one wherever the path breaks."""
+    for key in keys:
+        data = _mapping(data.get(key))
+    return data
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    """A JSON object from an event or an answer, or an empty one when it is anything else."""
+    return value if isinstance(value, Mapping) else {}
