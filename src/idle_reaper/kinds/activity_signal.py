@@ -36,7 +36,8 @@ CLOCK_SKEW = timedelta(minutes=2)
 RECHECK_MINUTES = 2
 """While the signal is late or not yet there: look again this soon."""
 
-_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
+_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z", re.ASCII)
+"""ASCII digits only: `\\d` alone also takes full-width digits, which strptime reads."""
 ATTACH = "attach idle-reaper's lifecycle configuration (README: SageMaker activity signal)"
 
 
