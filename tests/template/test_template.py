@@ -19,6 +19,8 @@ from local_runtime import stack as stack_module
 from tests.conftest import EVENTS, ROOT, load_event
 
 START = "WatcherStateMachineGlueSessionCreated"
+KIND_STARTS = ("NotebookInstanceInService", "StudioAppCreated", "Ec2InstanceRunning")
+"""The start rules of the kinds a parameter can switch off (EnableSageMaker, EnableEc2)."""
 NOTIFY = "NotifyFunctionReaperEvents"
 AUDIT = "AuditFunctionEveryReaperEvent"
 
@@ -166,7 +168,7 @@ def test_every_rule_retries_and_dead_letters_to_an_encrypted_alarmed_queue(
     stack: stack_module.Stack,
 ) -> None:
     rules = stack.of_type("AWS::Events::Rule")
-    assert set(rules) == {START, NOTIFY, AUDIT}
+    assert set(rules) == {START, *KIND_STARTS, NOTIFY, AUDIT}
     for rule in rules.values():
         (target,) = rule["Properties"]["Targets"]
         assert target["RetryPolicy"]["MaximumRetryAttempts"] > 0
@@ -393,17 +395,19 @@ def test_inspect_retries_lambda_timeouts_and_the_stop_retries_unmodelled_glue_er
     assert {"Glue.GlueException", "Glue.ThrottlingException"} <= stop
 
 
-def test_warning_must_be_shorter_than_the_idle_allowance_for_every_pair() -> None:
+@pytest.mark.parametrize("idle", ["GlueIdleMinutes", "SageMakerIdleMinutes", "Ec2IdleMinutes"])
+def test_warning_must_be_shorter_than_the_idle_allowance_for_every_pair(idle: str) -> None:
     from cfnlint.decode import decode
 
     template, _ = decode(str(ROOT / "template.yaml"))
+    others = {"GlueIdleMinutes": "90", "SageMakerIdleMinutes": "90", "Ec2IdleMinutes": "90"}
     for warning in template["Parameters"]["WarningMinutes"]["AllowedValues"]:
-        for idle in range(1, 75):
-            overrides = {"WarningMinutes": warning, "GlueIdleMinutes": idle}
-            if int(warning) < idle:
+        for minutes in range(1, 75):
+            overrides = {**others, "WarningMinutes": warning, idle: str(minutes)}
+            if int(warning) < minutes:
                 stack_module.load(ROOT / "template.yaml", overrides)
             else:
-                with pytest.raises(stack_module.ScenarioError, match="less than GlueIdleMinutes"):
+                with pytest.raises(stack_module.ScenarioError, match=f"less than {idle}"):
                     stack_module.load(ROOT / "template.yaml", overrides)
 
 
@@ -466,6 +470,107 @@ def test_every_kind_has_a_stop_branch_and_a_stop_task() -> None:
         task = ASL["States"][branch[0]["Next"]]
         service, action = task["Resource"].split(":::aws-sdk:")[1].split(":")
         assert {f"{service}:{action[0].upper()}{action[1:]}"} == set(kind.stop_permissions)
+
+
+@pytest.mark.parametrize(
+    ("task", "gone", "refused"),
+    [
+        ("StopNotebookInstance", None, {"SageMaker.SageMakerException"}),
+        (
+            "DeleteSpaceApp",
+            "SageMaker.ResourceNotFoundException",
+            {"SageMaker.ResourceInUseException", "SageMaker.SageMakerException"},
+        ),
+        (
+            "DeleteUserApp",
+            "SageMaker.ResourceNotFoundException",
+            {"SageMaker.ResourceInUseException", "SageMaker.SageMakerException"},
+        ),
+        ("StopEc2Instance", None, {"Ec2.Ec2Exception"}),
+    ],
+)
+def test_each_new_stop_hands_refusals_to_inspect_and_counts_the_rest(
+    task: str, gone: str | None, refused: set[str]
+) -> None:
+    """SageMaker's and EC2's undeclared errors arrive as one generic name: the watcher cannot
+    tell "not found" from "wrong state" by name, so it looks again and Inspect decides."""
+    state = ASL["States"][task]
+    catches = {error: c["Next"] for c in state["Catch"] for error in c["ErrorEquals"]}
+    assert {e for e, nxt in catches.items() if nxt == "CountRefusal"} == refused
+    assert {e for e, nxt in catches.items() if nxt == "Gone"} == ({gone} if gone else set())
+    assert state["Catch"][-1] == {
+        "ErrorEquals": ["States.ALL"],
+        "ResultPath": "$.error",
+        "Next": "CountFailure",
+    }
+    assert state["Next"] == "EmitOutcome" and state["ResultPath"] is None
+
+
+def test_studio_apps_are_deleted_with_the_target_inspect_hands_over() -> None:
+    space = ASL["States"]["DeleteSpaceApp"]["Parameters"]
+    user = ASL["States"]["DeleteUserApp"]["Parameters"]
+    assert space["SpaceName.$"] == "$.resource.target.SpaceName" and "UserProfileName.$" in user
+    deletes = {"DeleteSpaceApp", "DeleteUserApp"}
+    branches = [c for c in ASL["States"]["Decide"]["Choices"] if c["Next"] in deletes]
+    # the space branch comes first and tests presence, which never fails on a missing path
+    assert [b["Next"] for b in branches] == ["DeleteSpaceApp", "DeleteUserApp"]
+    assert {"Variable": "$.resource.target.SpaceName", "IsPresent": True} in branches[0]["And"]
+
+
+def test_the_ec2_stop_is_granted_only_on_instances_with_the_opt_in_tag(
+    stack: stack_module.Stack,
+) -> None:
+    from idle_reaper.kinds import kind_named
+
+    (stop,) = [
+        s
+        for s in statements(stack, "WatcherStateMachineRole")
+        if "ec2:StopInstances" in s["Action"]
+    ]
+    assert stop["Resource"] == "arn:aws:ec2:us-east-1:123456789012:instance/*"
+    assert stop["Condition"] == {"StringEquals": {"aws:ResourceTag/idle-reaper:opt-in": "true"}}
+    assert kind_named("ec2-instance").settings_from({}).opt_in_tag_key == "idle-reaper:opt-in"
+
+
+@pytest.mark.parametrize(
+    ("switch", "rules", "actions_gone"),
+    [
+        (
+            "EnableSageMaker",
+            {"NotebookInstanceInService", "StudioAppCreated"},
+            {"sagemaker:StopNotebookInstance", "sagemaker:DeleteApp", "sagemaker:DescribeApp"},
+        ),
+        ("EnableEc2", {"Ec2InstanceRunning"}, {"ec2:StopInstances", "ec2:DescribeInstances"}),
+    ],
+)
+def test_a_kind_family_switched_off_has_no_rule_and_no_permission(
+    switch: str, rules: set[str], actions_gone: set[str]
+) -> None:
+    off = stack_module.load(ROOT / "template.yaml", {switch: "false"})
+    assert not rules & set(off.of_type("AWS::Events::Rule"))
+    granted = actions(off, "WatcherStateMachineRole") | actions(off, "InspectFunctionRole")
+    assert not actions_gone & granted
+    on = stack_module.load(ROOT / "template.yaml")
+    assert rules <= set(on.of_type("AWS::Events::Rule"))
+
+
+@pytest.mark.parametrize("rule", KIND_STARTS)
+def test_every_kind_start_rule_is_scoped_and_hands_the_watcher_its_input_contract(
+    stack: stack_module.Stack, rule: str
+) -> None:
+    from local_runtime.bus import _target_input
+
+    props = stack.resources[rule]["Properties"]
+    assert props["EventPattern"]["account"] == ["123456789012"]
+    assert props["EventPattern"]["region"] == ["us-east-1"]
+    (target,) = props["Targets"]
+    assert target["Arn"] == stack.arn("WatcherStateMachine")
+    event = load_event("glue-create-session.json")
+    assert _target_input(target, event) == start_input(event)
+    assert target["RoleArn"] == stack.arn("WatcherStartRole")
+    (grant,) = statements(stack, "WatcherStartRole")
+    assert grant["Action"] == "states:StartExecution"
+    assert grant["Resource"] == stack.ref("WatcherStateMachine")
 
 
 def test_the_stop_catches_what_the_issue_says() -> None:
