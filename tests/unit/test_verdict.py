@@ -214,3 +214,57 @@ def test_exempt_tag_near_misses_never_exempt_and_say_why(key: str, value: str) -
     assert verdict.notes and "does not exempt" in verdict.notes[0]
     assert "use idle-reaper:exempt=true" in verdict.notes[0]
     assert "use idle-reaper:exempt=true" in verdict.reason
+
+
+# -- kinds whose activity cannot always be read (SageMaker's signal, EC2's metrics) -------------
+def test_an_unwatchable_resource_ends_exempt_with_its_reason_and_is_never_stopped() -> None:
+    seen = replace(READY, unwatchable="no activity signal: attach the configuration")
+    for minutes in (1, 30, 600):
+        verdict = decide("glue-session", seen, POLICY, at(minutes), WARNED)
+        assert (verdict.action, verdict.outcome) == ("done", "exempt")
+        assert verdict.reason == "no activity signal: attach the configuration"
+
+
+def test_a_running_cap_warns_then_stops_that_long_after_the_start_whatever_the_activity() -> None:
+    seen = replace(
+        READY,
+        unwatchable="no activity signal: stopped after SageMakerMaxHours=2 h of running",
+        running_cap_minutes=120,
+        busy=True,
+        last_activity_at=at(100),
+    )
+    waiting = decide("glue-session", seen, POLICY, at(1))
+    assert (waiting.action, waiting.deadline, waiting.next_check_at) == ("wait", at(120), at(115))
+    assert decide("glue-session", seen, POLICY, at(115)).action == "warn"
+    stop = decide("glue-session", seen, POLICY, at(120), WARNED)
+    assert (stop.action, stop.idle_minutes) == ("stop", 120)
+    assert "SageMakerMaxHours" in stop.reason
+
+
+def test_the_running_cap_ignores_an_idle_minutes_tag() -> None:
+    seen = replace(
+        READY,
+        unwatchable="no activity signal",
+        running_cap_minutes=120,
+        tags={"idle-reaper:idle-minutes": "600"},
+    )
+    assert decide("glue-session", seen, POLICY, at(1)).deadline == at(120)
+
+
+def test_an_unreadable_signal_is_never_idle_and_is_looked_at_again_soon() -> None:
+    seen = replace(READY, unreadable="the activity signal is late", recheck_minutes=2)
+    verdict = decide("glue-session", seen, POLICY, at(300), WARNED)  # long past any deadline
+    assert verdict.action == "wait"
+    assert verdict.next_check_at == at(302)
+    assert "the activity signal is late" in verdict.reason
+
+
+def test_an_unknown_price_gives_no_cost_and_no_savings_never_a_guess() -> None:
+    seen = replace(READY, cost_per_hour=None)
+    stop = decide("glue-session", seen, POLICY, at(30), WARNED)
+    assert stop.action == "stop"
+    assert stop.cost_usd is None and stop.savings_usd is None
+    assert stop.idle_minutes_reclaimed is None
+    assert decide("glue-session", seen, POLICY, at(1)).cost_usd is None
+    priced = decide("glue-session", READY, POLICY, at(30), WARNED)
+    assert priced.cost_usd is not None and priced.savings_usd is not None
