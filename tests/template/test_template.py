@@ -261,7 +261,13 @@ RULE_EXPECTATIONS: dict[str, set[str]] = {
     "glue-create-session-other-account.json": set(),
     "glue-create-session-eu-west-1.json": set(),  # `make replay` deploys into its region
     "glue-create-session-failed.json": set(),
-    "amplify-create-app.json": set(),
+    "amplify-create-app.json": set(),  # Amplify's CreateApp is not Studio's
+    "sagemaker-create-app-jupyterlab.json": {"StudioAppCreated"},
+    "sagemaker-create-app-jupyterserver.json": set(),  # the free app type
+    "sagemaker-create-app-failed.json": set(),
+    "sagemaker-notebook-inservice.json": {"NotebookInstanceInService"},
+    "sagemaker-notebook-pending.json": set(),
+    "sagemaker-notebook-stopped.json": set(),
     "reaper-warning.json": {NOTIFY, AUDIT},
     "reaper-stopped.json": {NOTIFY, AUDIT},
     "reaper-would-stop.json": {NOTIFY, AUDIT},
