@@ -54,6 +54,7 @@ class FakeSageMaker:
         domain: dict[str, Any] | None = None,
         errors: dict[str, str] | None = None,
         page_size: int = 2,
+        arn_given: bool = True,
     ) -> None:
         self.status, self.instance_type = status, instance_type
         self.tags = dict(tags or {})
@@ -61,6 +62,7 @@ class FakeSageMaker:
         self.domain = domain if domain is not None else {"DomainId": "d-demo"}
         self.errors = errors or {}
         self.page_size = page_size
+        self.arn_given = arn_given
         self.calls: list[tuple[str, dict[str, Any]]] = []
 
     def _call(self, op: str, params: dict[str, Any]) -> None:
@@ -77,7 +79,6 @@ class FakeSageMaker:
             f"{app_type.lower()}/{name}"
         )
         out: dict[str, Any] = {
-            "AppArn": arn,
             "AppType": app_type,
             "AppName": name,
             "DomainId": params["DomainId"],
@@ -86,6 +87,8 @@ class FakeSageMaker:
             # Health checks move it: the kind must never read it as use.
             "LastUserActivityTimestamp": T0 + timedelta(days=9),
         }
+        if self.arn_given:
+            out["AppArn"] = arn
         if self.instance_type is not None:
             out["ResourceSpec"] = {"InstanceType": self.instance_type}
         return out
@@ -373,6 +376,15 @@ def test_tags_are_read_across_pages_with_the_apps_arn() -> None:
     assert KIND.owner(ref(), seen) == "grace@example.com"
 
 
+def test_without_an_arn_from_describe_app_the_tags_are_read_on_the_lower_case_arn() -> None:
+    client = FakeSageMaker(arn_given=False, tags={"owner": "grace@example.com"})
+    seen = KIND.observe(ref("d-demo/space/Grace-Lab/CodeEditor/Default"), looking(client, T0))
+    assert seen.arn == (
+        "arn:aws:sagemaker:us-east-1:123456789012:app/d-demo/grace-lab/codeeditor/default"
+    )
+    assert [p["ResourceArn"] for op, p in client.calls if op == "ListTags"] == [seen.arn]
+
+
 def test_without_an_owner_tag_the_owner_is_whoever_created_it() -> None:
     created = KIND.identify(load_event("sagemaker-create-app-jupyterlab.json"))
     assert created is not None
@@ -588,7 +600,7 @@ def test_sagemaker_max_hours(raw: str | None, hours: int) -> None:
     assert Policy.from_env(env).kind_settings["sagemaker-app"].max_hours == hours
 
 
-@pytest.mark.parametrize("raw", ["8761", "-1", "two", "1.5"])
+@pytest.mark.parametrize("raw", ["8761", "-1", "two", "1.5", "\uff11\uff12"])
 def test_a_bad_sagemaker_max_hours_is_refused(raw: str) -> None:
     with pytest.raises(PolicyError, match="SAGEMAKER_MAX_HOURS"):
         KIND.settings_from({"SAGEMAKER_MAX_HOURS": raw})

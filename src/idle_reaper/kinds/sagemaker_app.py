@@ -25,13 +25,13 @@ from typing import Any, Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from idle_reaper.exceptions import PolicyError, ResourceReadError
+from idle_reaper.exceptions import ResourceReadError
 from idle_reaper.kinds.activity_signal import RECHECK_MINUTES, read_signal
 from idle_reaper.kinds.base import Look, ResourceKind
 from idle_reaper.kinds.registry import register
+from idle_reaper.kinds.sagemaker_notebook import SageMakerSettings, capped, sagemaker_settings
 from idle_reaper.kinds.sagemaker_prices import price_per_hour
 from idle_reaper.partition import console_host, is_region
-from idle_reaper.policy import int_setting
 from idle_reaper.resource import (
     Observation,
     Phase,
@@ -50,9 +50,6 @@ IDLE_SETTINGS_KEYS = {"JupyterLab": "JupyterLabAppSettings", "CodeEditor": "Code
 """Studio's own idle shutdown exists for JupyterLab and Code Editor apps only."""
 MIN_IDLE_TIMEOUT_MINUTES, MAX_IDLE_TIMEOUT_MINUTES = 60, 525600
 """IdleSettings.IdleTimeoutInMinutes' valid range (SageMaker API reference)."""
-MAX_HOURS_ENV = "SAGEMAKER_MAX_HOURS"
-MAX_HOURS_LIMIT = 8760
-"""A year: the longest running cap SageMakerMaxHours may set."""
 
 PHASES: dict[str, Phase] = {
     "Pending": "starting",
@@ -141,21 +138,10 @@ class AppId:
         }
 
     def arn(self, partition: str, region: str, account: str) -> str:
-        """The app's ARN when DescribeApp gives none (the type in lower case, as Studio
-        writes it)."""
-        return (
-            f"arn:{partition}:sagemaker:{region}:{account}:app/{self.domain_id}/"
-            f"{self.owner_name}/{self.app_type.lower()}/{self.app_name}"
-        )
-
-
-@dataclass(frozen=True)
-class StudioSettings:
-    """The deployed settings this kind reads beyond its idle allowance."""
-
-    max_hours: int = 0
-    """SageMakerMaxHours: how long an app without the activity signal may run (0 = no cap:
-    such an app is never stopped)."""
+        """The app's ARN when DescribeApp gives none: SageMaker writes its ARNs in lower case,
+        whatever the case of the names."""
+        resource = f"app/{self.domain_id}/{self.owner_name}/{self.app_type}/{self.app_name}"
+        return f"arn:{partition}:sagemaker:{region}:{account}:{resource.lower()}"
 
 
 @register
@@ -180,11 +166,9 @@ class SageMakerApp(ResourceKind):
     deleted is answered with a ValidationException, which is not declared, so Step Functions
     names it SageMaker.SageMakerException."""
 
-    def settings_from(self, env: Mapping[str, str]) -> StudioSettings:
-        hours = int_setting(env, MAX_HOURS_ENV, 0, 0)
-        if hours > MAX_HOURS_LIMIT:
-            raise PolicyError(f"{MAX_HOURS_ENV}={hours} is above the maximum {MAX_HOURS_LIMIT}")
-        return StudioSettings(max_hours=hours)
+    def settings_from(self, env: Mapping[str, str]) -> SageMakerSettings:
+        """SAGEMAKER_MAX_HOURS, read as the notebook kind reads it (one setting, both kinds)."""
+        return sagemaker_settings(env)
 
     def identify(self, event: Mapping[str, Any]) -> ResourceRef | None:
         """CloudTrail's CreateApp from SageMaker (Amplify has a CreateApp too), successful calls
@@ -294,14 +278,11 @@ class SageMakerApp(ResourceKind):
         signal = read_signal(seen.tags, seen.started_at, look.now)
         if signal.unwatchable is not None:
             settings = look.settings(self)
-            hours = settings.max_hours if isinstance(settings, StudioSettings) else 0
+            hours = settings.max_hours if isinstance(settings, SageMakerSettings) else 0
             if not hours:
                 return replace(seen, unwatchable=signal.unwatchable)
             return replace(
-                seen,
-                unwatchable=f"{signal.unwatchable}; SageMakerMaxHours={hours}: it is stopped "
-                f"{hours} h after it started, whatever it is doing",
-                running_cap_minutes=hours * 60,
+                seen, unwatchable=capped(signal.unwatchable, hours), running_cap_minutes=hours * 60
             )
         if signal.unreadable is not None:
             return replace(seen, unreadable=signal.unreadable, recheck_minutes=RECHECK_MINUTES)
