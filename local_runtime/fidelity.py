@@ -8,7 +8,10 @@ Each fixes the emulator to behave like AWS; none touches the ASL or a handler.
 - No Retrier or Catcher matches States.Runtime, not even States.ALL (moto's States.ALL does).
 - An execution whose history reaches HISTORY_EVENT_LIMIT events fails (moto's never does).
 - Executions tell the clock when they start and end (busy accounting, no polling).
-- aws-sdk errors carry AWS's service names (`Glue.EntityNotFoundException`, not `glue.`).
+- aws-sdk Task errors are named as Step Functions names them: `<Service>.<Exception>` as the
+  AWS SDK for Java 2.x names the service and the exception class, the class being the service's
+  `<Service>Exception` for any error its model does not declare (every EC2 error is
+  `Ec2.Ec2Exception`), and the Cause is that SDK's message (see `aws_sdk_error`).
 - The interpreter reuses one boto3 client per service and region (moto builds a new one,
   about 30 ms, for every Task), parses each definition once rather than per execution (its
   parsed program is stateless: executions keep their state in their own environment), and
@@ -22,7 +25,7 @@ import re
 import sys
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from datetime import datetime, timedelta
 from functools import cache
@@ -32,20 +35,6 @@ from unittest import mock
 
 from local_runtime import iam
 from local_runtime.clock import VirtualClock
-
-# AWS's error prefixes for aws-sdk integrations, by the lower-case service name in the ARN.
-SERVICE_ERROR_NAMES = {
-    "glue": "Glue",
-    "sagemaker": "SageMaker",
-    "ec2": "Ec2",
-    "dynamodb": "DynamoDb",
-    "sfn": "Sfn",
-    "sns": "Sns",
-    "sqs": "Sqs",
-    "s3": "S3",
-    "eventbridge": "EventBridge",
-    "lambda": "Lambda",
-}
 
 HISTORY_EVENT_LIMIT = 25_000
 """Events in one Standard execution's history. "Maximum execution history size: 25,000 events in
@@ -192,7 +181,7 @@ def interpreter_on(clock: VirtualClock) -> Iterator[None]:
                 SimpleNamespace(sleep=clock.sleep),
             )
         )
-        stack.enter_context(mock.patch.dict(aws_sdk._SERVICE_ERROR_NAMES, SERVICE_ERROR_NAMES))
+        stack.enter_context(_aws_sdk_error_names(aws_sdk.StateTaskServiceAwsSdk))
         stack.enter_context(_exact_timestamp_waits(clock))
         stack.enter_context(_strict_choice_paths())
         stack.enter_context(_uncatchable_runtime_errors())
@@ -419,4 +408,133 @@ def _execution_names() -> Iterator[None]:
         return original(self, state_machine_arn, name or str(uuid.uuid4()), *args, **kwargs)
 
     with mock.patch.object(StepFunctionsParserBackend, "start_execution", start_execution):
+        yield
+
+
+# -- aws-sdk Task errors -------------------------------------------------------------------------
+# What AWS documents (Step Functions developer guide, "Learning to use AWS service SDK integrations
+# in Step Functions", https://docs.aws.amazon.com/step-functions/latest/dg/supported-services-
+# awssdk.html): an aws-sdk Task's error is `ServiceName.ErrorName`, both in PascalCase
+# (`arn:aws:states:::aws-sdk:acmpca:deleteCertificateAuthority` fails with
+# `AcmPca.ResourceNotFoundException`), and the `Exception` suffix is always there, even where the
+# service's own error name has none (S3's BucketAlreadyExists is `S3.BucketAlreadyExistsException`).
+# Those names are the AWS SDK for Java 2.x's: its client name (`AcmPca`, `DynamoDb`, `Sfn`, `Ec2`,
+# `SageMaker`) and its exception class, one per exception shape of the service's model, the
+# service's base `<Service>Exception` for every other error. So this runtime names them with that
+# SDK's rules, read from aws/aws-sdk-java-v2:
+# - the service: `DefaultNamingStrategy.getServiceName`: pascalCase(serviceId) without a leading
+#   "Amazon"/"Aws" or a trailing "Service";
+# - an exception: `DefaultNamingStrategy.getExceptionName`: pascalCase(shape name), a trailing
+#   "Fault" replaced by "Exception", "Exception" added when missing;
+# - pascalCase: `CodegenNamingUtils.splitOnWordBoundaries`, each word lower-cased and capitalised;
+# - which errors are declared: every exception shape of the *service's* model, whatever the
+#   operation (the generated client maps an error code to its class with one table "built by
+#   iterating the whole service model's exception list ... with no operation-specific input",
+#   aws/aws-sdk-java-v2 pull request 7240; the same in pull request 808). botocore's model holds
+#   the same shapes, so "declared" is read there, never from a hand list. EC2's model declares no
+#   error shape at all: every EC2 error, InvalidInstanceID.NotFound and UnauthorizedOperation
+#   included, is `Ec2.Ec2Exception` ("If the model doesn't contain the errors then a generic
+#   `Ec2Exception` with the corresponding error code will be what is thrown": aws/aws-sdk-kotlin
+#   issue 278, the same generated-SDK rule).
+# The Cause is that SDK's exception message: the service's message, then "(Service: <Service>,
+# Status Code: <n>, Request ID: <id>)", with ", Extended Request ID: <id>" where the service sends
+# one (S3); as CloudFormation shows such errors, e.g. "... (Service: Ec2, Status Code: 400, Request
+# ID: ...)". The error code itself is not in it: an ASL tells EC2's errors apart only by the
+# message text, which is why the watcher does not try to.
+
+_SFN_TO_BOTO = {"sfn": "stepfunctions", "states": "stepfunctions", "eventbridge": "events"}
+"""aws-sdk service names whose botocore service has another name."""
+
+
+def _words(text: str) -> list[str]:
+    """The Java SDK's `splitOnWordBoundaries`."""
+    text = re.sub(r"[^A-Za-z0-9]+", " ", text)
+    text = re.sub(r"([^a-z]{2,})v([0-9]+)", r"\1 v\2 ", text)
+    text = re.sub(r"([^A-Z]{2,})V([0-9]+)", r"\1 V\2 ", text)
+    text = " ".join(re.split(r"(?<=[a-z])(?=[A-Z](?:[a-zA-Z]|[0-9]))", text))
+    text = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1 \2", text)
+    text = re.sub(r"([0-9])([a-zA-Z])", r"\1 \2", text)
+    return re.sub(" +", " ", text).strip().split(" ")
+
+
+def pascal_case(text: str) -> str:
+    """The Java SDK's `pascalCase`: `DynamoDB` -> `DynamoDb`, `EC2` -> `Ec2`."""
+    return "".join(word[:1].upper() + word[1:].lower() for word in _words(text))
+
+
+def sdk_service_name(service_id: str) -> str:
+    """The service's name in Step Functions' errors, from its model's serviceId."""
+    name = pascal_case(service_id)
+    for prefix in ("Amazon", "Aws"):
+        name = name.removeprefix(prefix) if name != prefix else name
+    return name.removesuffix("Service") if name != "Service" else name
+
+
+def sdk_exception_name(shape: str) -> str:
+    """The exception class the Java SDK generates for an error shape of a service's model."""
+    if shape.endswith("Fault"):
+        return pascal_case(shape.removesuffix("Fault")) + "Exception"
+    if shape.endswith("Exception"):
+        return pascal_case(shape)
+    return pascal_case(shape) + "Exception"
+
+
+@cache
+def _declared_errors(boto_service: str) -> tuple[str, dict[str, str]]:
+    """(the service's name, each declared error code -> its exception's name), read from
+    botocore's model of the service; codes are the shapes' `error.code`, else their names."""
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model(boto_service)
+    declared = {
+        str(getattr(shape, "error_code", None) or shape.name): sdk_exception_name(shape.name)
+        for shape in model.error_shapes
+    }
+    return sdk_service_name(model.service_id), declared
+
+
+def aws_sdk_error(sdk_service: str, code: str) -> tuple[str, str]:
+    """(service name, error) for a `code` returned to `arn:aws:states:::aws-sdk:<sdk_service>:...`:
+    `Glue.EntityNotFoundException`, `SageMaker.SageMakerException`, `Ec2.Ec2Exception`."""
+    from botocore.exceptions import UnknownServiceError
+
+    try:
+        service, declared = _declared_errors(_SFN_TO_BOTO.get(sdk_service, sdk_service))
+    except UnknownServiceError:  # no model to read: every error is undeclared
+        service, declared = pascal_case(sdk_service), {}
+    return service, f"{service}.{declared.get(code, f'{service}Exception')}"
+
+
+def aws_sdk_cause(service: str, response: Mapping[str, Any]) -> str:
+    """The Java SDK's message for a service error, which Step Functions puts in the Cause."""
+    error = response.get("Error") or {}
+    metadata = response.get("ResponseMetadata") or {}
+    details = [
+        f"Service: {service}",
+        f"Status Code: {metadata.get('HTTPStatusCode')}",
+        f"Request ID: {metadata.get('RequestId')}",
+    ]
+    if metadata.get("HostId"):
+        details.append(f"Extended Request ID: {metadata['HostId']}")
+    return f"{error.get('Message')} ({', '.join(details)})"
+
+
+@contextmanager
+def _aws_sdk_error_names(task_cls: Any) -> Iterator[None]:
+    """aws-sdk Task failures named as AWS names them (see above). moto's port names a modeled
+    error after botocore's class (`ResourceNotFound` + `Exception`, but `KMSKeyNotAccessibleFault`
+    + `Exception`) and the service after a table of two entries (`glue.GlueException`)."""
+    from botocore.exceptions import ClientError
+
+    original = task_cls._from_error
+
+    def from_error(self: Any, env: Any, ex: Exception) -> Any:
+        if not isinstance(ex, ClientError):
+            return original(self, env, ex)
+        code = str((ex.response.get("Error") or {}).get("Code") or "")
+        service, error = aws_sdk_error(self.resource.api_name, code)
+        cause = aws_sdk_cause(service, ex.response)
+        return self._get_task_failure_event(env=env, error=error, cause=cause)
+
+    with mock.patch.object(task_cls, "_from_error", from_error):
         yield

@@ -15,7 +15,7 @@ from local_runtime.iam.context import LazyContext, request_context
 from local_runtime.iam.identities import Identities, create_admin
 from local_runtime.iam.policies import decide
 from local_runtime.iam.refusals import access_denied, invalid_token
-from local_runtime.iam.requests import Call, checks, credential_scope, params
+from local_runtime.iam.requests import Call, checks, credential_scope, iam_prefix, params
 from local_runtime.iam.resource_policies import resource_policy
 
 # Why not moto's own check (`set_initial_no_auth_action_count`, moto 5.2.5): it goes only as far
@@ -105,7 +105,7 @@ def authorize(identities: Identities, response: Any) -> None:
     caller = identities.caller(scope[0] if scope else "", response.current_account)
     if caller is None:
         raise invalid_token(response, service)
-    call = Call(service, operation, region, response.current_account, params(response))
+    call = Call(iam_prefix(service), operation, region, response.current_account, params(response))
     requested = checks(call)
     identities.unchecked.update((caller.name, a) for a, resource in requested if resource is None)
     decision = decide(
@@ -120,7 +120,9 @@ def authorize(identities: Identities, response: Any) -> None:
     )
     identities.decisions[(caller.name, requested[0][0], decision.allowed)] += 1
     if not decision.allowed:
-        on = f" on resource: {decision.resource}" if decision.resource else ""
+        # AWS names no resource for an action that supports no resource-level permission
+        named = decision.resource not in (None, "", "*")
+        on = f" on resource: {decision.resource}" if named else ""
         message = (
             f"User: {caller.arn} is not authorized to perform: {decision.action}{on}"
             f" {decision.reason}"

@@ -13,14 +13,16 @@ from local_runtime.iam.conditions import conditions_hold
 from local_runtime.iam.context import Caller, Context, Unevaluable
 from local_runtime.iam.patterns import action_pattern, arn_pattern, substitute
 from local_runtime.iam.requests import Check
+from local_runtime.iam.resource_tags import ResourceContext
 
 # Not evaluated (each only makes the check less strict, never stricter): permissions boundaries,
 # SCPs and RCPs, KMS key policies (KMS is not emulated), S3 calls (not checked), the resource of
 # an operation without an ARN rule (`Identities.unchecked` lists those calls: their action is
 # still checked), and trust policies except where a service takes a role (deploy-time for
 # functions and state machines, CreateStateMachine). A condition key the runtime cannot know
-# (`aws:SourceIp`, `aws:ResourceTag/...`, service keys) refuses the call with a message naming
-# the key rather than guess.
+# (`aws:SourceIp`, service keys, `aws:ResourceTag/...` on a service whose tags it does not read:
+# resource_tags.py reads EC2's and SageMaker's) refuses the call with a message naming the key
+# rather than guess.
 
 
 @dataclass(frozen=True)
@@ -135,8 +137,9 @@ def decide(
     session = parse(session_policy) if session_policy else None
     for action, resource in requested:
         document = resource_policies.get(resource or "*")
+        scoped = ResourceContext(context, action, resource)  # with that resource's tags
         try:
-            reason = _why_refused(action, resource, statements, document, session, caller, context)
+            reason = _why_refused(action, resource, statements, document, session, caller, scoped)
         except Unevaluable as exc:
             reason = (
                 f"because the local runtime cannot evaluate the {exc} (it refuses rather"

@@ -4,26 +4,49 @@ worked out from the parameters of the request moto received."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from idle_reaper.exceptions import UnknownRegionError
+from idle_reaper.partition import partition_for
+
 Check = tuple[str, str | None]
 """(IAM action, resource ARN); None when the runtime has no ARN rule for the operation."""
+
+_IAM_PREFIXES = {"monitoring": "cloudwatch"}
+"""Signing names that are not the service's IAM prefix. CloudWatch signs as `monitoring`
+(botocore's model: signingName/endpointPrefix `monitoring`) while its actions are
+`cloudwatch:GetMetricData`, ... (Service Authorization Reference, "Actions, resources, and
+condition keys for Amazon CloudWatch": service prefix `cloudwatch`)."""
+
+
+def iam_prefix(signing_name: str) -> str:
+    """The IAM service prefix of the service a request was signed for."""
+    return _IAM_PREFIXES.get(signing_name, signing_name)
 
 
 @dataclass
 class Call:
     """One API request as IAM sees it."""
 
-    service: str  # the signing name, which is the IAM prefix: glue, states, dynamodb, ...
+    service: str  # the IAM prefix (iam_prefix of the signing name): glue, cloudwatch, ...
     operation: str  # the API operation: GetSession, Invoke, ...
     region: str
     account: str
     params: dict[str, Any]
 
-    def arn(self, service: str, resource: str) -> str:
-        return f"arn:aws:{service}:{self.region}:{self.account}:{resource}"
+    @property
+    def partition(self) -> str:
+        """The region's partition (`aws`, `aws-cn`, `aws-us-gov`): ARNs name it."""
+        return partition_for(self.region)
+
+    def arn(self, service: str, resource: str, account: str | None = None) -> str:
+        """An ARN in the call's partition and region; `account` "" for resources ARNs name
+        without one (EC2 images)."""
+        owner = self.account if account is None else account
+        return f"arn:{self.partition}:{service}:{self.region}:{owner}:{resource}"
 
 
 def credential_scope(authorization: str) -> list[str]:
@@ -74,8 +97,8 @@ def checks(call: Call) -> list[Check]:
     rule = _RESOURCE_RULES.get(call.service)
     try:
         resources = rule(call) if rule is not None else None
-    except (KeyError, TypeError, AttributeError):  # a malformed request: moto will refuse it
-        resources = None
+    except (KeyError, TypeError, AttributeError, UnknownRegionError):
+        resources = None  # a malformed request (moto will refuse it), or a region AWS lacks
     if resources is None:
         return [(action, None)]
     return [r if isinstance(r, tuple) else (action, r) for r in resources]
@@ -176,7 +199,7 @@ def _sqs(call: Call) -> Resources:
     if url:
         parts = str(url).rstrip("/").split("/")
         if len(parts) >= 2:
-            return [f"arn:aws:sqs:{call.region}:{parts[-2]}:{parts[-1]}"]
+            return [call.arn("sqs", parts[-1], account=parts[-2])]
     if call.operation in ("CreateQueue", "GetQueueUrl") and "QueueName" in p:
         return [call.arn("sqs", p["QueueName"])]
     if call.operation == "ListQueues":
@@ -215,7 +238,7 @@ def _lambda(call: Call) -> Resources:
         if name.startswith("arn:"):
             arn = name
         elif ":function:" in name:  # account-id:function:name[:qualifier]
-            arn = f"arn:aws:lambda:{call.region}:{name}"
+            arn = f"arn:{call.partition}:lambda:{call.region}:{name}"
         else:
             arn = call.arn("lambda", f"function:{name}")
         qualifier = p.get("Qualifier")
@@ -241,6 +264,153 @@ def _states(call: Call) -> Resources:
     return None
 
 
+_NOTEBOOK_OPERATIONS = frozenset(
+    {
+        "CreateNotebookInstance",
+        "DescribeNotebookInstance",
+        "StartNotebookInstance",
+        "StopNotebookInstance",
+        "UpdateNotebookInstance",
+        "DeleteNotebookInstance",
+        "CreatePresignedNotebookInstanceUrl",
+    }
+)
+_APP_OPERATIONS = frozenset({"CreateApp", "DescribeApp", "DeleteApp"})
+_SPACE_OPERATIONS = frozenset({"CreateSpace", "DescribeSpace", "UpdateSpace", "DeleteSpace"})
+_DOMAIN_OPERATIONS = frozenset({"DescribeDomain", "UpdateDomain", "DeleteDomain"})
+_PROFILE_OPERATIONS = frozenset(
+    {"CreateUserProfile", "DescribeUserProfile", "UpdateUserProfile", "DeleteUserProfile"}
+)
+_SAGEMAKER_LISTS = frozenset(
+    {"ListNotebookInstances", "ListApps", "ListSpaces", "ListDomains", "ListUserProfiles"}
+)
+
+
+def _sagemaker(call: Call) -> Resources:
+    """The Service Authorization Reference's SageMaker resource types: `notebook-instance/
+    ${NotebookInstanceName}`, `app/${DomainId}/${UserProfileName}/${AppType}/${AppName}` (a
+    space's app has the space where the profile would be), `space/${DomainId}/${SpaceName}`,
+    `domain/${DomainId}`, `user-profile/${DomainId}/${UserProfileName}`; tagging operations act
+    on their ResourceArn; the List operations name no resource type ("*").
+
+    SageMaker writes these ARNs in lower case whatever the case of the names (a refusal of
+    DeleteApp names `app/d-.../default-.../kernelgateway/...` for a KernelGateway app, and
+    DescribeNotebookInstance returns `notebook-instance/<name in lower case>`), so a policy
+    naming `notebook-instance/MyNotebook` matches nothing; a caller's ResourceArn is kept as
+    given."""
+    op, p = call.operation, call.params
+
+    def sagemaker(resource: str) -> str:
+        return call.arn("sagemaker", resource.lower())
+
+    if op in _NOTEBOOK_OPERATIONS:
+        return [sagemaker(f"notebook-instance/{p['NotebookInstanceName']}")]
+    if op in _APP_OPERATIONS:
+        owner = p.get("UserProfileName") or p["SpaceName"]
+        return [sagemaker(f"app/{p['DomainId']}/{owner}/{p['AppType']}/{p['AppName']}")]
+    if op in _SPACE_OPERATIONS:
+        return [sagemaker(f"space/{p['DomainId']}/{p['SpaceName']}")]
+    if op in _DOMAIN_OPERATIONS:
+        return [sagemaker(f"domain/{p['DomainId']}")]
+    if op in _PROFILE_OPERATIONS:
+        return [sagemaker(f"user-profile/{p['DomainId']}/{p['UserProfileName']}")]
+    if op in ("ListTags", "AddTags", "DeleteTags"):
+        return [str(p["ResourceArn"])]
+    if op in _SAGEMAKER_LISTS:
+        return ["*"]
+    return None
+
+
+_EC2_ID_TYPES = {
+    "i": "instance",
+    "vol": "volume",
+    "sg": "security-group",
+    "subnet": "subnet",
+    "vpc": "vpc",
+    "eni": "network-interface",
+    "ami": "image",
+    "snap": "snapshot",
+}
+"""EC2 resource types by their IDs' prefix (`i-0abc...` is an instance)."""
+_TAG_SPECIFICATION_TYPE = re.compile(r"TagSpecification\.\d+\.ResourceType")
+_EC2_UNOWNED = frozenset({"image", "snapshot"})
+"""Resource types whose ARNs name no account (`arn:aws:ec2:us-east-1::image/ami-...`)."""
+_EC2_INSTANCE_OPERATIONS = frozenset(
+    {"StartInstances", "StopInstances", "RebootInstances", "TerminateInstances"}
+)
+_EC2_DESCRIBES = frozenset(
+    {
+        "DescribeInstances",
+        "DescribeInstanceStatus",
+        "DescribeInstanceTypes",
+        "DescribeTags",
+        "DescribeImages",
+        "DescribeRegions",
+        "DescribeAvailabilityZones",
+        "DescribeVpcs",
+        "DescribeSubnets",
+        "DescribeSecurityGroups",
+    }
+)
+
+
+def _numbered(params: dict[str, Any], name: str) -> list[str]:
+    """A query protocol list (`InstanceId.1`, `InstanceId.2`, ...), in order."""
+    pattern = re.compile(rf"{re.escape(name)}\.(\d+)\Z")
+    found = [(int(m.group(1)), str(v)) for k, v in params.items() if (m := pattern.match(k))]
+    return [value for _, value in sorted(found)]
+
+
+def _ec2(call: Call) -> Resources:
+    """The Service Authorization Reference's EC2 rules: an instance operation acts on
+    `instance/${InstanceId}`, each instance named; RunInstances on a new `instance/*` and on
+    what it launches from and into (the image, which names no account, the subnet, security
+    groups and key pair, a new network interface and volume: a subnet or security group the
+    request does not name is its default one, which the runtime does not look up, so it checks
+    `subnet/*`, `security-group/*`, stricter than AWS), plus ec2:CreateTags for each resource
+    type it tags on creation; CreateTags and DeleteTags act on each resource; the Describe
+    operations support no resource-level permissions ("*")."""
+    op, p = call.operation, call.params
+
+    def ec2(kind: str, name: str) -> str:
+        return call.arn("ec2", f"{kind}/{name}", account="" if kind in _EC2_UNOWNED else None)
+
+    if op in _EC2_INSTANCE_OPERATIONS:
+        instances = _numbered(p, "InstanceId")
+        return [ec2("instance", i) for i in instances] or None
+    if op in _EC2_DESCRIBES:
+        return ["*"]
+    if op == "RunInstances":
+        found: list[str | Check] = [ec2("instance", "*"), ec2("image", str(p["ImageId"]))]
+        found.append(ec2("subnet", str(p.get("SubnetId") or "*")))
+        groups = _numbered(p, "SecurityGroupId")
+        found += [ec2("security-group", g) for g in groups] or [ec2("security-group", "*")]
+        found += [ec2("network-interface", "*"), ec2("volume", "*")]
+        if p.get("KeyName"):
+            found.append(ec2("key-pair", str(p["KeyName"])))
+        tagged = [str(v) for k, v in p.items() if _TAG_SPECIFICATION_TYPE.fullmatch(k)]
+        found += [("ec2:CreateTags", ec2(kind, "*")) for kind in dict.fromkeys(sorted(tagged))]
+        return found
+    if op in ("CreateTags", "DeleteTags"):
+        arns: list[str | Check] = []
+        for resource_id in _numbered(p, "ResourceId"):
+            kind = _EC2_ID_TYPES.get(resource_id.split("-", 1)[0])
+            if kind is None:
+                return None  # a type this runtime has no ARN rule for
+            arns.append(ec2(kind, resource_id))
+        return arns or None
+    return None
+
+
+def _cloudwatch(call: Call) -> Resources:
+    """The metric operations support no resource-level permissions (Service Authorization
+    Reference for CloudWatch: GetMetricData, GetMetricStatistics, ListMetrics, PutMetricData
+    list no resource type): "*"."""
+    if call.operation in ("GetMetricData", "GetMetricStatistics", "ListMetrics", "PutMetricData"):
+        return ["*"]
+    return None
+
+
 def _sts(call: Call) -> Resources:
     if call.operation == "AssumeRole" and "RoleArn" in call.params:
         return [call.params["RoleArn"]]
@@ -257,6 +427,9 @@ _RESOURCE_RULES: dict[str, Callable[[Call], Resources]] = {
     "lambda": _lambda,
     "states": _states,
     "sts": _sts,
+    "sagemaker": _sagemaker,
+    "ec2": _ec2,
+    "cloudwatch": _cloudwatch,
 }
 """Per service, how a request names its resource. Where a rule answers None the runtime cannot
 tell the ARN: the action is still checked, the Resource element is not (`unchecked`)."""
