@@ -1,0 +1,439 @@
+"""Amazon EC2 instances, watched only when their owner opted in by tag.
+
+Stopping an unlabelled server is never a default: an instance is judged only when it carries
+`idle-reaper:opt-in=true`, key and value exactly (the state machine's StopInstances permission
+is conditioned on the same tag with StringEquals, which is case-sensitive); any other instance
+is `unwatchable` and its watch ends exempt at once, with a hint when a tag nearly matches.
+
+The idle signal is the instance's own CloudWatch basic monitoring (namespace AWS/EC2, dimension
+InstanceId, 5-minute periods): CPUUtilization (Average, percent) and NetworkIn + NetworkOut
+(Sum, bytes), read in one GetMetricData call over the idle window. A period is busy when its
+CPU reaches `cpu_idle_percent` or its traffic `network_idle_bytes`; the instance is idle since
+the end of its latest busy period (its LaunchTime when none was busy: EC2 sets LaunchTime at
+every start, so a stop and start is a new watch). Each period's datapoint is complete a while
+after the period ends (METRIC_LAG): the idle time is counted from that moment, so the look at
+the deadline finds every period of the idle window published. A period that should have been
+published but has no datapoint is never taken as idle: the activity is `unreadable` and the
+watcher looks again RECHECK_MINUTES later.
+
+What this signal cannot see:
+- work begun since the last published period (up to METRIC_LAG plus one period ago);
+- work that is neither CPU nor network: a GPU kernel (CPUUtilization does not count the GPU),
+  disk-only I/O (EBS reports to AWS/EBS), a process blocked on memory or a lock;
+- a person in an interactive shell: keystrokes are a few KB and no CPU;
+- a burst shorter than a period whose average stays under the threshold (a 10-second spike to
+  100% is 3% over 5 minutes);
+- on a Nitro instance the datapoint of a period is published after its first sample and updated
+  with each later one: a period METRIC_LAG past its end is taken as complete.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from idle_reaper.exceptions import PolicyError, ResourceReadError
+from idle_reaper.kinds.base import Look, ResourceKind
+from idle_reaper.kinds.ec2_prices import price_per_hour
+from idle_reaper.kinds.registry import register
+from idle_reaper.partition import console_host, is_region
+from idle_reaper.policy import int_setting
+from idle_reaper.resource import Observation, Phase, ResourceRef, is_account
+from idle_reaper.times import from_epoch, to_iso
+
+DETAIL_TYPE = "EC2 Instance State-change Notification"
+INSTANCE_ID = re.compile(r"i-[0-9a-f]{8}(?:[0-9a-f]{9})?")
+"""EC2 instance ids: `i-` and 8 (older) or 17 hexadecimal digits."""
+OPT_IN_TAG_KEY = "idle-reaper:opt-in"
+MAX_TAG_KEY_LENGTH = 128
+"""EC2 tag keys are at most 128 characters."""
+
+PHASES: dict[str, Phase] = {
+    "pending": "starting",
+    "running": "billing",
+    "stopping": "ended",
+    "stopped": "ended",
+    "shutting-down": "ended",
+    "terminated": "ended",
+}
+"""EC2's instance states (EC2 User Guide, instance lifecycle); a state not listed here is
+taken as `starting`: it cannot be stopped yet."""
+NOT_FOUND = frozenset({"InvalidInstanceID.NotFound", "InvalidInstanceID.Malformed"})
+
+PERIOD = timedelta(minutes=5)
+"""Basic monitoring's period: one datapoint per metric every 5 minutes."""
+METRIC_LAG = timedelta(minutes=5)
+"""How long after a period ends its datapoint is taken as complete and due. AWS documents no
+bound: a Xen instance reports the period at its end, a Nitro instance updates it with each
+sample until then, and CloudWatch makes it readable minutes later. A later datapoint only makes
+the activity `unreadable` for a while (never idle). Counting idle time from the end of the
+last busy period plus this lag puts the stop at most METRIC_LAG after the deadline for work
+that ends on a period boundary, and METRIC_LAG plus one period at worst."""
+RECHECK_MINUTES = 5
+"""While a period is missing: look again one period later."""
+LOOKBACK_GRID = timedelta(hours=1)
+"""The query starts on a whole hour at least the idle window, the lag and one period back, so
+the latest busy period stays in view between the warning and the stop; an instance idle for
+the whole query is idle since its start, which stays put from one look to the next (a second
+warning can only come when a look crosses the hour)."""
+MAX_PAGES = 50
+"""GetMetricData pages read per look; more than this is a broken answer, not data."""
+METRICS = (
+    ("cpu", "CPUUtilization", "Average"),
+    ("net_in", "NetworkIn", "Sum"),
+    ("net_out", "NetworkOut", "Sum"),
+)
+"""(query id, metric name, statistic): what one period says about the instance."""
+MAX_EPOCH = 10**11
+"""Epoch seconds up to the year 5138: a larger or stranger number is no time at all."""
+MAX_CPU_PERCENT = 100
+MAX_NETWORK_IDLE_BYTES = 10**12
+
+
+@dataclass(frozen=True)
+class Ec2Settings:
+    """The EC2 kind's own deployed settings (template parameters, Ec2* in template.yaml)."""
+
+    cpu_idle_percent: int = 5
+    """Average CPUUtilization over a period below which the instance counts as idle."""
+    network_idle_bytes: int = 1_000_000
+    """NetworkIn + NetworkOut bytes in a period below which it counts as idle. An idle server
+    is never silent: the SSM and CloudWatch agents, NTP, DHCP and update checks exchange tens
+    of KB per 5 minutes; a download, a git clone or served traffic is MBs."""
+    opt_in_tag_key: str = OPT_IN_TAG_KEY
+    """The tag that opts an instance in. template.yaml conditions the stop permission on the
+    literal default key (CloudFormation cannot put a parameter in a condition key): another
+    key here would watch instances the state machine is not allowed to stop."""
+
+
+def settings_from_env(env: Mapping[str, str]) -> Ec2Settings:
+    """Ec2Settings from EC2_CPU_IDLE_PERCENT, EC2_NETWORK_IDLE_BYTES and EC2_OPT_IN_TAG_KEY;
+    PolicyError naming the variable for a bad value."""
+    cpu = int_setting(env, "EC2_CPU_IDLE_PERCENT", 5, 1)
+    if cpu > MAX_CPU_PERCENT:
+        raise PolicyError(f"EC2_CPU_IDLE_PERCENT={cpu} is above {MAX_CPU_PERCENT}")
+    network = int_setting(env, "EC2_NETWORK_IDLE_BYTES", 1_000_000, 1)
+    if network > MAX_NETWORK_IDLE_BYTES:
+        raise PolicyError(f"EC2_NETWORK_IDLE_BYTES={network} is above {MAX_NETWORK_IDLE_BYTES}")
+    key = env.get("EC2_OPT_IN_TAG_KEY") or OPT_IN_TAG_KEY
+    if (
+        key != key.strip()
+        or len(key) > MAX_TAG_KEY_LENGTH
+        or key.lower().startswith("aws:")
+        or not key.isprintable()
+    ):
+        raise PolicyError(
+            f"EC2_OPT_IN_TAG_KEY={key[:40]!r} is not a tag key (1-{MAX_TAG_KEY_LENGTH} printable"
+            " characters, no surrounding spaces, not starting with aws:)"
+        )
+    return Ec2Settings(cpu_idle_percent=cpu, network_idle_bytes=network, opt_in_tag_key=key)
+
+
+@register
+class Ec2Instance(ResourceKind):
+    name = "ec2-instance"
+    service = "ec2"
+    idle_minutes_env = "EC2_IDLE_MINUTES"
+    default_idle_minutes = 60
+    read_permissions = ("ec2:DescribeInstances", "cloudwatch:GetMetricData")
+    stop_permissions = ("ec2:StopInstances",)
+    stop_resource_arn = "arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:instance/*"
+    stopping_statuses = frozenset({"stopping", "stopped"})
+    stop_refused_errors = frozenset({"Ec2.Ec2Exception"})
+    """EC2's API model declares no error shapes, so Step Functions names every EC2 error (not
+    found, IncorrectInstanceState, throttling, an IAM refusal) Ec2.Ec2Exception: the watcher
+    looks again a minute later and Inspect decides (gone, already stopping, or stop again)."""
+
+    def settings_from(self, env: Mapping[str, str]) -> Ec2Settings:
+        return settings_from_env(env)
+
+    def identify(self, event: Mapping[str, Any]) -> ResourceRef | None:
+        """EC2's native state-change event, for the `running` state only. Every field is
+        checked for its type and shape: a hostile or broken event names no resource."""
+        if event.get("source") != "aws.ec2" or event.get("detail-type") != DETAIL_TYPE:
+            return None
+        raw_detail = event.get("detail")
+        detail: Mapping[str, Any] = raw_detail if isinstance(raw_detail, Mapping) else {}
+        instance_id, region, account = (
+            detail.get("instance-id"),
+            event.get("region"),
+            event.get("account"),
+        )
+        if (
+            detail.get("state") != "running"
+            or not is_instance_id(instance_id)
+            or not is_region(region)
+            or not is_account(account)
+        ):
+            return None
+        # The native event names nobody: the owner comes from the instance's `owner` tag.
+        return ResourceRef(
+            kind=self.name, id=str(instance_id), region=str(region), account=str(account)
+        )
+
+    def observe(self, ref: ResourceRef, look: Look) -> Observation:
+        if not is_instance_id(ref.id):  # a hand-made reference: no instance can have this id
+            return Observation(phase="missing", status="invalid-id")
+        instance = _describe(look.client("ec2"), ref.id)
+        if instance is None:
+            return Observation(phase="missing", status="not-found")
+        raw_state = _mapping(instance.get("State")).get("Name")
+        status = raw_state if isinstance(raw_state, str) else "unknown"
+        phase = PHASES.get(status, "starting")
+        tags = _tags(instance)
+        started = _moment(instance.get("LaunchTime"))
+        seen = Observation(
+            phase=phase,
+            status=status,
+            started_at=started,
+            tags=tags,
+            cost_per_hour=price_per_hour(ref.region, instance.get("InstanceType")),
+            arn=instance_arn(ref),
+            own_idle_timeout_minutes=None,  # EC2 never stops an idle instance by itself
+        )
+        if phase != "billing" and phase != "starting":
+            return seen
+        settings = _settings(look, self)
+        refusal = opt_in_problem(tags, settings.opt_in_tag_key)
+        if refusal is not None:
+            return replace(seen, unwatchable=refusal)
+        if phase != "billing":
+            return seen
+        if started is None:
+            return replace(seen, unreadable="DescribeInstances gave no LaunchTime")
+        idle_minutes, _ = look.policy.idle_minutes_for(self.name, tags)
+        reading = read_activity(
+            look.client("cloudwatch"), ref.id, started, look.now, idle_minutes, settings
+        )
+        return replace(seen, last_activity_at=reading.last_activity_at, unreadable=reading.missing)
+
+    def console_url(self, ref: ResourceRef) -> str | None:
+        host = console_host(ref.region)
+        if host is None or not is_instance_id(ref.id):
+            return None
+        return f"https://{host}/ec2/home?region={ref.region}#InstanceDetails:instanceId={ref.id}"
+
+
+def is_instance_id(value: object) -> bool:
+    return isinstance(value, str) and INSTANCE_ID.fullmatch(value) is not None
+
+
+def instance_arn(ref: ResourceRef) -> str:
+    """The instance's ARN in its own partition (what the stop permission is scoped to)."""
+    return f"arn:{ref.partition}:ec2:{ref.region}:{ref.account}:instance/{ref.id}"
+
+
+def opt_in_problem(tags: Mapping[str, str], key: str) -> str | None:
+    """Why an instance is not opted in (None when `key` is exactly `true`); a tag that nearly
+    matches (`True`, ` true`, `Idle-Reaper:Opt-In`) gets a hint, as IAM would refuse it too."""
+    wanted = f"{key}=true"
+    if tags.get(key) == "true":
+        return None
+    for tag, value in sorted(tags.items()):
+        if _folded(tag) == _folded(key):
+            return (
+                f"not opted in: the tag {tag[:64]!r}={value[:64]!r} is not {wanted!r}, key and"
+                f" value exactly as written (the stop permission compares them case-sensitively);"
+                f" tag the instance {wanted} to have it stopped when idle"
+            )
+    return (
+        f"not opted in: only EC2 instances tagged {wanted} are watched; tag the instance"
+        f" {wanted} to have it stopped when idle"
+    )
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the metrics say: since when the instance is idle, or which period is missing."""
+
+    last_activity_at: datetime | None = None
+    missing: str | None = None
+
+
+def read_activity(
+    cloudwatch: Any,
+    instance_id: str,
+    started: datetime,
+    now: datetime,
+    idle_minutes: int,
+    settings: Ec2Settings,
+) -> Reading:
+    """Read the periods since the query start and find the latest busy one (see the module)."""
+    start = query_start(started, now, idle_minutes)
+    end = _floor(now) + PERIOD  # the period in progress too: partial data can show work
+    series, problem = metric_data(cloudwatch, instance_id, start, end)
+    if problem is not None:
+        return Reading(missing=problem)
+    busy_until: datetime | None = None
+    for period in _periods(start, end):
+        if _busy(series, period, settings):
+            busy_until = period + PERIOD
+    anchor = busy_until or (started if started >= start else start)
+    for period in _periods(start, end):
+        due = period + PERIOD + METRIC_LAG
+        if period + PERIOD <= anchor or due > now:
+            continue
+        absent = [name for key, name, _ in METRICS if period not in series[key]]
+        if absent:
+            return Reading(
+                missing=f"no {' or '.join(absent)} datapoint for the 5 minutes from "
+                f"{to_iso(period)} (due by {to_iso(due)})"
+            )
+    return Reading(last_activity_at=anchor + METRIC_LAG)
+
+
+def query_start(started: datetime, now: datetime, idle_minutes: int) -> datetime:
+    """The first period to read: the one the instance started in, or a whole hour far enough
+    back to hold the idle window, the lag and one period (LOOKBACK_GRID says why)."""
+    back = now - timedelta(minutes=idle_minutes) - METRIC_LAG - PERIOD
+    hour = back.replace(minute=0, second=0, microsecond=0)
+    return min(max(_floor(started), hour), _floor(now))
+
+
+Series = dict[str, dict[datetime, float]]
+"""Query id -> period start -> value."""
+
+
+def metric_data(
+    cloudwatch: Any, instance_id: str, start: datetime, end: datetime
+) -> tuple[Series, str | None]:
+    """Every page of one GetMetricData call for the instance's three metrics, and why the
+    answer cannot be used (an InternalError or Forbidden result, endless pages) if so."""
+    series: Series = {key: {} for key, _, _ in METRICS}
+    token: str | None = None
+    for _ in range(MAX_PAGES):
+        kwargs: dict[str, Any] = {
+            "MetricDataQueries": _queries(instance_id),
+            "StartTime": start,
+            "EndTime": end,
+            "ScanBy": "TimestampAscending",
+        }
+        if token:
+            kwargs["NextToken"] = token
+        try:
+            page = cloudwatch.get_metric_data(**kwargs)
+        except (ClientError, BotoCoreError) as exc:
+            raise ResourceReadError(f"GetMetricData {instance_id}: {exc}") from exc
+        for result in page.get("MetricDataResults") or []:
+            problem = _add(series, result)
+            if problem is not None:
+                return series, problem
+        token = page.get("NextToken")
+        if not token:
+            return series, None
+    return series, f"GetMetricData gave more than {MAX_PAGES} pages"
+
+
+def _queries(instance_id: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "Id": key,
+            "MetricStat": {
+                "Metric": {
+                    "Namespace": "AWS/EC2",
+                    "MetricName": metric,
+                    "Dimensions": [{"Name": "InstanceId", "Value": instance_id}],
+                },
+                "Period": int(PERIOD.total_seconds()),
+                "Stat": stat,
+            },
+            "ReturnData": True,
+        }
+        for key, metric, stat in METRICS
+    ]
+
+
+def _add(series: Series, result: Mapping[str, Any]) -> str | None:
+    """Put one MetricDataResult's datapoints in `series`; why not, for a failed result."""
+    key = result.get("Id")
+    if key not in series:
+        return None
+    status = result.get("StatusCode")
+    if status in ("InternalError", "Forbidden"):
+        return f"GetMetricData answered {status} for {key}"
+    stamps, values = result.get("Timestamps") or [], result.get("Values") or []
+    if not isinstance(stamps, list) or not isinstance(values, list) or len(stamps) != len(values):
+        return f"GetMetricData answered timestamps and values that do not pair up for {key}"
+    for stamp, value in zip(stamps, values, strict=True):
+        moment = _moment(stamp)
+        if moment is not None and isinstance(value, int | float) and not isinstance(value, bool):
+            series[str(key)][_floor(moment)] = float(value)
+    return None
+
+
+def _busy(series: Series, period: datetime, settings: Ec2Settings) -> bool:
+    """Work shows in the period: either metric over its threshold (one is enough, so a partial
+    or half-missing period can be busy, never idle)."""
+    cpu = series["cpu"].get(period)
+    traffic = [series[key][period] for key in ("net_in", "net_out") if period in series[key]]
+    return (cpu is not None and cpu >= settings.cpu_idle_percent) or (
+        bool(traffic) and sum(traffic) >= settings.network_idle_bytes
+    )
+
+
+def _periods(start: datetime, end: datetime) -> Iterator[datetime]:
+    period = start
+    while period < end:
+        yield period
+        period += PERIOD
+
+
+def _floor(moment: datetime) -> datetime:
+    """The start of the 5-minute clock period a moment falls in."""
+    moment = moment.astimezone(UTC)
+    return moment.replace(minute=moment.minute - moment.minute % 5, second=0, microsecond=0)
+
+
+def _describe(ec2: Any, instance_id: str) -> Mapping[str, Any] | None:
+    """The instance, or None when EC2 says it does not exist (or no longer lists it)."""
+    try:
+        page = ec2.describe_instances(InstanceIds=[instance_id])
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in NOT_FOUND:
+            return None
+        raise ResourceReadError(f"DescribeInstances {instance_id}: {exc}") from exc
+    except BotoCoreError as exc:
+        raise ResourceReadError(f"DescribeInstances {instance_id}: {exc}") from exc
+    for reservation in page.get("Reservations") or []:
+        for instance in _mapping(reservation).get("Instances") or []:
+            if _mapping(instance).get("InstanceId") == instance_id:
+                return _mapping(instance)
+    return None
+
+
+def _tags(instance: Mapping[str, Any]) -> dict[str, str]:
+    tags: dict[str, str] = {}
+    for tag in instance.get("Tags") or []:
+        key, value = _mapping(tag).get("Key"), _mapping(tag).get("Value")
+        if isinstance(key, str) and isinstance(value, str):
+            tags[key] = value
+    return tags
+
+
+def _moment(value: object) -> datetime | None:
+    """A timestamp boto3 parsed (a datetime), or epoch seconds from a fake; else None."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < MAX_EPOCH:
+        return from_epoch(value)
+    return None
+
+
+def _settings(look: Look, kind: ResourceKind) -> Ec2Settings:
+    found = look.settings(kind)
+    return found if isinstance(found, Ec2Settings) else Ec2Settings()
+
+
+def _folded(text: str) -> str:
+    """How a person reads a tag key: full-width letters, case and stray spaces aside."""
+    return unicodedata.normalize("NFKC", text).strip().casefold()
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
