@@ -11,8 +11,9 @@ on an app's ARN (moto's tagging parses no app ARN; everything else goes to moto 
 
 An app's kernels are busy during its `activity` periods (a period asked for while the app is
 still Pending starts when it is InService: the notebook waits for its kernel). With
-`activity_signal`, the ListTags answer carries the two tags idle-reaper's lifecycle
-configuration would last have published (activity_signal.py): a heartbeat every minute from
+`activity_signal`, the ListTags answer of a JupyterLab or KernelGateway app carries the two
+tags idle-reaper's lifecycle configuration would last have published (activity_signal.py; it
+publishes nothing on Code Editor, which has no Jupyter server): a heartbeat every minute from
 InService, and the latest moment up to it at which a kernel was busy, as Jupyter's kernel
 `last_activity` says it. They are computed when read, never written every virtual minute, so a
 week of a thousand apps costs nothing between looks. With `idle_shutdown`, the space has
@@ -44,6 +45,7 @@ from idle_reaper.kinds.sagemaker_app import (
     MAX_IDLE_TIMEOUT_MINUTES,
     MAX_NAME_LENGTH,
     MIN_IDLE_TIMEOUT_MINUTES,
+    SIGNAL_APP_TYPES,
     AppId,
     is_domain_id,
     is_name,
@@ -155,11 +157,14 @@ class AppLife(Life):
         return self.idle_shutdown_minutes or super().own_idle_timeout_minutes
 
     def signal_tags(self) -> dict[str, str]:
-        """The tags the lifecycle script last published: nothing before InService or without
-        the script; after the app ended, what it published last."""
+        """The tags the lifecycle script last published: nothing before InService, without the
+        script, or on an app it publishes nothing on (Code Editor: no Jupyter server); after
+        the app ended, what it published last."""
         now = self.clock.now()
         end = min(now, self.ended_at) if self.ended_at else now
-        if not self.activity_signal or end < self.in_service_at:
+        if not self.activity_signal or self.app_type not in SIGNAL_APP_TYPES:
+            return {}
+        if end < self.in_service_at:
             return {}
         heartbeat = self.in_service_at + ((end - self.in_service_at) // _PUBLISH) * _PUBLISH
         last = max([self.in_service_at, *(e for _, e in self._worked(heartbeat))])

@@ -272,6 +272,16 @@ def test_without_the_lifecycle_configuration_there_is_no_signal(studio: Studio) 
     assert studio.tags() == {}
 
 
+def test_code_editor_apps_publish_no_signal(studio: Studio) -> None:
+    """As the lifecycle script does: Code Editor has no Jupyter server to ask."""
+    studio.domain()
+    studio.client.create_space(DomainId="d-demo", SpaceName=SPACE)
+    studio.client.create_app(**{**APP, "AppType": "CodeEditor"})
+    studio.run(30)
+    arn = APP_ARN.replace("jupyterlab", "codeeditor")
+    assert studio.client.list_tags(ResourceArn=arn)["Tags"] == []
+
+
 def test_the_signal_is_computed_when_read_not_written_every_minute(
     studio: Studio, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -468,6 +468,35 @@ def test_no_signal_with_sagemaker_max_hours_is_stopped_at_the_cap() -> None:
     assert verdict.deadline == T0 + timedelta(hours=4)
 
 
+CODE_EDITOR = "d-demo/space/grace-lab-space/CodeEditor/default"
+
+
+def test_code_editor_has_no_signal_to_wait_for_and_says_why() -> None:
+    """The lifecycle configuration publishes nothing on Code Editor (no Jupyter server): no
+    grace period of looks for a heartbeat that never comes, and no advice to attach it."""
+    now = T0 + timedelta(minutes=3)
+    seen = KIND.observe(ref(CODE_EDITOR), looking(FakeSageMaker(), now))
+    assert seen.unwatchable is not None and "Code Editor runs no Jupyter server" in seen.unwatchable
+    assert seen.unreadable is None
+    verdict = decide(KIND.name, seen, Policy.from_env({}), now)
+    assert (verdict.action, verdict.outcome) == ("done", "exempt")
+
+
+def test_code_editor_with_a_cap_is_stopped_at_the_cap_with_the_same_reason() -> None:
+    env = {"SAGEMAKER_MAX_HOURS": "8"}
+    seen = KIND.observe(ref(CODE_EDITOR), looking(FakeSageMaker(), T0, env))
+    assert seen.running_cap_minutes == 480
+    assert seen.unwatchable is not None
+    assert "Code Editor" in seen.unwatchable and "SageMakerMaxHours=8" in seen.unwatchable
+
+
+def test_code_editor_tags_that_someone_publishes_are_read_as_any_signal() -> None:
+    now = T0 + timedelta(hours=3)
+    last = T0 + timedelta(minutes=50)
+    seen = KIND.observe(ref(CODE_EDITOR), looking(FakeSageMaker(tags=signal(now, last)), now))
+    assert (seen.unwatchable, seen.last_activity_at) == (None, last)
+
+
 def test_the_signal_is_not_read_before_the_app_is_in_service() -> None:
     seen = KIND.observe(ref(), looking(FakeSageMaker(status="Pending"), T0 + timedelta(hours=5)))
     assert seen.phase == "starting"

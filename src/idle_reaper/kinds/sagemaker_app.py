@@ -26,10 +26,15 @@ from typing import Any, Literal
 from botocore.exceptions import BotoCoreError, ClientError
 
 from idle_reaper.exceptions import ResourceReadError
-from idle_reaper.kinds.activity_signal import RECHECK_MINUTES, read_signal
+from idle_reaper.kinds.activity_signal import HEARTBEAT_TAG, RECHECK_MINUTES, Signal, read_signal
 from idle_reaper.kinds.base import Look, ResourceKind
 from idle_reaper.kinds.registry import register
-from idle_reaper.kinds.sagemaker_notebook import SageMakerSettings, capped, sagemaker_settings
+from idle_reaper.kinds.sagemaker_notebook import (
+    MAX_HOURS_PARAMETER,
+    SageMakerSettings,
+    capped,
+    sagemaker_settings,
+)
 from idle_reaper.kinds.sagemaker_prices import price_per_hour
 from idle_reaper.partition import console_host, is_region
 from idle_reaper.resource import (
@@ -46,6 +51,13 @@ WATCHED_APP_TYPES = frozenset({"JupyterLab", "CodeEditor", "KernelGateway"})
 Classic's UI, always `system`) and the rest (Canvas, RStudio, TensorBoard, ...) are not ours."""
 FREE_INSTANCE_TYPE = "system"
 """The instance type Studio gives a free app: nothing bills, nothing is watched."""
+SIGNAL_APP_TYPES = frozenset({"JupyterLab", "KernelGateway"})
+"""The app types idle-reaper's lifecycle configuration publishes the activity signal on: those
+with a Jupyter server to ask (lifecycle/studio-on-start.sh)."""
+NO_JUPYTER_SERVER = (
+    "no activity signal: Code Editor runs no Jupyter server, so idle-reaper's lifecycle "
+    "configuration publishes none (Studio's own idle shutdown, IdleSettings, is the tool for it)"
+)
 IDLE_SETTINGS_KEYS = {"JupyterLab": "JupyterLabAppSettings", "CodeEditor": "CodeEditorAppSettings"}
 """Studio's own idle shutdown exists for JupyterLab and Code Editor apps only."""
 MIN_IDLE_TIMEOUT_MINUTES, MAX_IDLE_TIMEOUT_MINUTES = 60, 525600
@@ -275,15 +287,23 @@ class SageMakerApp(ResourceKind):
             return replace(
                 seen, unreadable="DescribeApp gave no CreationTime", recheck_minutes=RECHECK_MINUTES
             )
-        signal = read_signal(seen.tags, seen.started_at, look.now)
+        silent = app_id.app_type not in SIGNAL_APP_TYPES and HEARTBEAT_TAG not in seen.tags
+        signal = (
+            Signal(unwatchable=NO_JUPYTER_SERVER)
+            if silent
+            else read_signal(seen.tags, seen.started_at, look.now)
+        )
         if signal.unwatchable is not None:
             settings = look.settings(self)
             hours = settings.max_hours if isinstance(settings, SageMakerSettings) else 0
             if not hours:
                 return replace(seen, unwatchable=signal.unwatchable)
-            return replace(
-                seen, unwatchable=capped(signal.unwatchable, hours), running_cap_minutes=hours * 60
+            reason = (
+                f"{NO_JUPYTER_SERVER}; stopped after {MAX_HOURS_PARAMETER}={hours} h of running"
+                if silent
+                else capped(signal.unwatchable, hours)
             )
+            return replace(seen, unwatchable=reason, running_cap_minutes=hours * 60)
         if signal.unreadable is not None:
             return replace(seen, unreadable=signal.unreadable, recheck_minutes=RECHECK_MINUTES)
         return replace(seen, last_activity_at=signal.last_activity_at)
