@@ -442,8 +442,29 @@ def _execution_names() -> Iterator[None]:
 # ID: ...)". The error code itself is not in it: an ASL tells EC2's errors apart only by the
 # message text, which is why the watcher does not try to.
 
-_SFN_TO_BOTO = {"sfn": "stepfunctions", "states": "stepfunctions", "eventbridge": "events"}
-"""aws-sdk service names whose botocore service has another name."""
+_SFN_TO_BOTO = {
+    "sfn": "stepfunctions",
+    "states": "stepfunctions",
+    "eventbridge": "events",
+    "cloudwatchlogs": "logs",
+}
+"""aws-sdk service names (the Java SDK's client names, lower case) that are not botocore's name
+without its hyphens (`acmpca` is botocore's `acm-pca`, found without this table)."""
+
+
+@cache
+def _boto_services() -> dict[str, str]:
+    """botocore's service names by their hyphen-less spelling (`acmpca` -> `acm-pca`)."""
+    import botocore.session
+
+    names = botocore.session.get_session().get_available_services()
+    return {name.replace("-", ""): name for name in names}
+
+
+def _boto_service(sdk_service: str) -> str:
+    if sdk_service in _SFN_TO_BOTO:
+        return _SFN_TO_BOTO[sdk_service]
+    return _boto_services().get(sdk_service, sdk_service)
 
 
 def _words(text: str) -> list[str]:
@@ -493,16 +514,29 @@ def _declared_errors(boto_service: str) -> tuple[str, dict[str, str]]:
     return sdk_service_name(model.service_id), declared
 
 
-def aws_sdk_error(sdk_service: str, code: str) -> tuple[str, str]:
-    """(service name, error) for a `code` returned to `arn:aws:states:::aws-sdk:<sdk_service>:...`:
-    `Glue.EntityNotFoundException`, `SageMaker.SageMakerException`, `Ec2.Ec2Exception`."""
+def _service_errors(sdk_service: str) -> tuple[str, dict[str, str]]:
     from botocore.exceptions import UnknownServiceError
 
     try:
-        service, declared = _declared_errors(_SFN_TO_BOTO.get(sdk_service, sdk_service))
+        return _declared_errors(_boto_service(sdk_service))
     except UnknownServiceError:  # no model to read: every error is undeclared
-        service, declared = pascal_case(sdk_service), {}
+        return pascal_case(sdk_service), {}
+
+
+def aws_sdk_error(sdk_service: str, code: str) -> tuple[str, str]:
+    """(service name, error) for a `code` returned to `arn:aws:states:::aws-sdk:<sdk_service>:...`:
+    `Glue.EntityNotFoundException`, `SageMaker.SageMakerException`, `Ec2.Ec2Exception`."""
+    service, declared = _service_errors(sdk_service)
     return service, f"{service}.{declared.get(code, f'{service}Exception')}"
+
+
+def aws_sdk_error_names(sdk_service: str) -> frozenset[str]:
+    """Every error an aws-sdk Task of the service can fail with, service errors only: each
+    declared exception's, and `<Service>.<Service>Exception` for everything else."""
+    service, declared = _service_errors(sdk_service)
+    return frozenset(
+        {f"{service}.{service}Exception", *(f"{service}.{e}" for e in declared.values())}
+    )
 
 
 def aws_sdk_cause(service: str, response: Mapping[str, Any]) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -384,3 +385,339 @@ def test_start_events_reach_the_watcher_only_with_the_rule_targets_role(
     assert account.bus.started == []
     (dead,) = account.bus.dead_letters
     assert "AccessDenied" in dead[2]
+
+
+# -- the new kinds' services: EC2, SageMaker, CloudWatch ---------------------------------------
+OPT_IN = "idle-reaper:opt-in"
+
+
+def probe_role(
+    account: Account, name: str, statements: list[dict[str, Any]], service: str = "lambda"
+) -> str:
+    """A role `service` may assume, with exactly these statements; returns its ARN."""
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": f"{service}.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    iam = account.clients["iam"]
+    arn: str = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"][
+        "Arn"
+    ]
+    policy = {"Version": "2012-10-17", "Statement": statements}
+    iam.put_role_policy(RoleName=name, PolicyName="probe", PolicyDocument=json.dumps(policy))
+    return arn
+
+
+def as_role(account: Account, role_arn: str, service: str) -> Any:
+    assert account.iam is not None
+    credentials = account.iam.role_credentials(role_arn, "probe")
+    return boto3.client(service, region_name=account.region, **credentials.client_kwargs())  # type: ignore[call-overload]
+
+
+def stop_opted_in(account: Account, service: str = "lambda") -> str:
+    """The watcher's EC2 stop statement: StopInstances only on instances tagged opt-in=true."""
+    return probe_role(
+        account,
+        f"stop-opted-in-{service}",
+        [
+            {
+                "Effect": "Allow",
+                "Action": "ec2:StopInstances",
+                "Resource": f"arn:aws:ec2:{account.region}:{account.account_id}:instance/*",
+                "Condition": {"StringEquals": {f"aws:ResourceTag/{OPT_IN}": "true"}},
+            }
+        ],
+        service,
+    )
+
+
+def instance(account: Account, tags: dict[str, str] | None = None) -> str:
+    """A running instance, launched by the runtime's administrator."""
+    ec2 = boto3.client("ec2", region_name=account.region)
+    image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    extra: dict[str, Any] = {}
+    if tags:
+        pairs = [{"Key": k, "Value": v} for k, v in tags.items()]
+        extra["TagSpecifications"] = [{"ResourceType": "instance", "Tags": pairs}]
+    run = ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1, InstanceType="t3.micro", **extra)
+    instance_id: str = run["Instances"][0]["InstanceId"]
+    account.clock.run_until(account.clock.now() + timedelta(minutes=1))  # pending, then running
+    assert instance_state(account, instance_id) == "running"
+    return instance_id
+
+
+def instance_state(account: Account, instance_id: str) -> str:
+    ec2 = boto3.client("ec2", region_name=account.region)
+    found = ec2.describe_instances(InstanceIds=[instance_id])["Reservations"][0]["Instances"][0]
+    return str(found["State"]["Name"])
+
+
+def test_a_tag_conditioned_stop_stops_opted_in_instances_and_no_other(account: Account) -> None:
+    ec2 = as_role(account, stop_opted_in(account), "ec2")
+    tagged = instance(account, {OPT_IN: "true"})
+    untagged = instance(account)
+    declined = instance(account, {OPT_IN: "True"})  # values are case-sensitive (StringEquals)
+
+    ec2.stop_instances(InstanceIds=[tagged])
+    assert instance_state(account, tagged) in ("stopping", "stopped")
+
+    for other in (untagged, declined):
+        error = refusal(lambda other=other: ec2.stop_instances(InstanceIds=[other]))
+        assert error["Code"] == "UnauthorizedOperation"  # EC2's own code for an IAM refusal
+        resource = f"arn:aws:ec2:{account.region}:{account.account_id}:instance/{other}"
+        assert error["Message"].startswith(
+            "You are not authorized to perform this operation. User: "
+            f"arn:aws:sts::{account.account_id}:assumed-role/stop-opted-in-lambda/probe is not"
+            f" authorized to perform: ec2:StopInstances on resource: {resource} because no"
+            " identity-based policy allows the ec2:StopInstances action."
+            " Encoded authorization failure message: "
+        )
+        assert instance_state(account, other) == "running"
+
+
+def test_one_untagged_instance_refuses_the_whole_stop(account: Account) -> None:
+    ec2 = as_role(account, stop_opted_in(account), "ec2")
+    tagged, untagged = instance(account, {OPT_IN: "true"}), instance(account)
+    error = refusal(lambda: ec2.stop_instances(InstanceIds=[tagged, untagged]))
+    assert error["Code"] == "UnauthorizedOperation"
+    assert f"instance/{untagged} because" in error["Message"]
+    assert instance_state(account, tagged) == "running"
+
+
+def test_resource_tag_key_names_match_in_any_case_but_never_ambiguously(account: Account) -> None:
+    """IAM: tag key names in aws:ResourceTag/<key> are not case-sensitive, and a key matches a
+    tag "named either TagKey1 or tagkey1, but not both": which of two it reads is undocumented,
+    so the runtime refuses a resource carrying both rather than guess."""
+    ec2 = as_role(account, stop_opted_in(account), "ec2")
+    other_case = instance(account, {"Idle-Reaper:Opt-In": "true"})
+    ec2.stop_instances(InstanceIds=[other_case])
+    assert instance_state(account, other_case) in ("stopping", "stopped")
+
+    both = instance(account, {OPT_IN: "true", "IDLE-REAPER:OPT-IN": "false"})
+    error = refusal(lambda: ec2.stop_instances(InstanceIds=[both]))
+    assert error["Code"] == "UnauthorizedOperation"
+    assert "has tags that differ only in case" in error["Message"]
+    assert instance_state(account, both) == "running"
+
+
+def test_ec2s_own_resource_tag_key_is_evaluated_too(account: Account) -> None:
+    role = probe_role(
+        account,
+        "stop-team",
+        [
+            {
+                "Effect": "Allow",
+                "Action": "ec2:StopInstances",
+                "Resource": "*",
+                "Condition": {"StringEquals": {"ec2:ResourceTag/team": "data"}},
+            },
+            {  # a SageMaker key is never in an EC2 request's context: this Deny never applies
+                "Effect": "Deny",
+                "Action": "ec2:StopInstances",
+                "Resource": "*",
+                "Condition": {"StringEquals": {"sagemaker:ResourceTag/team": "data"}},
+            },
+        ],
+    )
+    ec2 = as_role(account, role, "ec2")
+    ours, theirs = instance(account, {"team": "data"}), instance(account, {"team": "web"})
+    ec2.stop_instances(InstanceIds=[ours])
+    assert instance_state(account, ours) in ("stopping", "stopped")
+    assert refusal(lambda: ec2.stop_instances(InstanceIds=[theirs]))["Code"] == (
+        "UnauthorizedOperation"
+    )
+
+
+def test_through_step_functions_an_iam_refusal_of_an_ec2_stop_is_ec2_exception(
+    account: Account,
+) -> None:
+    """The watcher's stop task as AWS runs it: the state machine's role is refused on an
+    instance without the opt-in tag, and EC2 declares no error shapes, so the Task fails with
+    Ec2.Ec2Exception, the refusal's message in its Cause."""
+    role = stop_opted_in(account, "states")
+    sfn = account.clients["stepfunctions"]
+    definition = {
+        "StartAt": "Stop",
+        "States": {
+            "Stop": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::aws-sdk:ec2:stopInstances",
+                "Parameters": {"InstanceIds.$": "States.Array($.id)"},
+                "End": True,
+            }
+        },
+    }
+    machine = sfn.create_state_machine(
+        name="stop-probe", definition=json.dumps(definition), roleArn=role
+    )["stateMachineArn"]
+    runs = {}
+    for name, tags in (("tagged", {OPT_IN: "true"}), ("untagged", None)):
+        instance_id = instance(account, tags)
+        runs[name] = (
+            instance_id,
+            sfn.start_execution(
+                stateMachineArn=machine, name=name, input=json.dumps({"id": instance_id})
+            )["executionArn"],
+        )
+    account.clock.run_until(account.clock.now() + timedelta(minutes=5))
+
+    tagged_id, tagged_run = runs["tagged"]
+    assert account.execution_status(tagged_run) == "SUCCEEDED"
+    assert instance_state(account, tagged_id) in ("stopping", "stopped")
+
+    untagged_id, untagged_run = runs["untagged"]
+    assert account.execution_status(untagged_run) == "FAILED"
+    [failed] = [e for e in account.history(untagged_run) if e["type"] == "TaskFailed"]
+    details = failed["taskFailedEventDetails"]
+    assert details["error"] == "Ec2.Ec2Exception"
+    assert details["cause"].startswith("You are not authorized to perform this operation. User: ")
+    assert f"instance/{untagged_id} because no identity-based policy" in details["cause"]
+    assert re.search(
+        r" \(Service: Ec2, Status Code: 403, Request ID: [0-9a-f-]{36}\)$", details["cause"]
+    )
+    assert instance_state(account, untagged_id) == "running"
+
+
+def notebook(account: Account, name: str, tags: dict[str, str] | None = None) -> None:
+    """An InService notebook instance, created by the runtime's administrator."""
+    boto3.client("sagemaker", region_name=account.region).create_notebook_instance(
+        NotebookInstanceName=name,
+        InstanceType="ml.t3.medium",
+        RoleArn=f"arn:aws:iam::{account.account_id}:role/SageMaker",
+        Tags=[{"Key": k, "Value": v} for k, v in (tags or {}).items()],
+    )
+    account.clock.run_until(account.clock.now() + timedelta(minutes=6))  # Pending, InService
+
+
+def test_a_notebook_stop_scoped_to_notebook_instances_cannot_delete_an_app(
+    account: Account,
+) -> None:
+    prefix = f"arn:aws:sagemaker:{account.region}:{account.account_id}"
+    role = probe_role(
+        account,
+        "stop-notebooks",
+        [
+            {
+                "Effect": "Allow",
+                "Action": ["sagemaker:StopNotebookInstance", "sagemaker:DeleteApp"],
+                "Resource": f"{prefix}:notebook-instance/*",
+            }
+        ],
+    )
+    sagemaker = as_role(account, role, "sagemaker")
+    notebook(account, "Team-Notebook")
+    sagemaker.stop_notebook_instance(NotebookInstanceName="Team-Notebook")
+
+    error = refusal(
+        lambda: sagemaker.delete_app(
+            DomainId="d-abc123", UserProfileName="Alice", AppType="JupyterLab", AppName="default"
+        )
+    )
+    assert error["Code"] == "AccessDeniedException"
+    assert error["Message"].endswith(
+        f"is not authorized to perform: sagemaker:DeleteApp on resource:"
+        f" {prefix}:app/d-abc123/alice/jupyterlab/default because no identity-based policy"
+        " allows the sagemaker:DeleteApp action"
+    )
+
+
+def test_sagemaker_notebook_arns_are_lower_case_for_iam(account: Account) -> None:
+    """A policy naming the notebook as it was created (upper case) matches nothing: SageMaker
+    names it in lower case."""
+    prefix = f"arn:aws:sagemaker:{account.region}:{account.account_id}"
+    exact = probe_role(
+        account,
+        "as-created",
+        [
+            {
+                "Effect": "Allow",
+                "Action": "sagemaker:StopNotebookInstance",
+                "Resource": f"{prefix}:notebook-instance/Team-Notebook",
+            }
+        ],
+    )
+    lower = probe_role(
+        account,
+        "as-named",
+        [
+            {
+                "Effect": "Allow",
+                "Action": "sagemaker:StopNotebookInstance",
+                "Resource": f"{prefix}:notebook-instance/team-notebook",
+            }
+        ],
+    )
+    notebook(account, "Team-Notebook")
+    stop = {"NotebookInstanceName": "Team-Notebook"}
+    error = refusal(lambda: as_role(account, exact, "sagemaker").stop_notebook_instance(**stop))
+    assert f"on resource: {prefix}:notebook-instance/team-notebook because" in error["Message"]
+    as_role(account, lower, "sagemaker").stop_notebook_instance(**stop)
+
+
+def test_a_sagemaker_stop_conditioned_on_a_tag_reads_the_notebooks_tags(
+    account: Account,
+) -> None:
+    role = probe_role(
+        account,
+        "stop-team-notebooks",
+        [
+            {
+                "Effect": "Allow",
+                "Action": "sagemaker:StopNotebookInstance",
+                "Resource": "*",
+                "Condition": {"StringEquals": {"sagemaker:ResourceTag/Team": "data"}},
+            }
+        ],
+    )
+    sagemaker = as_role(account, role, "sagemaker")
+    notebook(account, "ours", {"team": "data"})
+    notebook(account, "theirs")
+    sagemaker.stop_notebook_instance(NotebookInstanceName="ours")
+    error = refusal(lambda: sagemaker.stop_notebook_instance(NotebookInstanceName="theirs"))
+    assert error["Code"] == "AccessDeniedException"
+    # a notebook that does not exist has no tags: refused too, as IAM decides before SageMaker
+    error = refusal(lambda: sagemaker.stop_notebook_instance(NotebookInstanceName="missing"))
+    assert error["Code"] == "AccessDeniedException"
+
+
+def test_cloudwatch_actions_are_cloudwatch_not_the_monitoring_signing_name(
+    account: Account,
+) -> None:
+    query = {
+        "MetricDataQueries": [
+            {
+                "Id": "cpu",
+                "MetricStat": {
+                    "Metric": {"Namespace": "AWS/EC2", "MetricName": "CPUUtilization"},
+                    "Period": 300,
+                    "Stat": "Average",
+                },
+            }
+        ],
+        "StartTime": T0,
+        "EndTime": T0 + timedelta(hours=1),
+    }
+    right = probe_role(
+        account,
+        "metrics",
+        [{"Effect": "Allow", "Action": "cloudwatch:GetMetricData", "Resource": "*"}],
+    )
+    wrong = probe_role(
+        account,
+        "monitoring",
+        [{"Effect": "Allow", "Action": "monitoring:GetMetricData", "Resource": "*"}],
+    )
+    as_role(account, right, "cloudwatch").get_metric_data(**query)
+    error = refusal(lambda: as_role(account, wrong, "cloudwatch").get_metric_data(**query))
+    assert error["Code"] == "AccessDenied"  # CloudWatch's query-compatible code
+    assert error["Message"] == (
+        f"User: arn:aws:sts::{account.account_id}:assumed-role/monitoring/probe is not authorized"
+        " to perform: cloudwatch:GetMetricData because no identity-based policy allows the"
+        " cloudwatch:GetMetricData action"
+    )

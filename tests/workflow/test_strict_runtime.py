@@ -2,7 +2,7 @@
 
 Each test runs a small synthetic state machine (not the watcher ASL) in the runtime, on the
 virtual clock, and checks one documented rule: a Choice on a missing path, the history quota,
-Wait states waking exactly on time, a Lambda function's Timeout.
+Wait states waking exactly on time, a Lambda function's Timeout, the names of aws-sdk Task errors.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import boto3
 import pytest
 
 from local_runtime import fidelity
-from local_runtime.runtime import Account, running
+from local_runtime.runtime import TEMPLATE, Account, running
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 TIMED_OUT = re.compile(r"^RequestId: [0-9a-f-]{36} Error: Task timed out after 1\.00 seconds$")
@@ -101,7 +101,12 @@ def _machine_role(account: Account) -> str:
                 "Effect": "Allow",
                 "Action": "lambda:InvokeFunction",
                 "Resource": f"arn:aws:lambda:{account.region}:{account.account_id}:function:*",
-            }
+            },
+            {  # the aws-sdk Tasks' calls (their errors are the service's, not IAM's)
+                "Effect": "Allow",
+                "Action": ["glue:*", "sagemaker:*", "ec2:*"],
+                "Resource": "*",
+            },
         ],
     }
     role = iam.create_role(RoleName="strict-test", AssumeRolePolicyDocument=json.dumps(trust))
@@ -457,3 +462,157 @@ def test_executions_started_without_a_name_each_get_their_own(machines: Machines
     second = machines.sfn.start_execution(stateMachineArn=machine, input='{"n": 2}')["executionArn"]
     assert first != second
     assert not first.endswith(":None") and not second.endswith(":None")
+
+
+# -- aws-sdk Task errors -------------------------------------------------------------------------
+SDK_CAUSE = re.compile(
+    r"^(?P<message>.*) \(Service: (?P<service>\w+), Status Code: (?P<status>\d+)"
+    r", Request ID: [\w-]+\)$",
+    re.DOTALL,
+)
+
+
+def sdk_failure(
+    machines: Machines, resource: str, parameters: dict[str, Any], catch: str | None = None
+) -> tuple[dict[str, str], list[str]]:
+    """Run one aws-sdk Task that fails: its TaskFailed details, and the states entered (a Catch
+    on `catch` goes to a state of that name)."""
+    task: dict[str, Any] = {
+        "Type": "Task",
+        "Resource": f"arn:aws:states:::aws-sdk:{resource}",
+        "Parameters": parameters,
+        "End": True,
+    }
+    states: dict[str, Any] = {"Call": task}
+    if catch:
+        task["Catch"] = [{"ErrorEquals": [catch], "Next": "Caught"}]
+        states["Caught"] = {"Type": "Pass", "End": True}
+    arn = machines.start({"StartAt": "Call", "States": states})
+    machines.run()
+    [failed] = [e for e in machines.account.history(arn) if e["type"] == "TaskFailed"]
+    details: dict[str, str] = failed["taskFailedEventDetails"]
+    return details, machines.entered(arn)
+
+
+def test_an_error_the_service_model_declares_keeps_its_name_with_exception_added(
+    machines: Machines,
+) -> None:
+    """SageMaker's model declares `ResourceNotFound` (no suffix): Step Functions adds it."""
+    details, entered = sdk_failure(
+        machines,
+        "sagemaker:describeCompilationJob",
+        {"CompilationJobName": "missing"},
+        catch="SageMaker.ResourceNotFoundException",
+    )
+    assert details["error"] == "SageMaker.ResourceNotFoundException"
+    assert entered == ["Call", "Caught"]
+    cause = SDK_CAUSE.match(details["cause"])
+    assert cause is not None, details["cause"]
+    assert (cause["service"], cause["status"]) == ("SageMaker", "400")
+
+
+def test_an_error_the_service_model_does_not_declare_is_the_services_exception(
+    machines: Machines,
+) -> None:
+    """StopNotebookInstance's refusal of a missing notebook is a ValidationException, which
+    SageMaker's model does not declare: `SageMaker.SageMakerException`, SageMaker's message
+    first in the Cause."""
+    details, entered = sdk_failure(
+        machines,
+        "sagemaker:stopNotebookInstance",
+        {"NotebookInstanceName": "missing"},
+        catch="SageMaker.SageMakerException",
+    )
+    assert details["error"] == "SageMaker.SageMakerException"
+    assert entered == ["Call", "Caught"]
+    cause = SDK_CAUSE.match(details["cause"])
+    assert cause is not None, details["cause"]
+    assert (cause["message"], cause["service"], cause["status"]) == (
+        "RecordNotFound",
+        "SageMaker",
+        "400",
+    )
+
+
+def test_every_ec2_error_is_ec2_exception(machines: Machines) -> None:
+    """EC2's model declares no error shape: InvalidInstanceID.NotFound is `Ec2.Ec2Exception`."""
+    missing = "i-0123456789abcdef0"
+    details, entered = sdk_failure(
+        machines,
+        "ec2:stopInstances",
+        {"InstanceIds": [missing]},
+        catch="Ec2.Ec2Exception",
+    )
+    assert details["error"] == "Ec2.Ec2Exception"
+    assert entered == ["Call", "Caught"]
+    cause = SDK_CAUSE.match(details["cause"])
+    assert cause is not None, details["cause"]
+    assert (cause["service"], cause["status"]) == ("Ec2", "400")
+    assert missing in cause["message"]
+
+
+def test_glue_names_its_errors_from_the_whole_service_model(machines: Machines) -> None:
+    """EntityNotFoundException is declared by Glue's model though not in StopSession's own
+    list: the SDK maps error codes with one table for the whole service, so the watcher's
+    `Glue.EntityNotFoundException` catch does fire."""
+    details, entered = sdk_failure(
+        machines, "glue:stopSession", {"Id": "missing"}, catch="Glue.EntityNotFoundException"
+    )
+    assert details["error"] == "Glue.EntityNotFoundException"
+    assert entered == ["Call", "Caught"]
+    cause = SDK_CAUSE.match(details["cause"])
+    assert cause is not None and cause["service"] == "Glue", details["cause"]
+
+
+@pytest.mark.parametrize(
+    ("service", "code", "error"),
+    [
+        # the developer guide's own examples
+        ("acmpca", "ResourceNotFoundException", "AcmPca.ResourceNotFoundException"),
+        ("s3", "BucketAlreadyExists", "S3.BucketAlreadyExistsException"),
+        # the SDK's names for services whose serviceId is an acronym or mixed case
+        ("dynamodb", "NoSuchThing", "DynamoDb.DynamoDbException"),
+        ("sfn", "ExecutionAlreadyExists", "Sfn.ExecutionAlreadyExistsException"),
+        ("eventbridge", "ResourceNotFoundException", "EventBridge.ResourceNotFoundException"),
+        ("ec2", "UnauthorizedOperation", "Ec2.Ec2Exception"),
+        ("sagemaker", "AccessDeniedException", "SageMaker.SageMakerException"),
+        ("sagemaker", "ResourceInUse", "SageMaker.ResourceInUseException"),
+        ("glue", "ThrottlingException", "Glue.ThrottlingException"),  # declared by Glue
+        ("glue", "AccessDeniedException", "Glue.AccessDeniedException"),
+        ("glue", "Throttling", "Glue.GlueException"),
+        # a `...Fault` shape's class is `...Exception`, matched by its error code
+        ("cloudwatch", "InternalServiceError", "CloudWatch.InternalServiceException"),
+        ("cloudwatch", "AccessDenied", "CloudWatch.CloudWatchException"),
+    ],
+)
+def test_aws_sdk_error_names_follow_the_sdks_naming(service: str, code: str, error: str) -> None:
+    assert fidelity.aws_sdk_error(service, code)[1] == error
+
+
+def _aws_sdk_catches(states: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    for name, state in states.items():
+        resource = str(state.get("Resource", ""))
+        if ":states:::aws-sdk:" in resource:
+            service = resource.split(":states:::aws-sdk:", 1)[1].split(":", 1)[0]
+            for rule in [*state.get("Retry", []), *state.get("Catch", [])]:
+                for error in rule["ErrorEquals"]:
+                    if not error.startswith("States."):
+                        yield f"{name} ({service})", error
+        for branch in state.get("Branches", []):
+            yield from _aws_sdk_catches(branch["States"])
+        for key in ("Iterator", "ItemProcessor"):
+            if key in state:
+                yield from _aws_sdk_catches(state[key]["States"])
+
+
+def test_every_error_the_watcher_catches_from_an_aws_sdk_task_is_one_aws_can_produce() -> None:
+    """A Retry or Catch naming an error the integration never produces never fires: each name
+    must be the service's undeclared `<Service>Exception` or a declared exception's name."""
+    definition = json.loads((TEMPLATE.parent / "statemachine" / "watcher.asl.json").read_text())
+    found = list(_aws_sdk_catches(definition["States"]))
+    assert found, "the watcher has no aws-sdk Task"
+    never = []
+    for where, error in found:
+        if error not in fidelity.aws_sdk_error_names(where.split("(", 1)[1].rstrip(")")):
+            never.append(f"{where}: {error}")
+    assert never == []
