@@ -721,3 +721,25 @@ def test_cloudwatch_actions_are_cloudwatch_not_the_monitoring_signing_name(
         " to perform: cloudwatch:GetMetricData because no identity-based policy allows the"
         " cloudwatch:GetMetricData action"
     )
+
+
+def test_resource_tag_keys_are_absent_where_the_action_names_no_resource() -> None:
+    """ec2:DescribeInstances supports no resource-level permission: no resource, so no
+    resource's tags in the context (a condition on one is false, its negation true); where the
+    runtime has no ARN rule (resource unknown) it refuses rather than guess."""
+
+    def decision(operator: str, resource: str | None) -> Any:
+        statement = {
+            "Effect": "Allow",
+            "Action": "ec2:*",
+            "Resource": "*",
+            "Condition": {operator: {"aws:ResourceTag/team": "data"}},
+        }
+        document = json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+        return decide([document], {}, [("ec2:DescribeInstances", resource)], ROLE, CONTEXT)
+
+    assert not decision("StringEquals", "*").allowed
+    assert decision("StringNotEquals", "*").allowed
+    unknown = decision("StringEquals", None)
+    assert not unknown.allowed
+    assert "cannot evaluate the condition key aws:ResourceTag/team" in unknown.reason
