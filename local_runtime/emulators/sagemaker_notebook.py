@@ -109,9 +109,10 @@ class NotebookLife(Life):
 
     @property
     def last_activity_at(self) -> datetime:
-        """The latest start or end of a busy period so far, else its creation."""
+        """The latest start or end of a busy period so far, else when it became InService
+        (its creation while Pending): minutes spent Pending are no one's idleness."""
         now = self.now()
-        moments = [self.created_at]
+        moments = [self.in_service_at or self.created_at]
         for start, end in self.periods():
             moments += [m for m in (start, end) if m <= now]
         return max(moments)

@@ -326,6 +326,8 @@ def test_the_life_bills_at_the_notebook_price_from_its_creation(sm: SageMaker) -
     assert (known.created_at, known.cost_per_hour) == (T0, 0.736)
     assert unknown.cost_per_hour is None
     assert known.signal and not known.busy and known.last_activity_at == T0
+    sm.run(5)
+    assert known.last_activity_at == IN_SERVICE  # idle from InService, not while Pending
 
 
 # -- scenarios, the start event, replays ----------------------------------------------------

@@ -438,8 +438,8 @@ def test_a_lost_signal_with_the_cap_says_when_the_signal_stopped() -> None:
     assert seen.running_cap_minutes == 120
     assert seen.unwatchable == (
         f"the activity signal stopped at {iso(heartbeat)}: stopped after SageMakerMaxHours=2 h "
-        "of running (attach idle-reaper's lifecycle configuration (README: SageMaker activity "
-        "signal) to be stopped only when idle)"
+        "of running; attach idle-reaper's lifecycle configuration (README: SageMaker activity "
+        "signal) to have it stopped only when idle"
     )
 
 

@@ -85,8 +85,8 @@ def capped(unwatchable: str, max_hours: int) -> str:
     """The reason an owner reads when a notebook without a signal is stopped by the cap."""
     head = unwatchable.split(": ", 1)[0]
     return (
-        f"{head}: stopped after {MAX_HOURS_PARAMETER}={max_hours} h of running "
-        f"({ATTACH} to be stopped only when idle)"
+        f"{head}: stopped after {MAX_HOURS_PARAMETER}={max_hours} h of running; "
+        f"{ATTACH} to have it stopped only when idle"
     )
 
 
