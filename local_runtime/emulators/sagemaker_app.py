@@ -13,12 +13,14 @@ An app's kernels are busy during its `activity` periods (a period asked for whil
 still Pending starts when it is InService: the notebook waits for its kernel). With
 `activity_signal`, the ListTags answer of a JupyterLab or KernelGateway app carries the two
 tags idle-reaper's lifecycle configuration would last have published (activity_signal.py; it
-publishes nothing on Code Editor, which has no Jupyter server): a heartbeat every minute from
-InService, and the latest moment up to it at which a kernel was busy, as Jupyter's kernel
-`last_activity` says it. They are computed when read, never written every virtual minute, so a
-week of a thousand apps costs nothing between looks. With `idle_shutdown`, the space has
-Studio's own idle shutdown (SpaceSettings ... IdleSettings.IdleTimeoutInMinutes), and Studio
-deletes the app once it has been that long without a busy kernel.
+publishes nothing on Code Editor, which has no Jupyter server): a heartbeat on every whole
+minute from InService, and the latest moment up to it at which a kernel was busy, as Jupyter's
+kernel `last_activity` says it, or else when the script started (the app's creation: a
+lifecycle configuration runs while the app is Pending). They are computed when read, never
+written every virtual minute, so a week of a thousand apps costs nothing between looks. With
+`idle_shutdown`, the space has Studio's own idle shutdown (SpaceSettings ... IdleSettings.
+IdleTimeoutInMinutes), and Studio deletes the app once it has been that long without a busy
+kernel.
 
 The kind's scenario keys: `app_type` (JupyterLab, CodeEditor, KernelGateway, JupyterServer),
 `instance_type`, `activity_signal` (default true) and `idle_shutdown` (minutes, 60 to 525600).
@@ -33,7 +35,7 @@ import threading
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import TYPE_CHECKING, Any
 from unittest import mock
@@ -86,6 +88,8 @@ TAGS_PAGE_SIZE = 50
 """ListTags' smallest MaxResults, and more than the tags an app may hold."""
 ACTIVE = frozenset({"Pending", "InService"})
 _PUBLISH = timedelta(minutes=PUBLISH_MINUTES)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+"""The publisher sleeps to the next whole minute of the clock: its heartbeats fall on them."""
 _TIMELINE_WORDS = {
     "in-service": "app InService",
     "busy": "{text}",
@@ -157,17 +161,19 @@ class AppLife(Life):
         return self.idle_shutdown_minutes or super().own_idle_timeout_minutes
 
     def signal_tags(self) -> dict[str, str]:
-        """The tags the lifecycle script last published: nothing before InService, without the
-        script, or on an app it publishes nothing on (Code Editor: no Jupyter server); after
-        the app ended, what it published last."""
-        now = self.clock.now()
-        end = min(now, self.ended_at) if self.ended_at else now
+        """The tags the lifecycle script last published. The script starts while the app is
+        Pending (a lifecycle configuration runs before the app is InService), counting from
+        then; it publishes on each whole minute once the Jupyter server answers (InService).
+        Nothing without the script, or on an app it publishes nothing on (Code Editor: no
+        Jupyter server); after the app ended, what it published last."""
         if not self.activity_signal or self.app_type not in SIGNAL_APP_TYPES:
             return {}
-        if end < self.in_service_at:
+        now = self.clock.now()
+        end = min(now, self.ended_at) if self.ended_at else now
+        heartbeat = _EPOCH + ((end - _EPOCH) // _PUBLISH) * _PUBLISH
+        if heartbeat < self.in_service_at:
             return {}
-        heartbeat = self.in_service_at + ((end - self.in_service_at) // _PUBLISH) * _PUBLISH
-        last = max([self.in_service_at, *(e for _, e in self._worked(heartbeat))])
+        last = max([self.created_at, *(e for _, e in self._worked(heartbeat))])
         return {HEARTBEAT_TAG: to_iso(heartbeat), LAST_ACTIVITY_TAG: to_iso(last)}
 
 
@@ -351,8 +357,14 @@ class SageMakerAppEmulator(Emulator):
         return self.lives.get(self._aliases.get(resource_id, resource_id))
 
     def app_id(self, resource_id: str) -> str:
-        """The id idle-reaper watches a scenario's app under (its watcher's resource.id)."""
+        """The id idle-reaper watches a scenario's app under, once it started."""
         return self._aliases.get(resource_id, resource_id)
+
+    def resource_id(self, spec: ResourceSpec) -> str:
+        """The id idle-reaper watches the app under (its watcher's resource.id, the id every
+        reaper event names): `d-demo/space/<id>-space/JupyterLab/default`, not the scenario's
+        `id`; a replay's own id, which is that already."""
+        return _studio_spec(spec).app_id()
 
     def start(self, account: Account, spec: ResourceSpec, emit: Emit) -> None:
         """What Studio does when its user opens the app: the domain exists (the admin made

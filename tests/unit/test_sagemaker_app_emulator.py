@@ -228,8 +228,8 @@ def test_the_signal_is_a_heartbeat_every_minute_and_the_last_busy_moment(studio:
     in_service = at(PENDING_SECONDS / 60)  # 09:02
     studio.emulator._kernel(APP_ID, at(10), timedelta(minutes=5))  # busy 09:10-09:15
     studio.emulator._kernel(APP_ID, at(40), timedelta(seconds=20))  # 09:40:00-09:40:20
-    studio.run(2.5)
-    assert studio.tags() == {HEARTBEAT_TAG: iso(in_service), LAST_ACTIVITY_TAG: iso(in_service)}
+    studio.run(2.5)  # the script started with the app (its lifecycle configuration): 09:00
+    assert studio.tags() == {HEARTBEAT_TAG: iso(in_service), LAST_ACTIVITY_TAG: iso(T0)}
     studio.run(12.5)  # busy at the 09:12 heartbeat: the check itself
     assert studio.tags() == {HEARTBEAT_TAG: iso(at(12)), LAST_ACTIVITY_TAG: iso(at(12))}
     studio.run(39.9)
@@ -238,6 +238,18 @@ def test_the_signal_is_a_heartbeat_every_minute_and_the_last_busy_moment(studio:
     assert studio.tags()[LAST_ACTIVITY_TAG] == "2026-03-02T09:40:20Z"
     assert life.last_activity_at == at(40) + timedelta(seconds=20)
     assert not life.busy
+
+
+def test_heartbeats_fall_on_whole_minutes_from_in_service(studio: Studio) -> None:
+    """The publisher sleeps to the next whole minute; it publishes once the server answers."""
+    studio.domain()
+    studio.space()
+    studio.run(0.5)
+    studio.client.create_app(**APP)  # 09:00:30, InService 09:02:30
+    studio.run(2.9)
+    assert studio.tags() == {}
+    studio.run(3.2)
+    assert studio.tags() == {HEARTBEAT_TAG: iso(at(3)), LAST_ACTIVITY_TAG: "2026-03-02T09:00:30Z"}
 
 
 def test_what_the_kind_reads_through_the_emulated_api(studio: Studio) -> None:
@@ -393,6 +405,7 @@ def test_a_scenario_app_starts_as_studio_starts_it_with_its_create_app_record(
     assert event["detail"]["responseElements"] == {"appArn": APP_ARN}
     assert event["detail"]["eventTime"] == "2026-03-02T09:10:00Z"
     assert studio.emulator.app_id("grace-lab") == APP_ID
+    assert studio.emulator.resource_id(run.resources[0]) == APP_ID
     life = studio.emulator.life("grace-lab")
     assert life is not None and life.cost_per_hour == 0.23
     studio.run(20)
@@ -477,6 +490,7 @@ def test_a_recorded_create_app_replays_as_the_app_it_created(studio: Studio) -> 
     event = load_event("sagemaker-create-app-jupyterlab.json")
     spec = spec_from_start_event(event)
     assert spec is not None and spec.id == APP_ID
+    assert studio.emulator.resource_id(spec) == APP_ID
     assert spec.kind_spec == StudioAppSpec(space_name=SPACE)
     assert spec.start_event == event
     delivered: list[dict[str, Any]] = []
