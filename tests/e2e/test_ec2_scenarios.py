@@ -1,0 +1,244 @@
+"""The EC2 scenarios through the whole system: the start rule from template.yaml, the real ASL
+and handlers, IAM enforced, the emulated EC2 and its CloudWatch metrics.
+
+What is promised: an opted-in idle instance is warned once and stopped within one metric period
+(5 minutes) after its true deadline (its last work, or its launch, plus Ec2IdleMinutes) in at
+most 14 state transitions; a busy one is never stopped while it works; an instance without the
+opt-in tag is exempt at once and never stopped, and the watcher's role could not stop it if it
+tried. Each scenario runs once; the facts are read from the account before it is torn down.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import cache
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from idle_reaper.times import parse_iso
+from local_runtime import scenario as scenarios
+from local_runtime.bus import Published
+from local_runtime.emulators.ec2 import Ec2Emulator, InstanceLife
+from local_runtime.runtime import Account
+from local_runtime.simulation import simulate
+from local_runtime.summary import executions_by_resource
+from tests.conftest import SCENARIOS
+
+IDLE_MINUTES = timedelta(minutes=60)
+ONE_PERIOD = timedelta(minutes=5)
+
+
+@dataclass
+class Facts:
+    """One resource's run, as the emulated account recorded it."""
+
+    life: InstanceLife
+    published: list[Published]
+    executions: int
+    transitions: int
+    role_stop_refusal: str | None = None
+    """For an instance the watcher did not stop: what IAM answers its role's StopInstances."""
+
+    def of(self, detail_type: str) -> list[Published]:
+        return [p for p in self.published if p.detail_type == detail_type]
+
+
+@cache
+def run(name: str) -> tuple[dict[str, Any], dict[str, Facts]]:
+    """A bundled scenario, once per test session."""
+    return run_scenario(scenarios.load(SCENARIOS / name))
+
+
+def run_scenario(scenario: scenarios.Scenario) -> tuple[dict[str, Any], dict[str, Facts]]:
+    facts: dict[str, Facts] = {}
+
+    def keep(account: Account) -> None:
+        emulator = account.emulators["ec2-instance"]
+        assert isinstance(emulator, Ec2Emulator)
+        watchers = executions_by_resource(account)
+        for spec in scenario.resources:
+            life = emulator.life(spec.id)
+            assert life is not None, spec.id
+            arns = watchers.get(life.id, [])
+            facts[spec.id] = Facts(
+                life=life,
+                published=[p for p in account.bus.published if p.resource_id == life.id],
+                executions=len(arns),
+                transitions=sum(account.state_transitions(arn) for arn in arns),
+                role_stop_refusal=None if life.ended_by else stop_as_watcher(account, life.id),
+            )
+
+    summary = simulate(scenario, out=io.StringIO(), progress=None, inspect=keep)
+    return summary["summary"], facts
+
+
+def stop_as_watcher(account: Account, instance_id: str) -> str | None:
+    """StopInstances signed as the state machine's role: the error code IAM answers, or None
+    when the stop went through."""
+    assert account.iam is not None
+    role = account.stack.arn("WatcherStateMachineRole")
+    credentials = account.iam.role_credentials(role, "e2e-check")
+    ec2 = boto3.client("ec2", region_name=account.region, **credentials.client_kwargs())
+    try:
+        ec2.stop_instances(InstanceIds=[instance_id])
+    except ClientError as exc:
+        return str(exc.response["Error"]["Code"])
+    return None
+
+
+def stopped_at(facts: Facts) -> datetime:
+    (stop,) = facts.of("stopped")
+    return stop.at
+
+
+# -- an idle instance ----------------------------------------------------------------------------
+def test_an_idle_opted_in_instance_is_warned_once_then_stopped_within_a_period() -> None:
+    _, facts = run("ec2-idle.yaml")
+    idle = facts["web-build-1"]
+
+    assert idle.life.ended_by == "reaper"
+    assert len(idle.of("warning")) == 1 and not idle.of("exempt") and not idle.of("failed")
+    deadline = idle.life.last_activity_at + IDLE_MINUTES  # never worked: its launch
+    late = stopped_at(idle) - deadline
+    assert timedelta(0) <= late <= ONE_PERIOD, late
+    assert idle.life.ended_at == stopped_at(idle)
+    (warning,) = idle.of("warning")
+    assert warning.at == stopped_at(idle) - timedelta(minutes=5)  # WarningMinutes ahead
+
+
+def test_the_abandoned_instance_costs_at_most_14_state_transitions() -> None:
+    _, facts = run("ec2-idle.yaml")
+
+    assert facts["web-build-1"].executions == 1
+    assert facts["web-build-1"].transitions <= 14
+
+
+def test_the_idle_instance_is_billed_at_its_types_price_until_the_stop() -> None:
+    summary, facts = run("ec2-idle.yaml")
+    (res,) = summary["resources"]
+    life = facts["web-build-1"].life
+
+    assert life.cost_per_hour == 0.096  # m5.large, us-east-1, Linux On-Demand
+    minutes = (stopped_at(facts["web-build-1"]) - life.created_at).total_seconds() / 60
+    assert res["cost_usd"] == round(0.096 * minutes / 60, 2)
+    assert res["ended_by"] == "reaper"
+
+
+def test_the_stop_and_the_warning_reach_the_owner_on_every_channel() -> None:
+    summary, facts = run("ec2-idle.yaml")
+    instance = facts["web-build-1"].life.id
+
+    told = [
+        (n["type"], n["channel"]) for n in summary["notifications"] if n["resource"] == instance
+    ]
+    assert told == [
+        ("warning", "email"),
+        ("warning", "slack"),
+        ("stopped", "email"),
+        ("stopped", "slack"),
+    ]
+    (stop,) = facts["web-build-1"].of("stopped")
+    assert stop.detail["resource"]["owner"] == "dana@example.com"
+    assert stop.detail["resource"]["console_url"].endswith(
+        f"#InstanceDetails:instanceId={instance}"
+    )
+
+
+# -- a busy instance -----------------------------------------------------------------------------
+def test_a_busy_instance_is_never_stopped_while_it_works_and_is_stopped_after() -> None:
+    _, facts = run("ec2-busy.yaml")
+    build = facts["nightly-build"]
+
+    (work,) = build.life.work
+    assert work.end is not None and work.end - work.start == timedelta(hours=3)
+    assert build.life.ended_by == "reaper"
+    assert stopped_at(build) >= work.end + IDLE_MINUTES  # the whole allowance after the work
+    late = stopped_at(build) - (build.life.last_activity_at + IDLE_MINUTES)
+    assert timedelta(0) <= late <= ONE_PERIOD, late
+    assert len(build.of("warning")) == 1
+    (warning,) = build.of("warning")
+    assert warning.at >= work.end + IDLE_MINUTES - timedelta(minutes=5)  # not while it worked
+
+
+# -- instances that did not opt in ---------------------------------------------------------------
+@pytest.mark.parametrize(("resource", "hint"), [("db-primary", False), ("almost-opted-in", True)])
+def test_an_instance_without_the_opt_in_tag_is_exempt_at_once_and_never_stopped(
+    resource: str, hint: bool
+) -> None:
+    _, facts = run("ec2-untagged.yaml")
+    untagged = facts[resource]
+
+    assert untagged.life.ended_by is None and untagged.life.ended_at is None
+    assert [p.detail_type for p in untagged.published] == ["exempt"]
+    (exempt,) = untagged.published
+    (running,) = untagged.life.running
+    assert exempt.at == running.start  # at the first look, when the running event arrives
+    reason = exempt.detail["verdict"]["reason"]
+    assert "idle-reaper:opt-in=true" in reason
+    assert ("'True' is not" in reason) == hint
+    assert untagged.executions == 1 and untagged.transitions <= 6
+
+
+@pytest.mark.parametrize("resource", ["db-primary", "almost-opted-in"])
+def test_the_watchers_role_could_not_stop_an_instance_without_the_tag(resource: str) -> None:
+    """The template's safety net: StopInstances is granted on `aws:ResourceTag/idle-reaper:
+    opt-in` = `true` only (StringEquals: `True` is refused too). EC2 answers an IAM refusal
+    with UnauthorizedOperation."""
+    _, facts = run("ec2-untagged.yaml")
+
+    assert facts[resource].role_stop_refusal == "UnauthorizedOperation"
+
+
+# -- the summary ---------------------------------------------------------------------------------
+@pytest.mark.xfail(
+    strict=True,
+    reason="local_runtime/summary.py matches reaper events and watchers to a resource by its "
+    "scenario id; an EC2 instance's events name its instance id (Life.id). The fix is in the "
+    "EC2 engineer's report; remove this mark once it is in.",
+)
+def test_the_summary_names_the_instance_by_its_scenario_id_with_the_reapers_outcome() -> None:
+    summary, facts = run("ec2-idle.yaml")
+    (res,) = summary["resources"]
+
+    assert res["id"] == "web-build-1"
+    assert res["outcome"] == "stopped"
+    assert parse_iso(res["stopped_at"]) == stopped_at(facts["web-build-1"])
+    assert res["warnings"] == 1 and res["executions"] == 1
+    assert 0 < res["state_transitions"] <= 14
+
+
+# -- known gap -----------------------------------------------------------------------------------
+WARNED_THEN_USED = {
+    "name": "an instance used two minutes after its warning",
+    "start": "2026-03-02T09:00:00Z",
+    "until": "2h",
+    "resources": [
+        {
+            "kind": "ec2-instance",
+            "id": "back-at-work",
+            "tags": {"idle-reaper:opt-in": "true"},
+            "activity": [{"at": "62m", "runs": "30m"}],  # warned at 10:00, stop due 10:05
+        }
+    ],
+}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the look that stops is at the deadline the warning announced, and CloudWatch has not "
+    "published the minutes just before it: work begun after the warning is not seen (the fix, a "
+    "stop look one METRIC_LAG after the announced deadline, is in the EC2 engineer's report)",
+)
+def test_work_begun_after_the_warning_cancels_the_stop() -> None:
+    _, facts = run_scenario(scenarios.parse(WARNED_THEN_USED, "warned-then-used"))
+    back = facts["back-at-work"]
+
+    (work,) = back.life.work
+    assert back.life.ended_at is None or not work.start <= back.life.ended_at < work.start + (
+        timedelta(minutes=30)
+    )
