@@ -268,6 +268,8 @@ class SageMakerAppEmulator(Emulator):
         self._scenario_ids: dict[str, str] = {}
         """App id -> scenario id (the timeline names an app as its scenario does)."""
         self._actor = threading.local()
+        self._domains: set[str] = set()
+        """Domains known to exist (created once, as an admin would)."""
         self._region = ""
         self._account = ""
 
@@ -374,7 +376,9 @@ class SageMakerAppEmulator(Emulator):
         app_id = studio.app_id()
         self._aliases[spec.id] = app_id
         sagemaker = account.clients["sagemaker"]
-        _ensure_domain(sagemaker, studio.domain_id, account.account_id)
+        if studio.domain_id not in self._domains:
+            _ensure_domain(sagemaker, studio.domain_id, account.account_id)
+            self._domains.add(studio.domain_id)
         where: dict[str, str]
         if studio.space_name:
             where = {"SpaceName": studio.space_name}
@@ -382,7 +386,7 @@ class SageMakerAppEmulator(Emulator):
                 sagemaker.create_space(
                     DomainId=studio.domain_id,
                     SpaceName=studio.space_name,
-                    OwnershipSettings={"OwnerUserProfileName": spec.id[:MAX_NAME_LENGTH]},
+                    OwnershipSettings={"OwnerUserProfileName": _owner(studio.space_name)},
                     SpaceSharingSettings={"SharingType": "Private"},
                     SpaceSettings=_space_settings(studio),
                 )
@@ -814,3 +818,9 @@ def _studio_spec(spec: ResourceSpec) -> StudioAppSpec:
     if not isinstance(spec.kind_spec, StudioAppSpec):
         raise TypeError(f"{spec.id}: a sagemaker-app needs a StudioAppSpec, not {spec.kind_spec!r}")
     return spec.kind_spec
+
+
+def _owner(space_name: str) -> str:
+    """The user profile a scenario's private space belongs to: the space's name without its
+    suffix (a replayed space's own name when it has none)."""
+    return space_name.removesuffix(SPACE_SUFFIX) or space_name
