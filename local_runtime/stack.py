@@ -6,6 +6,7 @@ the runtime needs: Ref, GetAtt, Sub, Join, Select, Split, If and the pseudo para
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
 import math
@@ -260,6 +261,8 @@ def resolve(stack: Stack, value: Any) -> Any:
             return resolve(stack, yes if stack.conditions[name] else no)
         if key == "Fn::ToJsonString":
             return json.dumps(resolve(stack, arg))
+        if key == "Fn::Base64":  # of the UTF-8 text, as CloudFormation encodes it
+            return base64.b64encode(str(resolve(stack, arg)).encode()).decode()
     resolved = {k: resolve(stack, v) for k, v in value.items()}
     return {k: v for k, v in resolved.items() if v is not None}
 

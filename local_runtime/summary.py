@@ -52,9 +52,10 @@ def summarize(scenario: Scenario, account: Account, end: datetime) -> dict[str, 
 def _resource(
     account: Account, spec: ResourceSpec, end: datetime, watchers: dict[str, list[str]]
 ) -> dict[str, Any]:
-    life = account.emulators[spec.kind].life(spec.id)
-    events = [p for p in account.bus.published if p.resource_id == spec.id]
-    executions = watchers.get(spec.id, [])
+    emulator = account.emulators[spec.kind]
+    life, watched = emulator.life(spec.id), emulator.resource_id(spec)
+    events = [p for p in account.bus.published if p.resource_id == watched]
+    executions = watchers.get(watched, [])
     outcome, decisive = _outcome(events, life is not None and life.ended_at is not None)
     out: dict[str, Any] = {"kind": spec.kind, "id": spec.id, "outcome": outcome}
     if life is None:

@@ -106,6 +106,13 @@ class Emulator(ABC):
         """Put the user's activity in the resource on the clock (`origin`: the scenario's
         start); a kind whose scenarios name none has nothing to do."""
 
+    def resource_id(self, spec: ResourceSpec) -> str:
+        """The id the watcher and every reaper event name the scenario's resource by: the
+        scenario's own `id` where AWS takes the name given (a Glue session, a notebook), else
+        the one AWS gives it (an EC2 instance id, a Studio app's path). The summary matches by
+        it; `life` takes the scenario's id."""
+        return spec.id
+
     @abstractmethod
     def user_stop(self, resource_id: str) -> bool:
         """The user stops their own resource; False when it was no longer running."""

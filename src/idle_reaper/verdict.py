@@ -97,11 +97,12 @@ def decide(
     if policy.is_exempt(seen.tags):
         return done("exempt", f"tagged {policy.exempt_tag_key}=true", now, cost)
     idle_minutes, idle_note = policy.idle_minutes_for(kind, seen.tags)
+    state = "idle"  # what the minutes count: idleness, or running time under a cap
     if seen.unwatchable is not None:
         if seen.running_cap_minutes is None:
             return done("exempt", seen.unwatchable, now, cost)
         # No signal, but a running cap: "idle" from the start, with the cap as its allowance.
-        idle_minutes, idle_note = seen.running_cap_minutes, seen.unwatchable
+        idle_minutes, idle_note, state = seen.running_cap_minutes, seen.unwatchable, "running"
         seen = replace(seen, busy=False, last_activity_at=seen.started_at, unreadable=None)
     notes = tuple(n for n in (idle_note, policy.exempt_note(seen.tags)) if n)
     allowance = timedelta(minutes=idle_minutes)
@@ -168,16 +169,16 @@ def decide(
         stop_at = ceil_seconds(now + lead) if late else deadline
         return verdict(
             "warn",
-            f"idle for {idle_for} minutes, past the {idle_minutes}-minute allowance when first "
+            f"{state} for {idle_for} minutes, past the {idle_minutes}-minute allowance when first "
             "seen: stops after the full warning unless used"
             if late
-            else f"idle for {idle_for} minutes: stops at the deadline unless used",
+            else f"{state} for {idle_for} minutes: stops at the deadline unless used",
             idle_since=idle_since,
             deadline=stop_at,
             next_check_at=stop_at,
         )
     if now >= deadline:
-        reason = f"idle for {idle_for} minutes, past the {idle_minutes}-minute allowance"
+        reason = f"{state} for {idle_for} minutes, past the {idle_minutes}-minute allowance"
         saved = None
         if price is not None:  # an unknown price gives no savings figure, never a guess
             saved = savings(
@@ -195,14 +196,14 @@ def decide(
     if warned and lead:  # warned for this idle period: the next look is the deadline
         return verdict(
             "wait",
-            f"idle for {idle_for} minutes, warned: stops at the deadline unless used",
+            f"{state} for {idle_for} minutes, warned: stops at the deadline unless used",
             idle_since=idle_since,
             deadline=deadline,
             next_check_at=deadline,
         )
     return verdict(
         "wait",
-        f"idle for {idle_for} of {idle_minutes} minutes",
+        f"{state} for {idle_for} of {idle_minutes} minutes",
         idle_since=idle_since,
         deadline=deadline,
         next_check_at=deadline - lead,

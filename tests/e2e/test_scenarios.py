@@ -15,15 +15,17 @@ import pytest
 
 from idle_reaper.audit import AuditRecord
 from idle_reaper.billing import usd
+from idle_reaper.kinds import kind_named
 from idle_reaper.policy import IDLE_MINUTES_TAG
 from idle_reaper.times import parse_iso, to_iso
 from idle_reaper.watch import HISTORY_BUDGET
 from local_runtime import scenario as scenarios
+from local_runtime import stack as stack_module
 from local_runtime.emulators.glue import GlueEmulator
 from local_runtime.runtime import Account
 from local_runtime.simulation import simulate
 from reporting.totals import grouped, total
-from tests.conftest import SCENARIOS
+from tests.conftest import ROOT, SCENARIOS
 
 ALL = sorted(SCENARIOS.glob("*.yaml"))
 DEAD_LETTERS: dict[Path, list[dict[str, Any]]] = {}
@@ -71,8 +73,19 @@ def result(request: pytest.FixtureRequest) -> tuple[dict[str, Any], Account, sce
     return run(request.param)
 
 
+@cache
+def inspect_environment(parameters: tuple[tuple[str, str], ...]) -> dict[str, str]:
+    """The inspect function's environment as the template sets it for these parameters."""
+    stack = stack_module.load(ROOT / "template.yaml", dict(parameters))
+    return dict(stack.resources["InspectFunction"]["Properties"]["Environment"]["Variables"])
+
+
 def allowance(scenario: scenarios.Scenario, spec: scenarios.ResourceSpec) -> int:
-    default = int(scenario.parameters.get("GlueIdleMinutes", 30))
+    """The resource's idle allowance: its kind's parameter, as the template passes it, or its
+    idle-minutes tag."""
+    parameters = tuple(sorted((k, str(v)) for k, v in scenario.parameters.items()))
+    env = inspect_environment(parameters)
+    default = int(env[kind_named(spec.kind).idle_minutes_env])
     tag = spec.tags.get(IDLE_MINUTES_TAG, "")
     return int(tag) if tag.isdigit() and int(tag) >= 1 else default
 
@@ -99,6 +112,20 @@ def test_nothing_is_ever_stopped_while_a_statement_runs(result: Any) -> None:
     for life in glue(account).lives.values():
         if life.ended_by == "reaper":
             assert all(s.state == "AVAILABLE" for s in life.statements), life.id
+
+
+def test_no_resource_of_any_kind_is_stopped_inside_one_of_its_busy_periods(result: Any) -> None:
+    """Every kind's `activity:`: a busy kernel, a working instance, a running statement. (A
+    running cap, SageMakerMaxHours, stops whatever runs: no bundled scenario sets one.)"""
+    _, account, scenario = result
+    assert int(scenario.parameters.get("SageMakerMaxHours", 0)) == 0
+    for spec in scenario.resources:
+        life = account.emulators[spec.kind].life(spec.id)
+        if life is None or life.ended_by != "reaper" or life.ended_at is None:
+            continue
+        for busy in spec.activity:
+            began = scenario.start + busy.at  # `at` counts from the scenario start
+            assert not began <= life.ended_at < began + busy.runs, (spec.id, busy)
 
 
 def test_exempt_sessions_are_never_stopped(result: Any) -> None:

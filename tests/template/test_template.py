@@ -722,3 +722,20 @@ def test_inspect_knows_its_home_from_the_stack_not_from_the_invocation(
     )
     moved = elsewhere.resources["InspectFunction"]["Properties"]["Environment"]["Variables"]
     assert (moved["HOME_REGION"], moved["HOME_ACCOUNT"]) == ("eu-west-1", "210987654321")
+
+
+def test_the_notebook_lifecycle_configuration_is_the_shipped_script(
+    stack: stack_module.Stack,
+) -> None:
+    """CloudFormation cannot read a file, so the template inlines lifecycle/notebook-on-start.sh:
+    one text, checked here, within the 16,384 characters SageMaker takes (base64)."""
+    import base64
+
+    props = stack.resources["ActivitySignalLifecycleConfig"]["Properties"]
+    (hook,) = props["OnStart"]
+    script = (ROOT / "lifecycle/notebook-on-start.sh").read_text()
+    assert base64.b64decode(hook["Content"]).decode() == script
+    assert len(hook["Content"]) <= 16_384
+    assert props["NotebookInstanceLifecycleConfigName"] == "idle-reaper-activity-signal"
+    off = stack_module.load(ROOT / "template.yaml", {"EnableSageMaker": "false"})
+    assert "ActivitySignalLifecycleConfig" not in off.resources
