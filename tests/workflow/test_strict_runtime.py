@@ -19,7 +19,7 @@ from typing import Any
 import boto3
 import pytest
 
-from local_runtime import fidelity
+from local_runtime import fidelity, sdk_errors
 from local_runtime.runtime import TEMPLATE, Account, running
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -586,7 +586,7 @@ def test_glue_names_its_errors_from_the_whole_service_model(machines: Machines) 
     ],
 )
 def test_aws_sdk_error_names_follow_the_sdks_naming(service: str, code: str, error: str) -> None:
-    assert fidelity.aws_sdk_error(service, code)[1] == error
+    assert sdk_errors.aws_sdk_error(service, code)[1] == error
 
 
 def _aws_sdk_catches(states: dict[str, Any]) -> Iterator[tuple[str, str]]:
@@ -613,6 +613,6 @@ def test_every_error_the_watcher_catches_from_an_aws_sdk_task_is_one_aws_can_pro
     assert found, "the watcher has no aws-sdk Task"
     never = []
     for where, error in found:
-        if error not in fidelity.aws_sdk_error_names(where.split("(", 1)[1].rstrip(")")):
+        if error not in sdk_errors.aws_sdk_error_names(where.split("(", 1)[1].rstrip(")")):
             never.append(f"{where}: {error}")
     assert never == []
