@@ -193,6 +193,11 @@ class Ec2Emulator(Emulator):
     def life(self, resource_id: str) -> InstanceLife | None:
         return self.lives.get(resource_id)
 
+    def resource_id(self, spec: ResourceSpec) -> str:
+        """The instance id EC2 gives the scenario's instance (`instance_id_for`), which the
+        watcher and every reaper event name it by."""
+        return instance_id_for(spec.id)
+
     def start(self, account: Account, spec: ResourceSpec, emit: Emit) -> None:
         """RunInstances as its user calls it, with the scenario's tags; EC2's `running` event
         follows once the instance runs."""

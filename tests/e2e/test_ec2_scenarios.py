@@ -195,12 +195,6 @@ def test_the_watchers_role_could_not_stop_an_instance_without_the_tag(resource: 
 
 
 # -- the summary ---------------------------------------------------------------------------------
-@pytest.mark.xfail(
-    strict=True,
-    reason="local_runtime/summary.py matches reaper events and watchers to a resource by its "
-    "scenario id; an EC2 instance's events name its instance id (Life.id). The fix is in the "
-    "EC2 engineer's report; remove this mark once it is in.",
-)
 def test_the_summary_names_the_instance_by_its_scenario_id_with_the_reapers_outcome() -> None:
     summary, facts = run("ec2-idle.yaml")
     (res,) = summary["resources"]

@@ -187,9 +187,11 @@ def test_a_recorded_running_event_replays_its_instance_under_its_own_id() -> Non
     assert instance_id_for(spec.id) == spec.id
 
 
-def test_a_named_resource_gets_the_same_valid_instance_id_every_run() -> None:
+def test_a_named_resource_gets_the_same_valid_instance_id_every_run(ec2: Ec2) -> None:
     first, again, other = instance_id_for("web-1"), instance_id_for("web-1"), instance_id_for("db")
     assert first == again != other
+    spec = ResourceSpec(kind="ec2-instance", id="web-1")
+    assert ec2.emulator.resource_id(spec) == first == ec2.launch("web-1")  # the summary's key
     event = load_event("ec2-instance-running.json")
     event["detail"]["instance-id"] = first
     assert Ec2Instance().identify(event) is not None
