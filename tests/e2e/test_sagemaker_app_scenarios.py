@@ -130,9 +130,31 @@ def test_the_abandoned_app_costs_at_most_14_transitions_in_one_execution() -> No
     assert [e.detail_type for e in app.events] == ["warning", "stopped"]
 
 
-def test_the_deleted_app_bills_until_the_delete_and_no_longer() -> None:
+def summarized(name: str, resource: str) -> dict[str, Any]:
+    summary, _ = run(name)
+    found: dict[str, Any] = next(r for r in summary["resources"] if r["id"] == resource)
+    return found
+
+
+def test_the_summary_tells_the_abandoned_apps_story_by_its_scenario_id() -> None:
+    grace = summarized(IDLE, "grace-lab")
+    assert (grace["outcome"], grace["stopped_at"]) == ("stopped", "2026-03-02T10:00:00Z")
+    assert (grace["warnings"], grace["executions"]) == (1, 1)
+    assert grace["state_transitions"] <= 14
     summary, _ = run(IDLE)
-    grace = next(r for r in summary["resources"] if r["id"] == "grace-lab")
+    told = sorted((n["type"], n["channel"], n["at"]) for n in summary["notifications"])
+    assert told == [
+        ("stopped", "email", "2026-03-02T10:00:00Z"),
+        ("stopped", "slack", "2026-03-02T10:00:00Z"),
+        ("warning", "email", "2026-03-02T09:55:00Z"),
+        ("warning", "slack", "2026-03-02T09:55:00Z"),
+    ]
+    classic = summarized(IDLE, "grace-classic")
+    assert (classic["outcome"], classic["executions"], classic["cost_usd"]) == ("running", 0, 0.0)
+
+
+def test_the_deleted_app_bills_until_the_delete_and_no_longer() -> None:
+    grace = summarized(IDLE, "grace-lab")
     assert grace["started_at"] == "2026-03-02T09:00:00Z"
     assert grace["last_activity_at"] == "2026-03-02T09:00:00Z"
     assert grace["ended_by"] == "reaper"
@@ -167,6 +189,27 @@ def test_each_app_is_deleted_its_allowance_after_its_last_work() -> None:
     for app in (ada, ben):
         (warning,) = app.of_type("warning")  # once, for the last idle period only
         assert deleted_by_the_reaper(app) - warning.at == timedelta(minutes=5)
+
+
+def test_the_summary_reports_both_deletions() -> None:
+    ada, ben = summarized(BUSY, "ada-lab"), summarized(BUSY, "ben-kernels")
+    assert (ada["outcome"], ada["stopped_at"], ada["warnings"]) == (
+        "stopped",
+        "2026-03-02T14:30:00Z",
+        1,
+    )
+    assert (ben["outcome"], ben["stopped_at"], ben["warnings"]) == (
+        "stopped",
+        "2026-03-02T13:40:00Z",
+        1,
+    )
+    assert (ada["last_activity_at"], ben["last_activity_at"]) == (
+        "2026-03-02T13:30:00Z",
+        "2026-03-02T12:40:00Z",
+    )
+    # 5.5 hours at $0.23 (ml.m5.xlarge) and 4h40 at $0.05 (ml.t3.medium), each an idle hour
+    assert (ada["cost_usd"], ada["wasted_usd"]) == (1.27, 0.23)
+    assert (ben["cost_usd"], ben["wasted_usd"]) == (0.23, 0.05)
 
 
 def test_pauses_shorter_than_the_allowance_only_make_the_watcher_look_again() -> None:
