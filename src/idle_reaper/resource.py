@@ -144,3 +144,6 @@ class Observation:
     """Why its activity cannot be read right now (too few datapoints, a stale signal): never
     idle; the watcher looks again `recheck_minutes` later."""
     recheck_minutes: int = 5
+    notes: tuple[str, ...] = ()
+    """What the owner should know about the resource's own settings (Studio's idle shutdown
+    coming before the allowance): the verdict carries them with its own notes."""

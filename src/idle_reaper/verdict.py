@@ -104,7 +104,7 @@ def decide(
         # No signal, but a running cap: "idle" from the start, with the cap as its allowance.
         idle_minutes, idle_note, state = seen.running_cap_minutes, seen.unwatchable, "running"
         seen = replace(seen, busy=False, last_activity_at=seen.started_at, unreadable=None)
-    notes = tuple(n for n in (idle_note, policy.exempt_note(seen.tags)) if n)
+    notes = tuple(n for n in (idle_note, policy.exempt_note(seen.tags), *seen.notes) if n)
     allowance = timedelta(minutes=idle_minutes)
     lead = timedelta(minutes=warning_lead(policy, idle_minutes))
     suffix = "".join(f"; {note}" for note in notes)

@@ -246,7 +246,18 @@ def test_parameters_and_defaults() -> None:
 @pytest.mark.parametrize(
     "value", ["05", "4.5", "5.0", "1e3", "-5", "0", " 30", "30 ", "\u0661\u0665"]
 )
-@pytest.mark.parametrize("name", ["GlueIdleMinutes", "MaxIdleMinutes", "AuditRetentionDays"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "GlueIdleMinutes",
+        "SageMakerIdleMinutes",
+        "Ec2IdleMinutes",
+        "MaxIdleMinutes",
+        "AuditRetentionDays",
+        "Ec2CpuIdlePercent",
+        "Ec2NetworkIdleBytes",
+    ],
+)
 def test_whole_minute_parameters_refuse_what_the_functions_could_not_read(
     name: str, value: str
 ) -> None:
@@ -254,6 +265,20 @@ def test_whole_minute_parameters_refuse_what_the_functions_could_not_read(
     compare strings, so these are Strings with a pattern, and the stack is refused."""
     with pytest.raises(stack_module.ScenarioError, match=name):
         stack_module.load(ROOT / "template.yaml", {name: value, "WarningMinutes": "0"})
+
+
+def test_the_running_cap_the_template_takes_is_the_one_inspect_reads() -> None:
+    """SageMakerMaxHours: 0 (off) to 8760 hours; a value Inspect would refuse never deploys."""
+    from idle_reaper.policy import Policy
+
+    for hours, deploys in (("0", True), ("8760", True), ("8761", False), ("05", False)):
+        overrides = {"SageMakerMaxHours": hours}
+        if not deploys:
+            with pytest.raises(stack_module.ScenarioError, match="SageMakerMaxHours"):
+                stack_module.load(ROOT / "template.yaml", overrides)
+            continue
+        env = stack_module.load(ROOT / "template.yaml", overrides).resources["InspectFunction"]
+        Policy.from_env(env["Properties"]["Environment"]["Variables"])  # reads it, no error
 
 
 RULE_EXPECTATIONS: dict[str, set[str]] = {

@@ -661,3 +661,14 @@ def test_the_console_link_is_the_domains_page(region: str, url: str) -> None:
 
 def test_no_console_link_for_an_id_that_is_no_app() -> None:
     assert KIND.console_url(ref("alice-etl")) is None
+
+
+def test_a_studio_idle_shutdown_shorter_than_the_allowance_is_a_note_and_a_longer_one_is_not() -> (
+    None
+):
+    from idle_reaper.kinds.sagemaker_app import idle_shutdown_note
+
+    note = idle_shutdown_note(30, 60)
+    assert note is not None and "30 min" in note and "60-minute" in note
+    assert idle_shutdown_note(60, 60) is None
+    assert idle_shutdown_note(None, 60) is None

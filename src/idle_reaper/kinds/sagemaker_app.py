@@ -282,7 +282,10 @@ class SageMakerApp(ResourceKind):
         if instance_type == FREE_INSTANCE_TYPE:
             free = "it runs on the free `system` instance type: stopping it saves nothing"
             return replace(seen, cost_per_hour=0.0, unwatchable=free)
-        seen = replace(seen, own_idle_timeout_minutes=self._idle_shutdown(client, app_id))
+        own = self._idle_shutdown(client, app_id)
+        allowance, _ = look.policy.idle_minutes_for(self.name, seen.tags)
+        note = idle_shutdown_note(own, allowance)
+        seen = replace(seen, own_idle_timeout_minutes=own, notes=(note,) if note else ())
         if seen.started_at is None:
             return replace(
                 seen, unreadable="DescribeApp gave no CreationTime", recheck_minutes=RECHECK_MINUTES
@@ -353,6 +356,17 @@ class SageMakerApp(ResourceKind):
             if idle.get("LifecycleManagement") == "ENABLED":
                 return _idle_minutes(idle.get("IdleTimeoutInMinutes"))
         return None
+
+
+def idle_shutdown_note(own_minutes: int | None, allowance_minutes: int) -> str | None:
+    """What the owner should know when Studio's own idle shutdown comes first: it may delete
+    the app before idle-reaper would warn, so no warning may come."""
+    if own_minutes is None or own_minutes >= allowance_minutes:
+        return None
+    return (
+        f"Studio's own idle shutdown ({own_minutes} min) ends this app before idle-reaper's "
+        f"{allowance_minutes}-minute allowance, without a warning"
+    )
 
 
 def _described(call: Any, what: str, **params: str) -> Mapping[str, Any]:
