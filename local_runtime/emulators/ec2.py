@@ -119,8 +119,6 @@ class InstanceLife(Life):
     """When it ran (a start after a stop adds one)."""
     work: list[Span] = field(default_factory=list)
     """When its user kept it busy."""
-    now: Any = None
-    """The clock's `now`, for what is happening at this moment."""
 
     @property
     def busy(self) -> bool:
@@ -131,9 +129,6 @@ class InstanceLife(Life):
     def last_activity_at(self) -> datetime:
         """When its last work ended; its launch until it has done any."""
         return max([self.created_at, *(w.end for w in self.work if w.end is not None)])
-
-    def is_running(self) -> bool:
-        return bool(self.running) and self.running[-1].end is None
 
 
 @register
@@ -277,7 +272,6 @@ class Ec2Emulator(Emulator):
             created_at=now,
             cost_per_hour=price_per_hour(instance.region_name, instance.instance_type),
             instance_type=instance.instance_type,
-            now=self.clock.now,
         )
         self.lives[scenario_id] = self.instances[instance.id] = life
         price = "price unknown" if life.cost_per_hour is None else f"${life.cost_per_hour:g}/h"

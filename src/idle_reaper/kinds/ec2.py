@@ -17,7 +17,11 @@ published but has no datapoint is never taken as idle: the activity is `unreadab
 watcher looks again RECHECK_MINUTES later.
 
 What this signal cannot see:
-- work begun since the last published period (up to METRIC_LAG plus one period ago);
+- work begun since the last published minute: CloudWatch publishes minutes late, so the look
+  that stops cannot see work begun in the last few minutes before it; with WarningMinutes no
+  longer than METRIC_LAG that is the whole time between the warning and the stop, so using the
+  instance right after its warning may not save it (the warning's "unless used" needs a stop
+  look METRIC_LAG after the deadline it announces, which the verdict does not schedule yet);
 - work that is neither CPU nor network: a GPU kernel (CPUUtilization does not count the GPU),
   disk-only I/O (EBS reports to AWS/EBS), a process blocked on memory or a lock;
 - a person in an interactive shell: keystrokes are a few KB and no CPU;
