@@ -1,9 +1,11 @@
 """Amazon EC2 instances, watched only when their owner opted in by tag.
 
 Stopping an unlabelled server is never a default: an instance is judged only when it carries
-`idle-reaper:opt-in=true`, key and value exactly (the state machine's StopInstances permission
-is conditioned on the same tag with StringEquals, which is case-sensitive); any other instance
-is `unwatchable` and its watch ends exempt at once, with a hint when a tag nearly matches.
+`idle-reaper:opt-in=true`, key and value exactly as written (the state machine's StopInstances
+permission is conditioned on the same tag with StringEquals, which compares the value
+case-sensitively; IAM matches the key name in any case, so a differently cased key is a near
+miss here, on the safe side); any other instance is `unwatchable` and its watch ends exempt at
+once, with a hint when a tag nearly matches.
 
 The idle signal is the instance's own CloudWatch basic monitoring (namespace AWS/EC2, dimension
 InstanceId, 5-minute periods): CPUUtilization (Average, percent) and NetworkIn + NetworkOut
@@ -242,9 +244,9 @@ def opt_in_problem(tags: Mapping[str, str], key: str) -> str | None:
     for tag, value in sorted(tags.items()):
         if _folded(tag) == _folded(key):
             return (
-                f"not opted in: the tag {tag[:64]!r}={value[:64]!r} is not {wanted!r}, key and"
-                f" value exactly as written (the stop permission compares them case-sensitively);"
-                f" tag the instance {wanted} to have it stopped when idle"
+                f"not opted in: the tag {tag[:64]!r}={value[:64]!r} is not {wanted!r}: the key and"
+                " the value are read exactly as written (the stop permission compares the value"
+                f" case-sensitively); tag the instance {wanted} to have it stopped when idle"
             )
     return (
         f"not opted in: only EC2 instances tagged {wanted} are watched; tag the instance"
