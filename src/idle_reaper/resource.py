@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from idle_reaper.exceptions import PolicyError
@@ -144,6 +144,9 @@ class Observation:
     """Why its activity cannot be read right now (too few datapoints, a stale signal): never
     idle; the watcher looks again `recheck_minutes` later."""
     recheck_minutes: int = 5
+    signal_lag: timedelta = timedelta(0)
+    """How late the activity signal reports (EC2's CloudWatch metrics): the look that stops
+    comes this long after the deadline, so work begun up to the deadline is seen."""
     notes: tuple[str, ...] = ()
     """What the owner should know about the resource's own settings (Studio's idle shutdown
     coming before the allowance): the verdict carries them with its own notes."""

@@ -162,7 +162,8 @@ def decide(
 
     idle_since = seen.last_activity_at or seen.started_at or now
     deadline = ceil_seconds(idle_since + allowance)
-    idle_for = int((now - idle_since).total_seconds() // 60)
+    stop_look = deadline + seen.signal_lag  # when the signal has reported up to the deadline
+    idle_for = max(0, int((now - idle_since).total_seconds() // 60))
     warned = not lead or warned_since == to_iso(idle_since)
     if not warned and now >= deadline - lead:
         late = now >= deadline
@@ -175,9 +176,9 @@ def decide(
             else f"{state} for {idle_for} minutes: stops at the deadline unless used",
             idle_since=idle_since,
             deadline=stop_at,
-            next_check_at=stop_at,
+            next_check_at=stop_at + seen.signal_lag,
         )
-    if now >= deadline:
+    if now >= stop_look:
         reason = f"{state} for {idle_for} minutes, past the {idle_minutes}-minute allowance"
         saved = None
         if price is not None:  # an unknown price gives no savings figure, never a guess
@@ -199,12 +200,20 @@ def decide(
             f"{state} for {idle_for} minutes, warned: stops at the deadline unless used",
             idle_since=idle_since,
             deadline=deadline,
-            next_check_at=deadline,
+            next_check_at=stop_look,
+        )
+    if now >= deadline:  # no warning to give, and the signal has not reached the deadline
+        return verdict(
+            "wait",
+            f"{state} for {idle_for} minutes: waiting for the activity reported up to the deadline",
+            idle_since=idle_since,
+            deadline=deadline,
+            next_check_at=stop_look,
         )
     return verdict(
         "wait",
         f"{state} for {idle_for} of {idle_minutes} minutes",
         idle_since=idle_since,
         deadline=deadline,
-        next_check_at=deadline - lead,
+        next_check_at=deadline - lead if lead else stop_look,
     )

@@ -358,7 +358,7 @@ def test_the_kind_reads_busy_periods_and_idle_ones(ec2: Ec2) -> None:
     assert series["net_in"][at(15)] == 5 * BUSY_BYTES_PER_MINUTE
     assert series["net_in"][at(40)] + series["net_out"][at(40)] < 100_000  # agents' chatter
     reading = read_activity(ec2.cloudwatch, instance_id, T0, at(60), 60, Ec2Settings())
-    assert reading.missing is None and reading.last_activity_at == at(30) + METRIC_LAG
+    assert reading.missing is None and reading.last_activity_at == at(30)
 
 
 def test_a_period_is_complete_a_minute_before_the_kind_takes_it_as_due(ec2: Ec2) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from idle_reaper.resource import Observation, ResourceRef
@@ -48,6 +48,9 @@ class ResourceKind(ABC):
     """IAM actions only the state machine's role holds, for the stop task."""
     stop_resource_arn: ClassVar[str]
     """The ARN pattern (CloudFormation Sub syntax) the stop permission is scoped to."""
+    signal_lag: ClassVar[timedelta] = timedelta(0)
+    """How late its activity signal reports (Observation.signal_lag): the stop lands this long
+    after the deadline."""
     stopping_statuses: ClassVar[frozenset[str]] = frozenset()
     """Statuses a resource is in once a stop has landed (Glue: STOPPING, STOPPED)."""
     stop_refused_errors: ClassVar[frozenset[str]] = frozenset()

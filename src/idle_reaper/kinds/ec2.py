@@ -13,17 +13,15 @@ InstanceId, 5-minute periods): CPUUtilization (Average, percent) and NetworkIn +
 CPU reaches `cpu_idle_percent` or its traffic `network_idle_bytes`; the instance is idle since
 the end of its latest busy period (its LaunchTime when none was busy: EC2 sets LaunchTime at
 every start, so a stop and start is a new watch). Each period's datapoint is complete a while
-after the period ends (METRIC_LAG): the idle time is counted from that moment, so the look at
-the deadline finds every period of the idle window published. A period that should have been
-published but has no datapoint is never taken as idle: the activity is `unreadable` and the
-watcher looks again RECHECK_MINUTES later.
+after the period ends (METRIC_LAG, the kind's `signal_lag`): the look that stops comes that
+long after the deadline, so it finds every period up to the deadline published. A period
+that should have been published but has no datapoint is never taken as idle: the activity is
+`unreadable` and the watcher looks again RECHECK_MINUTES later.
 
 What this signal cannot see:
-- work begun since the last published minute: CloudWatch publishes minutes late, so the look
-  that stops cannot see work begun in the last few minutes before it; with WarningMinutes no
-  longer than METRIC_LAG that is the whole time between the warning and the stop, so using the
-  instance right after its warning may not save it (the warning's "unless used" needs a stop
-  look METRIC_LAG after the deadline it announces, which the verdict does not schedule yet);
+- work begun after the deadline the warning announced: the look that stops comes METRIC_LAG
+  later and reads the metrics up to the deadline, so work begun in those last minutes is not
+  yet in them (the warning says the deadline; work begun before it keeps the instance);
 - work that is neither CPU nor network: a GPU kernel (CPUUtilization does not count the GPU),
   disk-only I/O (EBS reports to AWS/EBS), a process blocked on memory or a lock;
 - a person in an interactive shell: keystrokes are a few KB and no CPU;
@@ -57,7 +55,6 @@ DETAIL_TYPE = "EC2 Instance State-change Notification"
 INSTANCE_ID = re.compile(r"i-[0-9a-f]{8}(?:[0-9a-f]{9})?")
 """EC2 instance ids: `i-` and 8 (older) or 17 hexadecimal digits."""
 OPT_IN_TAG_KEY = "idle-reaper:opt-in"
-MAX_TAG_KEY_LENGTH = 128
 """EC2 tag keys are at most 128 characters."""
 
 PHASES: dict[str, Phase] = {
@@ -78,9 +75,9 @@ METRIC_LAG = timedelta(minutes=5)
 """How long after a period ends its datapoint is taken as complete and due. AWS documents no
 bound: a Xen instance reports the period at its end, a Nitro instance updates it with each
 sample until then, and CloudWatch makes it readable minutes later. A later datapoint only makes
-the activity `unreadable` for a while (never idle). Counting idle time from the end of the
-last busy period plus this lag puts the stop at most METRIC_LAG after the deadline for work
-that ends on a period boundary, and METRIC_LAG plus one period at worst."""
+the activity `unreadable` for a while (never idle). It is the kind's `signal_lag`: the look
+that stops comes this long after the deadline, when every period up to the deadline is in, so
+work begun before the deadline (after the warning too) is seen."""
 RECHECK_MINUTES = 5
 """While a period is missing: look again one period later."""
 LOOKBACK_GRID = timedelta(hours=1)
@@ -113,32 +110,21 @@ class Ec2Settings:
     is never silent: the SSM and CloudWatch agents, NTP, DHCP and update checks exchange tens
     of KB per 5 minutes; a download, a git clone or served traffic is MBs."""
     opt_in_tag_key: str = OPT_IN_TAG_KEY
-    """The tag that opts an instance in. template.yaml conditions the stop permission on the
-    literal default key (CloudFormation cannot put a parameter in a condition key): another
-    key here would watch instances the state machine is not allowed to stop."""
+    """The tag that opts an instance in: fixed, because template.yaml conditions the stop
+    permission on this literal key (CloudFormation cannot put a parameter in a condition key),
+    and a key that differed would watch instances the state machine may not stop."""
 
 
 def settings_from_env(env: Mapping[str, str]) -> Ec2Settings:
-    """Ec2Settings from EC2_CPU_IDLE_PERCENT, EC2_NETWORK_IDLE_BYTES and EC2_OPT_IN_TAG_KEY;
-    PolicyError naming the variable for a bad value."""
+    """Ec2Settings from EC2_CPU_IDLE_PERCENT and EC2_NETWORK_IDLE_BYTES; PolicyError naming the
+    variable for a bad value."""
     cpu = int_setting(env, "EC2_CPU_IDLE_PERCENT", 5, 1)
     if cpu > MAX_CPU_PERCENT:
         raise PolicyError(f"EC2_CPU_IDLE_PERCENT={cpu} is above {MAX_CPU_PERCENT}")
     network = int_setting(env, "EC2_NETWORK_IDLE_BYTES", 1_000_000, 1)
     if network > MAX_NETWORK_IDLE_BYTES:
         raise PolicyError(f"EC2_NETWORK_IDLE_BYTES={network} is above {MAX_NETWORK_IDLE_BYTES}")
-    key = env.get("EC2_OPT_IN_TAG_KEY") or OPT_IN_TAG_KEY
-    if (
-        key != key.strip()
-        or len(key) > MAX_TAG_KEY_LENGTH
-        or key.lower().startswith("aws:")
-        or not key.isprintable()
-    ):
-        raise PolicyError(
-            f"EC2_OPT_IN_TAG_KEY={key[:40]!r} is not a tag key (1-{MAX_TAG_KEY_LENGTH} printable"
-            " characters, no surrounding spaces, not starting with aws:)"
-        )
-    return Ec2Settings(cpu_idle_percent=cpu, network_idle_bytes=network, opt_in_tag_key=key)
+    return Ec2Settings(cpu_idle_percent=cpu, network_idle_bytes=network)
 
 
 @register
@@ -150,6 +136,7 @@ class Ec2Instance(ResourceKind):
     read_permissions = ("ec2:DescribeInstances", "cloudwatch:GetMetricData")
     stop_permissions = ("ec2:StopInstances",)
     stop_resource_arn = "arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:instance/*"
+    signal_lag = METRIC_LAG
     stopping_statuses = frozenset({"stopping", "stopped"})
     stop_refused_errors = frozenset({"Ec2.Ec2Exception"})
     """EC2's API model declares no error shapes, so Step Functions names every EC2 error (not
@@ -217,7 +204,12 @@ class Ec2Instance(ResourceKind):
         reading = read_activity(
             look.client("cloudwatch"), ref.id, started, look.now, idle_minutes, settings
         )
-        return replace(seen, last_activity_at=reading.last_activity_at, unreadable=reading.missing)
+        return replace(
+            seen,
+            last_activity_at=reading.last_activity_at,
+            unreadable=reading.missing,
+            signal_lag=self.signal_lag,
+        )
 
     def console_url(self, ref: ResourceRef) -> str | None:
         host = console_host(ref.region)
@@ -291,7 +283,7 @@ def read_activity(
                 missing=f"no {' or '.join(absent)} datapoint for the 5 minutes from "
                 f"{to_iso(period)} (due by {to_iso(due)})"
             )
-    return Reading(last_activity_at=anchor + METRIC_LAG)
+    return Reading(last_activity_at=anchor)
 
 
 def query_start(started: datetime, now: datetime, idle_minutes: int) -> datetime:
