@@ -12,7 +12,7 @@ from idle_reaper.times import to_iso
 from local_runtime import actors, stack
 from local_runtime.runtime import Account, running
 from local_runtime.scenario import Scenario, human
-from local_runtime.summary import summarize
+from local_runtime.summary import scenario_names, summarize
 from local_runtime.timeline import Timeline
 
 
@@ -51,7 +51,12 @@ def simulate(
         account=scenario.account or stack.ACCOUNT,
     ) as account:
         account.bus.deliveries = scenario.deliveries
-        timeline = Timeline(account.clock, out, multi_day=scenario.until > timedelta(days=1))
+        timeline = Timeline(
+            account.clock,
+            out,
+            multi_day=scenario.until > timedelta(days=1),
+            names=scenario_names(account, scenario),
+        )
         for emulator in account.emulators.values():
             timeline.follow(emulator)
         account.bus.listeners.append(timeline.on_bus)

@@ -42,7 +42,7 @@ def summarize(scenario: Scenario, account: Account, end: datetime) -> dict[str, 
             "end": to_iso(end),
             "parameters": account.stack.parameters,
             "resources": resources,
-            "notifications": notifications(account),
+            "notifications": notifications(account, scenario_names(account, scenario)),
             "dead_letters": len(account.bus.dead_letters),
             "totals": totals,
         }
@@ -148,24 +148,33 @@ def _transitions(history: list[dict[str, Any]]) -> int:
     return sum(1 for e in history if str(e["type"]).endswith("StateEntered"))
 
 
-def notifications(account: Account) -> list[dict[str, Any]]:
+def scenario_names(account: Account, scenario: Scenario) -> dict[str, str]:
+    """The scenario's id of each resource, by the id AWS gave it (Emulator.resource_id)."""
+    return {account.emulators[s.kind].resource_id(s): s.id for s in scenario.resources}
+
+
+def notifications(account: Account, names: dict[str, str] | None = None) -> list[dict[str, Any]]:
     """Every message delivered: Slack (the sink answered 200 ok) and email (SNS deliveries
-    to email subscriptions), with the reaper event the notify function was handling."""
+    to email subscriptions), with the reaper event the notify function was handling; the
+    resource named by its scenario id where `names` knows it."""
     out: list[dict[str, Any]] = []
     for request in account.slack.requests:
         if request.delivered:
-            out.append(_notification(request.context, "slack", request.at))
+            out.append(_notification(request.context, "slack", request.at, names or {}))
     for email in account.mailbox.sent:
-        out.append(_notification(email.context, "email", email.at))
+        out.append(_notification(email.context, "email", email.at, names or {}))
     return sorted(out, key=lambda n: (n["at"], n["resource"] or "", n["channel"]))
 
 
-def _notification(invocation: Any, channel: str, at: datetime) -> dict[str, Any]:
+def _notification(
+    invocation: Any, channel: str, at: datetime, names: dict[str, str]
+) -> dict[str, Any]:
     event = getattr(invocation, "event", None) or {}
     resource = (event.get("detail") or {}).get("resource") or {}
+    watched = resource.get("id")
     return {
         "type": event.get("detail-type"),
         "channel": channel,
-        "resource": resource.get("id"),
+        "resource": names.get(watched, watched) if isinstance(watched, str) else watched,
         "at": to_iso(at),
     }

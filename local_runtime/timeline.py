@@ -13,16 +13,22 @@ from local_runtime.emulators import Emulator
 
 class Timeline:
     def __init__(
-        self, clock: VirtualClock, out: TextIO = sys.stdout, multi_day: bool = False
+        self,
+        clock: VirtualClock,
+        out: TextIO = sys.stdout,
+        multi_day: bool = False,
+        names: dict[str, str] | None = None,
     ) -> None:
         self.clock = clock
         self.out = out
         self.multi_day = multi_day
+        self.names = names or {}
+        """The scenario's id of a resource by the id AWS gave it (an EC2 instance id)."""
 
     def line(self, resource: str, text: str, at: datetime | None = None) -> None:
         moment = at or self.clock.now()
         stamp = moment.strftime("%m-%d %H:%M:%S" if self.multi_day else "%H:%M:%S")
-        self.out.write(f"{stamp}  {resource:<20} {text}\n")
+        self.out.write(f"{stamp}  {self.names.get(resource, resource):<20} {text}\n")
 
     def follow(self, emulator: Emulator) -> None:
         """A line for each change in the emulator's resources, in its own words."""

@@ -233,11 +233,18 @@ def test_report_after_the_demo_equals_the_demo_summary_per_owner_and_kind(tmp_pa
     assert result.returncode == 0, result.stderr
     got = json.loads(result.stdout)
     owners = {row["key"]: row for row in got["by"]["owner"]}
-    (kind,) = got["by"]["kind"]
-    assert got["total"]["stopped"] == kind["stopped"] == summary["totals"]["stopped"] == 2
-    assert got["total"]["savings_usd"] == kind["savings_usd"] == summary["totals"]["saved_usd"]
+    kinds = {row["key"]: row for row in got["by"]["kind"]}
+    assert got["total"]["stopped"] == summary["totals"]["stopped"] == 5
+    assert got["total"]["savings_usd"] == summary["totals"]["saved_usd"]
+    for kind, row in kinds.items():
+        ours = [r for r in summary["resources"] if r["kind"] == kind]
+        assert row["stopped"] == sum(r["outcome"] == "stopped" for r in ours), kind
+        assert row["savings_usd"] == round(sum(r["saved_usd"] for r in ours), 2), kind
+    assert set(kinds) == {"glue-session", "sagemaker-notebook", "sagemaker-app", "ec2-instance"}
     assert owners["alice@example.com"]["savings_usd"] == saved["alice-etl"]
     assert owners["dave@example.com"]["savings_usd"] == saved["dave-adhoc"]
+    assert owners["erin@example.com"]["savings_usd"] == saved["erin-notebook"]
+    assert owners["gina@example.com"]["savings_usd"] == saved["gina-build"]
     assert owners["bob@example.com"]["stopped"] == owners["carol@example.com"]["stopped"] == 0
     assert "[report]" in result.stderr  # progress while it pages
 

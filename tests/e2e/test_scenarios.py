@@ -24,6 +24,7 @@ from local_runtime import stack as stack_module
 from local_runtime.emulators.glue import GlueEmulator
 from local_runtime.runtime import Account
 from local_runtime.simulation import simulate
+from local_runtime.summary import scenario_names
 from reporting.totals import grouped, total
 from tests.conftest import ROOT, SCENARIOS
 
@@ -214,7 +215,7 @@ def test_three_deliveries_of_everything_change_nothing_a_person_sees() -> None:
         "state_transitions": 0,
     }
     assert thrice["totals"]["executions"] == 3 * once["totals"]["executions"]  # 2 duplicates each
-    assert len(AUDIT[scenario.name]) == len(account.bus.published) == 7
+    assert len(AUDIT[scenario.name]) == len(account.bus.published) == 14
 
 
 # -- each scenario's own story -------------------------------------------------------------------
@@ -330,6 +331,14 @@ def test_demo_tells_its_story() -> None:
     assert res["bob-explore"]["outcome"] == "exempt"
     assert res["carol-report"]["outcome"] == "gone"
     assert res["dave-adhoc"]["stopped_at"] == "2026-03-02T10:20:00Z"
+    # every kind reaped at its deadline: an hour after the last kernel, the app's creation, the
+    # build's work (EC2: once CloudWatch has reported up to the deadline, 5 minutes later)
+    assert res["erin-notebook"]["stopped_at"] == "2026-03-02T11:30:00Z"
+    assert res["frank-lab"]["stopped_at"] == "2026-03-02T12:00:00Z"
+    assert res["gina-build"]["stopped_at"] == "2026-03-02T13:50:00Z"
+    assert all(res[r]["warnings"] == 1 for r in ("erin-notebook", "frank-lab", "gina-build"))
+    # and the instance nobody opted in is left alone
+    assert (res["db-primary"]["outcome"], res["db-primary"]["ended_by"]) == ("exempt", None)
 
 
 # -- notifications ---------------------------------------------------------------------------
@@ -353,8 +362,12 @@ def test_demo_tells_each_stopped_owner_on_both_channels_after_a_warning() -> Non
 
 
 def test_notifications_go_out_when_the_event_happens(result: Any) -> None:
-    summary, account, _ = result
-    published = {(p.detail_type, p.resource_id, p.at) for p in account.bus.published}
+    summary, account, scenario = result
+    names = scenario_names(account, scenario)
+    published = {
+        (p.detail_type, names.get(p.resource_id or "", p.resource_id), p.at)
+        for p in account.bus.published
+    }
     for note in summary["notifications"]:
         assert (note["type"], note["resource"], parse_iso(note["at"])) in published
 
