@@ -41,6 +41,8 @@ def inspect(
     errored = "error" in state
     warned_since = _warned_since(state, prior)
     found = _locate(payload, state, home)
+    if not isinstance(found, str) and found[0].name in policy.disabled_kinds:
+        found = f"watching {found[0].name} is switched off in this stack"
     if isinstance(found, str):
         verdict = done("ignored", found, now).to_dict()
         resource, seen, claim = None, None, None

@@ -27,6 +27,8 @@ class Policy:
     exempt_tag_key: str = DEFAULT_EXEMPT_TAG
     max_idle_minutes: int = 1440
     kind_settings: Mapping[str, Any] = field(default_factory=dict)
+    disabled_kinds: frozenset[str] = frozenset()
+    """Kinds switched off in the template (EnableSageMaker, EnableEc2 = "false")."""
     """Each kind's own settings (`ResourceKind.settings_from`), by kind name."""
 
     @classmethod
@@ -46,6 +48,11 @@ class Policy:
             exempt_tag_key=env.get("EXEMPT_TAG_KEY", DEFAULT_EXEMPT_TAG) or DEFAULT_EXEMPT_TAG,
             max_idle_minutes=int_setting(env, "MAX_IDLE_MINUTES", 1440, 1),
             kind_settings={kind.name: kind.settings_from(env) for kind in all_kinds()},
+            disabled_kinds=frozenset(
+                kind.name
+                for kind in all_kinds()
+                if kind.enabled_env and env.get(kind.enabled_env, "true").strip().lower() == "false"
+            ),
         )
 
     def is_exempt(self, tags: Mapping[str, str]) -> bool:

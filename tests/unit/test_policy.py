@@ -7,8 +7,23 @@ from idle_reaper.policy import IDLE_MINUTES_TAG, Policy
 
 
 def test_defaults_match_the_template() -> None:
+    from local_runtime import stack as stack_module
+    from tests.conftest import ROOT
+
     policy = Policy.from_env({})
-    assert policy.idle_minutes == {"glue-session": 30}
+    template = Policy.from_env(
+        stack_module.load(ROOT / "template.yaml").resources["InspectFunction"]["Properties"][
+            "Environment"
+        ]["Variables"]
+    )
+    assert policy == template
+    assert policy.idle_minutes == {
+        "glue-session": 30,
+        "sagemaker-notebook": 60,
+        "sagemaker-app": 60,
+        "ec2-instance": 60,
+    }
+    assert policy.disabled_kinds == frozenset()
     assert policy.warning_minutes == 5
     assert policy.dry_run is False
     assert policy.exempt_tag_key == "idle-reaper:exempt"
@@ -54,3 +69,35 @@ def test_idle_minutes_tag(tag: str, minutes: int, noted: bool) -> None:
     got, note = Policy.from_env({}).idle_minutes_for("glue-session", {IDLE_MINUTES_TAG: tag})
     assert got == minutes
     assert (note is not None) is noted
+
+
+@pytest.mark.parametrize(
+    ("switch", "off"),
+    [
+        ("EnableSageMaker", {"sagemaker-notebook", "sagemaker-app"}),
+        ("EnableEc2", {"ec2-instance"}),
+    ],
+)
+def test_a_family_switched_off_in_the_template_is_off_in_the_policy(
+    switch: str, off: set[str]
+) -> None:
+    from local_runtime import stack as stack_module
+    from tests.conftest import ROOT
+
+    stack = stack_module.load(ROOT / "template.yaml", {switch: "false"})
+    env = stack.resources["InspectFunction"]["Properties"]["Environment"]["Variables"]
+    assert Policy.from_env(env).disabled_kinds == off
+
+
+def test_a_switched_off_kind_is_ignored_without_a_single_read() -> None:
+    """The stack has no permission to read or stop it: Inspect ends the watch at once."""
+    from idle_reaper.inspection import inspect
+    from tests.conftest import load_event
+
+    def no_client(service: str, region: str) -> None:
+        raise AssertionError(f"read {service} in {region}")
+
+    policy = Policy.from_env({"EC2_ENABLED": "false"})
+    out = inspect({"event": load_event("ec2-instance-running.json")}, no_client, policy)
+    assert (out["verdict"]["action"], out["verdict"]["outcome"]) == ("done", "ignored")
+    assert "ec2-instance is switched off" in out["verdict"]["reason"]

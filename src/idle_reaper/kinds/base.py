@@ -42,6 +42,10 @@ class ResourceKind(ABC):
     idle_minutes_env: ClassVar[str]
     """The environment variable (from a template parameter) with its idle allowance."""
     default_idle_minutes: ClassVar[int]
+    enabled_env: ClassVar[str | None] = None
+    """The environment variable (from EnableSageMaker, EnableEc2) whose "false" switches the
+    kind off: Inspect then judges none of its resources (the stack has no permission to).
+    None: always on."""
     read_permissions: ClassVar[tuple[str, ...]]
     """IAM actions the read-only inspect role needs for this kind: exactly these."""
     stop_permissions: ClassVar[tuple[str, ...]]

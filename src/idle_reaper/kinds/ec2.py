@@ -132,6 +132,7 @@ class Ec2Instance(ResourceKind):
     name = "ec2-instance"
     service = "ec2"
     idle_minutes_env = "EC2_IDLE_MINUTES"
+    enabled_env = "EC2_ENABLED"
     default_idle_minutes = 60
     read_permissions = ("ec2:DescribeInstances", "cloudwatch:GetMetricData")
     stop_permissions = ("ec2:StopInstances",)

@@ -161,6 +161,7 @@ class SageMakerApp(ResourceKind):
     name = "sagemaker-app"
     service = "sagemaker"
     idle_minutes_env = "SAGEMAKER_IDLE_MINUTES"
+    enabled_env = "SAGEMAKER_ENABLED"
     default_idle_minutes = 60
     read_permissions = (
         "sagemaker:DescribeApp",

@@ -113,6 +113,7 @@ class SageMakerNotebook(ResourceKind):
     name = "sagemaker-notebook"
     service = "sagemaker"
     idle_minutes_env = "SAGEMAKER_IDLE_MINUTES"
+    enabled_env = "SAGEMAKER_ENABLED"
     default_idle_minutes = 60
     read_permissions = ("sagemaker:DescribeNotebookInstance", "sagemaker:ListTags")
     stop_permissions = ("sagemaker:StopNotebookInstance",)
