@@ -7,7 +7,7 @@ cost and no savings figure (resource.Observation.cost_per_hour), never a guess.
 Source: AWS's public price list for the `AmazonSageMaker` offer (the data behind
 https://aws.amazon.com/sagemaker/ai/pricing/), as published 2026-09-24, read by usage type:
 `USE1-Notebk:ml.<type>` for notebook instances and `USE1-Studio:JupyterLab-ml.<type>` for
-Studio apps; taken on 2026-11-26. The two products are priced apart, and do differ
+Studio apps; taken on 2026-11-25. The two products are priced apart, and do differ
 (ml.g4dn.xlarge: 0.7360 as a notebook instance, 0.7364 in Studio).
 
 Looked for and not verified, so unknown (None) until someone checks them against the price
@@ -23,7 +23,7 @@ from typing import Literal
 
 Product = Literal["notebook", "studio"]
 
-PRICES_TAKEN = "2026-11-26"
+PRICES_TAKEN = "2026-11-25"
 """When the table was last checked against the price list."""
 
 _PRICES: dict[tuple[str, Product], dict[str, float]] = {
