@@ -251,3 +251,30 @@ def test_report_after_the_demo_equals_the_demo_summary_per_owner_and_kind(tmp_pa
     table_text = report("--local", str(table), "--quiet").stdout
     assert "owner" in table_text and "kind" in table_text
     assert f"{summary['totals']['saved_usd']:,.2f}" in table_text
+
+
+@pytest.mark.parametrize(
+    ("event", "kind", "outcome", "stopped_at"),
+    [
+        ("sagemaker-notebook-inservice.json", "sagemaker-notebook", "stopped", "10:04:07Z"),
+        ("sagemaker-create-app-jupyterlab.json", "sagemaker-app", "stopped", "10:00:00Z"),
+        # the native event carries no tags: the replayed instance is not opted in
+        ("ec2-instance-running.json", "ec2-instance", "exempt", None),
+    ],
+)
+def test_replay_works_for_every_kinds_start_event(
+    event: str, kind: str, outcome: str, stopped_at: str | None
+) -> None:
+    result = cli("replay", str(EVENTS / event))
+    assert result.returncode == 0, result.stderr
+    (resource,) = json.loads(result.stdout.strip().splitlines()[-1])["summary"]["resources"]
+    assert (resource["kind"], resource["outcome"]) == (kind, outcome)
+    assert resource["stopped_at"] == (stopped_at and f"2026-03-02T{stopped_at}")
+    assert resource["warnings"] == (1 if stopped_at else 0)
+
+
+def test_replay_of_a_free_studio_app_starts_no_watcher() -> None:
+    result = cli("replay", str(EVENTS / "sagemaker-create-app-jupyterserver.json"))
+    assert result.returncode == 0, result.stderr
+    assert "matched no rule" in result.stdout
+    assert json.loads(result.stdout.strip().splitlines()[-1])["summary"]["resources"] == []
