@@ -165,6 +165,13 @@ def test_an_app_with_no_resource_spec_is_watched() -> None:
     """The space's default instance type: DescribeApp says which, and what it costs."""
     assert KIND.identify(with_request(resourceSpec=...)) is not None
     assert KIND.identify(with_request(resourceSpec=None)) is not None
+    assert KIND.identify(with_request(resourceSpec={})) is not None
+
+
+@pytest.mark.parametrize("spec", [0, "", [], False, 0.0, ()])
+def test_a_resource_spec_that_is_there_but_no_object_is_malformed(spec: Any) -> None:
+    """A falsy value is not "no spec": CloudTrail writes an object or nothing."""
+    assert KIND.identify(with_request(resourceSpec=spec)) is None
 
 
 @pytest.mark.parametrize(
@@ -362,6 +369,31 @@ def test_an_ended_app_that_no_longer_answers_for_its_tags_is_still_ended() -> No
     client = FakeSageMaker(status="Deleted", errors={"ListTags": "ValidationException"})
     seen = KIND.observe(ref(), looking(client, T0))
     assert (seen.phase, seen.tags) == ("ended", {})
+
+
+class EndlessTags(FakeSageMaker):
+    """A ListTags that always has one more page (a broken or hostile answer)."""
+
+    def list_tags(self, ResourceArn: str, NextToken: str | None = None) -> dict[str, Any]:
+        self._call("ListTags", {"ResourceArn": ResourceArn, "NextToken": NextToken})
+        if len(self.calls) > 200:
+            pytest.fail("ListTags was paged without end")
+        return {"Tags": [], "NextToken": str(len(self.calls))}
+
+
+def test_list_tags_pages_are_bounded() -> None:
+    from idle_reaper.kinds.sagemaker_notebook import MAX_TAG_PAGES
+
+    client = EndlessTags()
+
+    with pytest.raises(ResourceReadError, match=f"more than {MAX_TAG_PAGES} pages"):
+        KIND.observe(ref(), looking(client, NOW))
+    assert client.ops().count("ListTags") == MAX_TAG_PAGES
+
+
+def test_an_ended_app_with_endless_tag_pages_is_still_ended() -> None:
+    seen = KIND.observe(ref(), looking(EndlessTags(status="Deleted"), NOW))
+    assert seen.phase == "ended" and seen.tags == {}
 
 
 def test_tags_are_read_across_pages_with_the_apps_arn() -> None:
@@ -601,10 +633,52 @@ def test_a_deleted_space_has_no_settings_of_its_own() -> None:
 
 
 @pytest.mark.parametrize("op", ["DescribeSpace", "DescribeDomain"])
-def test_a_failed_settings_read_is_a_read_error(op: str) -> None:
-    client = FakeSageMaker(tags=SIGNAL, errors={op: "AccessDeniedException"})
-    with pytest.raises(ResourceReadError, match=op):
-        KIND.observe(ref(), looking(client, NOW))
+@pytest.mark.parametrize("code", ["AccessDeniedException", "ThrottlingException"])
+def test_a_failed_settings_read_only_costs_the_savings_figure(op: str, code: str) -> None:
+    """An SCP that denies DescribeSpace, or throttling, must not keep an idle app running:
+    the app is judged on its signal, with no idle shutdown of its own and a note saying so."""
+    now = T0 + timedelta(hours=2)
+    client = FakeSageMaker(
+        tags=signal(now, T0 + timedelta(minutes=20)),
+        domain={"DefaultUserSettings": {"JupyterLabAppSettings": idle_settings(90)}},
+        errors={op: code},
+    )
+
+    seen = KIND.observe(ref(), looking(client, now))
+
+    assert seen.unreadable is None and seen.unwatchable is None
+    assert seen.last_activity_at == T0 + timedelta(minutes=20)
+    assert seen.own_idle_timeout_minutes is None
+    (note,) = seen.notes
+    assert op in note and code in note and "savings" in note
+    assert "arn:" not in note  # the error's own text (roles, policies) stays out of it
+
+
+def test_a_failed_settings_read_still_lets_an_idle_app_be_stopped() -> None:
+    now = T0 + timedelta(hours=2)
+    last = T0 + timedelta(minutes=20)
+    client = FakeSageMaker(tags=signal(now, last), errors={"DescribeSpace": "ThrottlingException"})
+
+    seen = KIND.observe(ref(), looking(client, now))
+    verdict = decide(KIND.name, seen, Policy.from_env({}), now, warned_since=iso(last))
+
+    assert verdict.action == "stop"
+
+
+def test_a_settings_read_that_fails_without_an_answer_is_a_note_too() -> None:
+    from botocore.exceptions import EndpointConnectionError
+
+    class Unreachable(FakeSageMaker):
+        def describe_space(self, **params: Any) -> dict[str, Any]:
+            raise EndpointConnectionError(endpoint_url="https://api.sagemaker")
+
+    seen = KIND.observe(ref(), looking(Unreachable(tags=SIGNAL), NOW))
+
+    assert seen.unreadable is None and seen.own_idle_timeout_minutes is None
+    assert seen.notes == (
+        "Studio's own idle shutdown could not be read (DescribeSpace d-demo/grace-lab-space: "
+        "EndpointConnectionError): savings assume none",
+    )
 
 
 def test_studios_idle_shutdown_is_the_savings_models_left_alone_end() -> None:

@@ -31,6 +31,7 @@ from idle_reaper.kinds.base import Look, ResourceKind
 from idle_reaper.kinds.registry import register
 from idle_reaper.kinds.sagemaker_notebook import (
     MAX_HOURS_PARAMETER,
+    MAX_TAG_PAGES,
     SageMakerSettings,
     capped,
     sagemaker_settings,
@@ -197,10 +198,14 @@ class SageMakerApp(ResourceKind):
         ):
             return None
         request = _mapping(detail.get("requestParameters"))
-        spec = request.get("resourceSpec") or {}  # none: the space's default instance type
-        instance_type = spec.get("instanceType") if isinstance(spec, Mapping) else False
+        spec = request.get("resourceSpec")
+        if spec is None:  # absent or null: the space's default instance type
+            spec = {}
+        if not isinstance(spec, Mapping):  # 0, "", [] are no spec: a malformed request
+            return None
+        instance_type = spec.get("instanceType")
         if instance_type == FREE_INSTANCE_TYPE or not isinstance(instance_type, str | None):
-            return None  # free, or no resource spec at all
+            return None  # free, or an instance type that is no string
         space, user = request.get("spaceName"), request.get("userProfileName")
         if (space is None) == (user is None):  # SageMaker takes exactly one of the two
             return None
@@ -283,9 +288,15 @@ class SageMakerApp(ResourceKind):
         if instance_type == FREE_INSTANCE_TYPE:
             free = "it runs on the free `system` instance type: stopping it saves nothing"
             return replace(seen, cost_per_hour=0.0, unwatchable=free)
-        own = self._idle_shutdown(client, app_id)
-        allowance, _ = look.policy.idle_minutes_for(self.name, seen.tags)
-        note = idle_shutdown_note(own, allowance)
+        note: str | None
+        try:
+            own = self._idle_shutdown(client, app_id)
+        except ResourceReadError as exc:  # only the savings figure leans on it: judge anyway
+            own = None
+            note = f"Studio's own idle shutdown could not be read ({exc}): savings assume none"
+        else:
+            allowance, _ = look.policy.idle_minutes_for(self.name, seen.tags)
+            note = idle_shutdown_note(own, allowance)
         seen = replace(seen, own_idle_timeout_minutes=own, notes=(note,) if note else ())
         if seen.started_at is None:
             return replace(
@@ -318,6 +329,10 @@ class SageMakerApp(ResourceKind):
         then matter to no decision): `tolerate` reads that as none."""
         try:
             return dict(_tag_pairs(client, arn))
+        except ResourceReadError:
+            if tolerate:
+                return {}
+            raise
         except (ClientError, BotoCoreError) as exc:
             if tolerate:
                 return {}
@@ -326,6 +341,8 @@ class SageMakerApp(ResourceKind):
     @staticmethod
     def _idle_shutdown(client: Any, app_id: AppId) -> int | None:
         """Studio's own idle shutdown for this app, in minutes; None when it has none.
+        Raises ResourceReadError when DescribeSpace or DescribeDomain fails (denied by an
+        SCP, throttled): the caller then judges the app without it.
 
         A space may set its own IdleTimeoutInMinutes (when the domain lets users choose);
         else the domain's IdleSettings apply when their LifecycleManagement is ENABLED:
@@ -372,25 +389,28 @@ def idle_shutdown_note(own_minutes: int | None, allowance_minutes: int) -> str |
 
 def _described(call: Any, what: str, **params: str) -> Mapping[str, Any]:
     """A Describe call's answer; a resource that is not there (a deleted space) has no
-    settings. Any other failure is a read error, as everywhere."""
+    settings. Any other failure is a read error naming the call and its error code only: the
+    caller turns it into a note an owner reads (no role ARN or policy text in it)."""
     try:
         answer = call(**params)
     except ClientError as exc:
         if _code(exc) == "ResourceNotFound":
             return {}
-        raise ResourceReadError(f"{what}: {exc}") from exc
+        raise ResourceReadError(f"{what}: {_code(exc) or 'no error code'}") from exc
     except BotoCoreError as exc:
-        raise ResourceReadError(f"{what}: {exc}") from exc
+        raise ResourceReadError(f"{what}: {type(exc).__name__}") from exc
     return _mapping(answer)
 
 
 def _tag_pairs(client: Any, arn: str) -> Iterator[tuple[str, str]]:
+    """The tags, page by page, at most MAX_TAG_PAGES pages: an answer that never stops
+    paginating is a read error, not a Lambda timeout."""
     token: str | None = None
-    while True:
+    for _ in range(MAX_TAG_PAGES):
         kwargs: dict[str, Any] = {"ResourceArn": arn}
         if token:
             kwargs["NextToken"] = token
-        page = client.list_tags(**kwargs)
+        page = _mapping(client.list_tags(**kwargs))
         for tag in page.get("Tags") or []:
             key, value = _mapping(tag).get("Key"), _mapping(tag).get("Value", "")
             if isinstance(key, str) and isinstance(value, str):
@@ -398,6 +418,7 @@ def _tag_pairs(client: Any, arn: str) -> Iterator[tuple[str, str]]:
         token = page.get("NextToken")
         if not token:
             return
+    raise ResourceReadError(f"ListTags {arn}: more than {MAX_TAG_PAGES} pages")
 
 
 def _idle_minutes(value: object) -> int | None:
