@@ -13,7 +13,7 @@ from idle_reaper.kinds.base import Look, ResourceKind
 from idle_reaper.policy import Policy
 from idle_reaper.resource import Home, Observation, ResourceRef
 from idle_reaper.times import now_utc, to_iso
-from idle_reaper.verdict import decide, done
+from idle_reaper.verdict import decide, done, warning_key
 from idle_reaper.watch import HELD, Tries, Watch, claim_for, holds_claim, next_watch
 
 ClientFactory = Callable[[str, str], Any]
@@ -143,8 +143,10 @@ def _warned_since(state: Mapping[str, Any], prior: Watch) -> str | None:
     previous verdict's when the EmitWarning state just put it on the bus (`warned`)."""
     verdict = state.get("verdict")
     if "warned" in state and isinstance(verdict, Mapping) and verdict.get("action") == "warn":
-        since = verdict.get("idle_since")
-        return since if isinstance(since, str) else prior.warned_since
+        since, kept = verdict.get("idle_since"), verdict.get("kept_until")
+        if not isinstance(since, str):
+            return prior.warned_since
+        return warning_key(since, kept if isinstance(kept, str) else None)
     return prior.warned_since
 
 

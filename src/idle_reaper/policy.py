@@ -8,11 +8,18 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from idle_reaper.exceptions import PolicyError
 
 IDLE_MINUTES_TAG = "idle-reaper:idle-minutes"
+KEEP_UNTIL_TAG = "idle-reaper:keep-until"
+_ISO_TIME = re.compile(
+    r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})", re.ASCII
+)
+"""An ISO-8601 time with its offset (`2026-03-02T18:00:00Z`, `2026-03-02T19:00+01:00`): a time
+without one would be read in whatever zone the reader guesses."""
 _WHOLE_MINUTES = re.compile(r"[0-9]{1,6}")
 DEFAULT_EXEMPT_TAG = "idle-reaper:exempt"
 
@@ -72,6 +79,29 @@ class Policy:
                 f"the tag {key!r}={value!r} is not {wanted!r}, so it does not exempt; use {wanted}"
             )
         return None
+
+    def keep_until(
+        self, tags: Mapping[str, str], idle_since: datetime
+    ) -> tuple[datetime | None, str | None]:
+        """The moment an `idle-reaper:keep-until` tag keeps the resource until, and a note when
+        the tag was not honoured as written. An invalid value is ignored (the idle rule
+        applies, with its warning); a later one than an idle-minutes tag could allow
+        (MaxIdleMinutes after the idle period began) is capped there."""
+        raw = tags.get(KEEP_UNTIL_TAG)
+        if raw is None:
+            return None, None
+        shown = f"{KEEP_UNTIL_TAG}={raw[:64]!r}"
+        if _ISO_TIME.fullmatch(raw.strip()) is None:
+            return None, f"ignored {shown}: not an ISO-8601 time with its offset (…T18:00:00Z)"
+        try:
+            moment = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
+        except ValueError:  # 2026-02-30T25:00Z
+            return None, f"ignored {shown}: not a real time"
+        moment = moment.astimezone(UTC)
+        cap = idle_since + timedelta(minutes=self.max_idle_minutes)
+        if moment > cap:
+            return cap, f"{shown} capped at MaxIdleMinutes={self.max_idle_minutes} of idleness"
+        return moment, None
 
     def idle_minutes_for(self, kind: str, tags: Mapping[str, str]) -> tuple[int, str | None]:
         """The idle allowance for one resource, and a note when its tag was not honoured.

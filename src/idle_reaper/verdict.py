@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from idle_reaper.billing import billed_cost, usd
-from idle_reaper.policy import Policy
+from idle_reaper.policy import KEEP_UNTIL_TAG, Policy
 from idle_reaper.resource import Observation
 from idle_reaper.savings import DEFAULT_OWN_IDLE_TIMEOUT_MINUTES, Savings, savings
 from idle_reaper.times import ceil_seconds, to_iso
@@ -37,6 +37,8 @@ class Verdict:
     idle_minutes_reclaimed: float | None = None
     notes: tuple[str, ...] = ()
     """What the owner should know about their tags (an ignored value, a near-miss exempt tag)."""
+    kept_until: datetime | None = None
+    """The `idle-reaper:keep-until` moment that moved the deadline, when one did."""
 
     def to_dict(self) -> dict[str, Any]:
         def iso(moment: datetime | None) -> str | None:
@@ -55,6 +57,7 @@ class Verdict:
             "savings_usd": self.savings_usd,
             "idle_minutes_reclaimed": self.idle_minutes_reclaimed,
             "notes": list(self.notes),
+            "kept_until": iso(self.kept_until),
         }
 
 
@@ -65,6 +68,12 @@ the whole allowance, it is the finest look that still keeps every warning exact.
 
 def done(outcome: Outcome, reason: str, now: datetime, cost: float | None = None) -> Verdict:
     return Verdict(action="done", outcome=outcome, reason=reason, cost_usd=cost, checked_at=now)
+
+
+def warning_key(idle_since: str, kept_until: str | None = None) -> str:
+    """What a delivered warning was for: the idle period, and the keep-until that set its
+    deadline. A keep-until set after a warning moves the deadline, so it is warned again."""
+    return f"{idle_since}/{kept_until}" if kept_until else idle_since
 
 
 def warning_lead(policy: Policy, idle_minutes: int) -> int:
@@ -98,6 +107,7 @@ def decide(
         return done("exempt", f"tagged {policy.exempt_tag_key}=true", now, cost)
     idle_minutes, idle_note = policy.idle_minutes_for(kind, seen.tags)
     state = "idle"  # what the minutes count: idleness, or running time under a cap
+    kept_until: datetime | None = None
     if seen.unwatchable is not None:
         if seen.running_cap_minutes is None:
             return done("exempt", seen.unwatchable, now, cost)
@@ -134,6 +144,7 @@ def decide(
             savings_usd=saved.usd if saved else None,
             idle_minutes_reclaimed=saved.idle_minutes_reclaimed if saved else None,
             notes=notes,
+            kept_until=kept_until if idle_since is not None else None,
         )
 
     if seen.phase == "starting":
@@ -162,9 +173,20 @@ def decide(
 
     idle_since = seen.last_activity_at or seen.started_at or now
     deadline = ceil_seconds(idle_since + allowance)
+    keep, keep_note = policy.keep_until(seen.tags, idle_since)
+    keep_notes = [keep_note] if keep_note else []
+    if keep is not None and keep > deadline:  # the owner keeps it: the stop waits till then
+        deadline = kept_until = ceil_seconds(keep)
+        keep_notes.append(f"kept until {to_iso(kept_until)} by its {KEEP_UNTIL_TAG} tag")
+    elif keep is not None and keep <= now:
+        keep_notes.append(f"ignored {KEEP_UNTIL_TAG}={to_iso(keep)}: it has passed")
+    if keep_notes:
+        notes = (*notes, *keep_notes)
+        suffix = "".join(f"; {note}" for note in notes)
     stop_look = deadline + seen.signal_lag  # when the signal has reported up to the deadline
     idle_for = max(0, int((now - idle_since).total_seconds() // 60))
-    warned = not lead or warned_since == to_iso(idle_since)
+    key = warning_key(to_iso(idle_since), to_iso(kept_until) if kept_until else None)
+    warned = not lead or warned_since == key
     if not warned and now >= deadline - lead:
         late = now >= deadline
         stop_at = ceil_seconds(now + lead) if late else deadline

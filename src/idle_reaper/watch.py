@@ -66,7 +66,7 @@ class Watch:
             generation=max(1, _count(data.get("generation"))),
             origin=origin if isinstance(origin, str) and 0 < len(origin) <= MAX_NAME else None,
             history=_count(data.get("history")),
-            warned_since=warned if isinstance(warned, str) and len(warned) <= 40 else None,
+            warned_since=warned if isinstance(warned, str) and len(warned) <= 64 else None,
             continue_=data.get("continue") is True,
             next_name=_name(data.get("next_name")),
         )

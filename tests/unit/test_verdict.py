@@ -268,3 +268,63 @@ def test_an_unknown_price_gives_no_cost_and_no_savings_never_a_guess() -> None:
     assert decide("glue-session", seen, POLICY, at(1)).cost_usd is None
     priced = decide("glue-session", READY, POLICY, at(30), WARNED)
     assert priced.cost_usd is not None and priced.savings_usd is not None
+
+
+# -- idle-reaper:keep-until ---------------------------------------------------------------------
+def kept(value: str) -> Observation:
+    return replace(READY, tags={"idle-reaper:keep-until": value})
+
+
+def test_keep_until_postpones_the_stop_and_warns_before_it() -> None:
+    seen = kept("2026-03-02T11:00:00Z")  # two hours after the idle period began, at T0
+    first = decide("glue-session", seen, POLICY, at(1))
+    assert (first.action, first.deadline, first.next_check_at) == ("wait", at(120), at(115))
+    assert first.kept_until == at(120)
+    assert any("kept until 2026-03-02T11:00:00Z" in note for note in first.notes)
+    assert decide("glue-session", seen, POLICY, at(30), WARNED).action == "wait"  # not at 30
+    warn = decide("glue-session", seen, POLICY, at(115))
+    assert (warn.action, warn.deadline) == ("warn", at(120))
+    key = "2026-03-02T09:00:00Z/2026-03-02T11:00:00Z"
+    assert decide("glue-session", seen, POLICY, at(120), key).action == "stop"
+
+
+def test_a_keep_set_after_the_warning_is_warned_again_before_its_new_deadline() -> None:
+    """The owner was warned for the 09:30 deadline, then kept it until 10:30: the warning they
+    had does not count for the new deadline (a Slack 'keep' click works the same way)."""
+    seen = kept("2026-03-02T10:30:00Z")
+    assert decide("glue-session", seen, POLICY, at(30), WARNED).action == "wait"
+    assert decide("glue-session", seen, POLICY, at(85), WARNED).action == "warn"
+    assert decide("glue-session", seen, POLICY, at(90), WARNED).action == "warn"  # never unwarned
+
+
+@pytest.mark.parametrize(
+    ("value", "why"),
+    [
+        ("tomorrow", "not an ISO-8601 time"),
+        ("2026-03-02T11:00:00", "not an ISO-8601 time"),  # no offset: whose 11:00?
+        ("2026-02-30T11:00:00Z", "not a real time"),
+        ("\uff12\uff10\uff12\uff16-03-02T11:00:00Z", "not an ISO-8601 time"),  # full-width
+        ("2026-03-02T08:00:00Z", "it has passed"),
+    ],
+)
+def test_an_invalid_or_past_keep_until_is_ignored_with_a_note(value: str, why: str) -> None:
+    verdict = decide("glue-session", kept(value), POLICY, at(25))
+    assert (verdict.action, verdict.deadline, verdict.kept_until) == ("warn", at(30), None)
+    assert any(why in note for note in verdict.notes)
+
+
+def test_a_keep_until_is_capped_at_the_longest_allowance_a_tag_may_give() -> None:
+    policy = replace(POLICY, max_idle_minutes=240)
+    verdict = decide("glue-session", kept("2026-03-09T09:00:00Z"), policy, at(1))
+    assert verdict.deadline == at(240)
+    assert any("capped at MaxIdleMinutes=240" in note for note in verdict.notes)
+
+
+def test_a_keep_until_before_the_idle_deadline_changes_nothing() -> None:
+    verdict = decide("glue-session", kept("2026-03-02T09:10:00+00:00"), POLICY, at(1))
+    assert (verdict.deadline, verdict.kept_until) == (at(30), None)
+
+
+def test_a_keep_until_in_another_offset_is_the_same_moment() -> None:
+    verdict = decide("glue-session", kept("2026-03-02T12:00+01:00"), POLICY, at(1))
+    assert verdict.deadline == at(120)
