@@ -1,16 +1,20 @@
 """idle-reaper's activity signal, published from a SageMaker notebook instance or Studio app.
 
 Every minute: ask the local Jupyter server for its kernels and terminals, work out when it
-last saw work (now while a kernel is busy), and write it with the check's own time as two tags
-on this resource, in one AddTags call. No AWS API shows kernel activity from outside: these
-tags are how idle-reaper knows. Python 3.8+, standard library only (boto3 if importable, else
-the AWS CLI). Errors are logged and retried a minute later; it never exits on one.
+last saw work (now while a kernel is busy or the load average is high), and write it with the
+check's own time as two tags on this resource, in one AddTags call (no AWS API shows kernel
+activity). Python 3.8+, standard library only (boto3 if importable, else the AWS CLI). Errors
+are logged and retried a minute later.
+
+Unseen, so stopped while under way: a program that mostly waits (on the network, a remote job
+such as a training job it started, a GPU, a sleep between polls) using under half a CPU.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import shutil
 import ssl
@@ -24,7 +28,7 @@ from typing import Any
 
 UTC = timezone.utc  # noqa: UP017 (datetime.UTC is Python 3.11; this runs on 3.8)
 
-try:  # the notebook's own Python has it on most images; the AWS CLI does the same otherwise
+try:  # else the AWS CLI
     import boto3
 except ImportError:
     boto3 = None  # type: ignore[assignment]
@@ -34,15 +38,18 @@ HEARTBEAT_TAG = "idle-reaper:heartbeat"
 PUBLISH_SECONDS = 60
 METADATA = "/opt/ml/metadata/resource-metadata.json"
 NOTEBOOK_SERVER = "https://localhost:8443/"
-"""A notebook instance's Jupyter server: TLS with a self-signed certificate."""
+"""A notebook instance's Jupyter server: TLS, self-signed certificate."""
 STUDIO_SERVERS = {
     "JupyterLab": "http://127.0.0.1:8888/jupyterlab/default/",
     "KernelGateway": "http://127.0.0.1:8888/",
 }
-"""CodeEditor runs no Jupyter server: nothing there says whether a program is working, so it
-publishes no signal (and is never judged idle)."""
+"""CodeEditor has no Jupyter server to say if a program works: no signal (never idle)."""
 NOT_WORKING = ("idle", "dead")
 """Kernel states that are not work; any other (busy, starting, unknown) counts as work."""
+LOAD_WORKING = 0.5
+"""A 1-minute load average this high is work no kernel shows (`!nohup python train.py &`, a
+job in a terminal, a thread). One busy CPU lifts it past 0.5 in 42 s; it falls back 42 s
+after it ends; a server that only waits stays far below. All work on the instance counts."""
 CLI_PATHS = ("/usr/local/bin/aws", "/opt/conda/bin/aws", "/home/ec2-user/anaconda3/bin/aws")
 _TIME = re.compile(
     r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:?\d\d)?", re.ASCII
@@ -76,13 +83,25 @@ def working(kernels: list[Any]) -> bool:
     )
 
 
+def load() -> float | None:
+    """The 1-minute load average; None when the system cannot say."""
+    try:
+        return os.getloadavg()[0]
+    except (OSError, AttributeError):
+        return None
+
+
 def last_activity(
-    kernels: list[Any], terminals: list[Any], now: datetime, previous: datetime
+    kernels: list[Any],
+    terminals: list[Any],
+    now: datetime,
+    previous: datetime,
+    load_average: float | None = 0.0,
 ) -> datetime:
-    """Now while a kernel works; else the latest activity of any kernel or terminal, never
-    before what was published last (a kernel shut down takes its time with it), never after
-    now."""
-    if working(kernels):
+    """Now while a kernel works or the load is LOAD_WORKING or more (or unknown: when in
+    doubt, work); else the latest activity of any kernel or terminal, never before what was
+    published last (a kernel shut down takes its time with it), never after now."""
+    if working(kernels) or load_average is None or load_average >= LOAD_WORKING:
         return now
     seen = [parse_time(x.get("last_activity")) for x in kernels + terminals if isinstance(x, dict)]
     return min(max([previous] + [t for t in seen if t is not None]), now)
@@ -163,7 +182,7 @@ def check(server: str, arn: str, previous: datetime) -> datetime:
     kernels = fetch(server + "api/kernels")
     terminals = fetch(server + "api/terminals", missing_ok=True)
     now = datetime.now(UTC)
-    last = last_activity(kernels, terminals, now, previous)
+    last = last_activity(kernels, terminals, now, previous, load())
     publish(arn, tags(last, now))
     return last
 

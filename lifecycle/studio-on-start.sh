@@ -1,37 +1,36 @@
 #!/bin/bash
-# idle-reaper: a SageMaker Studio lifecycle configuration (app types JupyterLab, CodeEditor,
-# KernelGateway; create it with aws sagemaker create-studio-lifecycle-config and attach it
-# to the domain, user profiles or spaces).
+# idle-reaper: a SageMaker Studio lifecycle configuration (JupyterLab: the stack creates it;
+# KernelGateway: create one from this file), attached to a domain, user profile or space.
 #
 # Writes idle-reaper's activity signal publisher to disk and starts it in the background.
-# Every minute it asks the app's Jupyter server for its kernels and terminals and tags this
-# app with idle-reaper:last-activity and idle-reaper:heartbeat in one AddTags call. Without
-# these tags idle-reaper never judges the app idle (it is exempt, or stopped by
-# SageMakerMaxHours). What it asks, by the AppType in /opt/ml/metadata/resource-metadata.json:
-# - JupyterLab: the server at http://127.0.0.1:8888/jupyterlab/default/ (as AWS's own
-#   auto-stop-idle sample for JupyterLab does): kernels and terminals.
-# - KernelGateway (Studio Classic): the kernel gateway at http://127.0.0.1:8888/: kernels;
-#   it serves no terminals. A gateway that answers elsewhere, or asks for a token, gets no
-#   heartbeat, and the app is then never judged idle.
-# - CodeEditor: there is no Jupyter server. AWS's own sample for Code Editor reads when files
-#   under its User/History and Backups folders last changed: that shows editing, but not a
-#   program running in a terminal, so it is no proof of idleness. The publisher therefore
-#   publishes nothing on a CodeEditor app: idle-reaper never stops it for idleness (only
-#   SageMakerMaxHours can); Studio's own idle shutdown (IdleSettings) is the tool for it.
+# Every minute it asks the app's Jupyter server for its kernels and terminals, reads the load
+# average, and tags this app with idle-reaper:last-activity and idle-reaper:heartbeat in one
+# AddTags call. Without these tags idle-reaper never judges the app idle (it is exempt, or
+# stopped by SageMakerMaxHours). The server depends on the AppType (STUDIO_SERVERS below): a
+# KernelGateway that answers elsewhere or wants a token gives no heartbeat (never judged
+# idle); CodeEditor has none, so no signal (Studio's own IdleSettings is the tool for it).
 #
-# The app's execution role needs this statement (the README quotes it):
+# Whoever may write these tags decides the app's fate, whatever the key condition: "now" as
+# last activity keeps it for ever (as idle-reaper:exempt does); an old one with a fresh
+# heartbeat has it deleted. So this goes on a role only the space's owner uses, for the apps of
+# that private space (PARTITION: aws, aws-cn, aws-us-gov; lower case, as DescribeApp's AppArn):
 #   {
 #     "Effect": "Allow",
 #     "Action": "sagemaker:AddTags",
-#     "Resource": "arn:aws:sagemaker:REGION:ACCOUNT:app/*",
+#     "Resource": "arn:PARTITION:sagemaker:REGION:ACCOUNT:app/DOMAIN-ID/SPACE-NAME/*",
 #     "Condition": {"ForAllValues:StringEquals": {"aws:TagKeys": [
 #       "idle-reaper:last-activity", "idle-reaper:heartbeat"]}}
 #   }
-# The condition keeps the role from writing any other tag (idle-reaper:exempt among them).
+# AddTags has no condition tying an app to its caller (Service Authorization Reference; not
+# sagemaker:OwnerUserProfileArn): with one role for a domain, any user can keep any app alive
+# or have it deleted. Give each user profile its own role (UserSettings.ExecutionRole); a
+# Studio Classic user-profile app may use app/${sagemaker:DomainId}/${sagemaker:UserProfileName}/*
+# (IAM policy variables). AmazonSageMakerFullAccess lets a role tag every app with anything,
+# idle-reaper:exempt included.
 #
-# A lifecycle script must finish within 5 minutes: this one writes a file and starts one
-# background process (nohup), so it returns at once, and it always exits 0, so it can never
-# fail the app's start. The publisher waits for the server by itself.
+# It returns at once (a lifecycle script has 5 minutes): it writes a file and starts one
+# background process (nohup), which waits for the server; it always exits 0, never failing
+# the app's start.
 set -u
 DIR="${IDLE_REAPER_DIR:-/var/tmp/idle-reaper}"
 mkdir -p "$DIR" || exit 0
@@ -39,16 +38,20 @@ cat > "$DIR/activity_signal_publisher.py" <<'IDLE_REAPER_PUBLISHER'
 """idle-reaper's activity signal, published from a SageMaker notebook instance or Studio app.
 
 Every minute: ask the local Jupyter server for its kernels and terminals, work out when it
-last saw work (now while a kernel is busy), and write it with the check's own time as two tags
-on this resource, in one AddTags call. No AWS API shows kernel activity from outside: these
-tags are how idle-reaper knows. Python 3.8+, standard library only (boto3 if importable, else
-the AWS CLI). Errors are logged and retried a minute later; it never exits on one.
+last saw work (now while a kernel is busy or the load average is high), and write it with the
+check's own time as two tags on this resource, in one AddTags call (no AWS API shows kernel
+activity). Python 3.8+, standard library only (boto3 if importable, else the AWS CLI). Errors
+are logged and retried a minute later.
+
+Unseen, so stopped while under way: a program that mostly waits (on the network, a remote job
+such as a training job it started, a GPU, a sleep between polls) using under half a CPU.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import shutil
 import ssl
@@ -62,7 +65,7 @@ from typing import Any
 
 UTC = timezone.utc  # noqa: UP017 (datetime.UTC is Python 3.11; this runs on 3.8)
 
-try:  # the notebook's own Python has it on most images; the AWS CLI does the same otherwise
+try:  # else the AWS CLI
     import boto3
 except ImportError:
     boto3 = None  # type: ignore[assignment]
@@ -72,15 +75,18 @@ HEARTBEAT_TAG = "idle-reaper:heartbeat"
 PUBLISH_SECONDS = 60
 METADATA = "/opt/ml/metadata/resource-metadata.json"
 NOTEBOOK_SERVER = "https://localhost:8443/"
-"""A notebook instance's Jupyter server: TLS with a self-signed certificate."""
+"""A notebook instance's Jupyter server: TLS, self-signed certificate."""
 STUDIO_SERVERS = {
     "JupyterLab": "http://127.0.0.1:8888/jupyterlab/default/",
     "KernelGateway": "http://127.0.0.1:8888/",
 }
-"""CodeEditor runs no Jupyter server: nothing there says whether a program is working, so it
-publishes no signal (and is never judged idle)."""
+"""CodeEditor has no Jupyter server to say if a program works: no signal (never idle)."""
 NOT_WORKING = ("idle", "dead")
 """Kernel states that are not work; any other (busy, starting, unknown) counts as work."""
+LOAD_WORKING = 0.5
+"""A 1-minute load average this high is work no kernel shows (`!nohup python train.py &`, a
+job in a terminal, a thread). One busy CPU lifts it past 0.5 in 42 s; it falls back 42 s
+after it ends; a server that only waits stays far below. All work on the instance counts."""
 CLI_PATHS = ("/usr/local/bin/aws", "/opt/conda/bin/aws", "/home/ec2-user/anaconda3/bin/aws")
 _TIME = re.compile(
     r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:?\d\d)?", re.ASCII
@@ -114,13 +120,25 @@ def working(kernels: list[Any]) -> bool:
     )
 
 
+def load() -> float | None:
+    """The 1-minute load average; None when the system cannot say."""
+    try:
+        return os.getloadavg()[0]
+    except (OSError, AttributeError):
+        return None
+
+
 def last_activity(
-    kernels: list[Any], terminals: list[Any], now: datetime, previous: datetime
+    kernels: list[Any],
+    terminals: list[Any],
+    now: datetime,
+    previous: datetime,
+    load_average: float | None = 0.0,
 ) -> datetime:
-    """Now while a kernel works; else the latest activity of any kernel or terminal, never
-    before what was published last (a kernel shut down takes its time with it), never after
-    now."""
-    if working(kernels):
+    """Now while a kernel works or the load is LOAD_WORKING or more (or unknown: when in
+    doubt, work); else the latest activity of any kernel or terminal, never before what was
+    published last (a kernel shut down takes its time with it), never after now."""
+    if working(kernels) or load_average is None or load_average >= LOAD_WORKING:
         return now
     seen = [parse_time(x.get("last_activity")) for x in kernels + terminals if isinstance(x, dict)]
     return min(max([previous] + [t for t in seen if t is not None]), now)
@@ -201,7 +219,7 @@ def check(server: str, arn: str, previous: datetime) -> datetime:
     kernels = fetch(server + "api/kernels")
     terminals = fetch(server + "api/terminals", missing_ok=True)
     now = datetime.now(UTC)
-    last = last_activity(kernels, terminals, now, previous)
+    last = last_activity(kernels, terminals, now, previous, load())
     publish(arn, tags(last, now))
     return last
 

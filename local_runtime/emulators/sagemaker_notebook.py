@@ -47,7 +47,9 @@ if TYPE_CHECKING:
 
 DEFAULT_INSTANCE_TYPE = "ml.t3.medium"
 LIFECYCLE_CONFIG = "idle-reaper-activity-signal"
-"""The lifecycle configuration a notebook with the activity signal names."""
+"""The lifecycle configuration a notebook with the activity signal names. Any name will do:
+nothing here reads it back (a deployed stack's is one CloudFormation generates, given by the
+NotebookLifecycleConfigName output); only whether a notebook names one matters."""
 NOTEBOOK_ROLE = "arn:aws:iam::{account}:role/service-role/AmazonSageMaker-ExecutionRole"
 PENDING_SECONDS = 240
 """Pending before InService: SageMaker takes a few minutes (3 to 5) to start a notebook."""

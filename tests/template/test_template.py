@@ -757,14 +757,61 @@ def test_the_notebook_lifecycle_configuration_is_the_shipped_script(
     stack: stack_module.Stack,
 ) -> None:
     """CloudFormation cannot read a file, so the template inlines lifecycle/notebook-on-start.sh:
-    one text, checked here, within the 16,384 characters SageMaker takes (base64)."""
+    one text, checked here, within the 16,384 characters SageMaker takes (base64). Its name is
+    CloudFormation's: one made from the stack's name would exceed SageMaker's 63 characters
+    for a stack name over 47."""
     import base64
+
+    from cfnlint.decode import decode
 
     props = stack.resources["ActivitySignalLifecycleConfig"]["Properties"]
     (hook,) = props["OnStart"]
     script = (ROOT / "lifecycle/notebook-on-start.sh").read_text()
     assert base64.b64decode(hook["Content"]).decode() == script
     assert len(hook["Content"]) <= 16_384
-    assert props["NotebookInstanceLifecycleConfigName"] == "idle-reaper-activity-signal"
+    assert "NotebookInstanceLifecycleConfigName" not in props
+    raw, _ = decode(str(ROOT / "template.yaml"))  # as written: what CloudFormation receives
+    output = json.loads(json.dumps(raw["Outputs"]["NotebookLifecycleConfigName"]))
+    assert output["Condition"] == "SageMakerOn"
+    assert output["Value"] == {
+        "Fn::GetAtt": ["ActivitySignalLifecycleConfig", "NotebookInstanceLifecycleConfigName"]
+    }
     off = stack_module.load(ROOT / "template.yaml", {"EnableSageMaker": "false"})
     assert "ActivitySignalLifecycleConfig" not in off.resources
+
+
+def test_the_studio_lifecycle_configuration_is_the_shipped_script(
+    stack: stack_module.Stack,
+) -> None:
+    """lifecycle/studio-on-start.sh, inlined the same way, for JupyterLab apps. The name is
+    required and createOnly: it carries the script's hash (a new script is a new name, which
+    CloudFormation can replace the old one with) and the stack id's UUID (unique, and 57
+    characters whatever the stack's name)."""
+    import base64
+    import hashlib
+    import uuid
+
+    from cfnlint.decode import decode
+
+    props = stack.resources["StudioActivitySignalLifecycleConfig"]["Properties"]
+    script = (ROOT / "lifecycle/studio-on-start.sh").read_bytes()
+    assert base64.b64decode(props["StudioLifecycleConfigContent"]) == script
+    assert len(props["StudioLifecycleConfigContent"]) <= 16_384
+    assert props["StudioLifecycleConfigAppType"] == "JupyterLab"
+    digest = hashlib.sha256(script).hexdigest()[:8]
+    raw = json.loads(json.dumps(decode(str(ROOT / "template.yaml"))[0]))  # as written
+    stack_uuid = {"Fn::Select": [2, {"Fn::Split": ["/", {"Ref": "AWS::StackId"}]}]}
+    assert raw["Resources"]["StudioActivitySignalLifecycleConfig"]["Properties"][
+        "StudioLifecycleConfigName"
+    ] == {"Fn::Sub": ["idle-reaper-${Script}-${Stack}", {"Script": digest, "Stack": stack_uuid}]}
+    assert props["StudioLifecycleConfigName"] == f"idle-reaper-{digest}-local"  # a local stack id
+    deployed = f"idle-reaper-{digest}-{uuid.uuid4()}"  # a real stack id ends in its UUID
+    assert len(deployed) <= 63
+    assert re.fullmatch(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}", deployed)
+    output = raw["Outputs"]["StudioLifecycleConfigArn"]
+    assert output["Condition"] == "SageMakerOn"
+    assert output["Value"] == {
+        "Fn::GetAtt": ["StudioActivitySignalLifecycleConfig", "StudioLifecycleConfigArn"]
+    }
+    off = stack_module.load(ROOT / "template.yaml", {"EnableSageMaker": "false"})
+    assert "StudioActivitySignalLifecycleConfig" not in off.resources

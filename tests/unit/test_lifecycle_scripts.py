@@ -95,6 +95,46 @@ def test_a_kernel_in_a_state_not_known_to_be_idle_counts_as_work(state: Any) -> 
     assert pub.last_activity([entry], [], NOW, START) == NOW
 
 
+@pytest.mark.parametrize("load", [0.5, 0.51, 1.0, 7.9])
+def test_a_loaded_cpu_with_no_busy_kernel_makes_the_last_activity_now(load: float) -> None:
+    """`!nohup python train.py &`, a job in a terminal, a thread: no kernel is busy, the
+    load average says a program works."""
+    kernels = [kernel("idle", NOW - timedelta(hours=1))]
+
+    assert pub.last_activity(kernels, [], NOW, START, load) == NOW
+
+
+@pytest.mark.parametrize("load", [0.0, 0.12, 0.49])
+def test_a_low_load_leaves_the_last_activity_to_the_kernels(load: float) -> None:
+    kernels = [kernel("idle", NOW - timedelta(hours=1))]
+
+    assert pub.last_activity(kernels, [], NOW, START, load) == NOW - timedelta(hours=1)
+
+
+def test_an_unknown_load_counts_as_work() -> None:
+    """When in doubt, do not stop."""
+    assert pub.last_activity([kernel("idle", START)], [], NOW, START, None) == NOW
+
+
+def test_the_load_is_the_one_minute_load_average(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pub.os, "getloadavg", lambda: (0.75, 0.25, 0.125))
+    assert pub.load() == 0.75
+
+    def unavailable() -> tuple[float, float, float]:
+        raise OSError("Load averages are unobtainable")
+
+    monkeypatch.setattr(pub.os, "getloadavg", unavailable)
+    assert pub.load() is None
+
+
+def test_the_load_threshold_is_documented_with_what_still_escapes() -> None:
+    text = PUBLISHER.read_text()
+
+    assert pub.LOAD_WORKING == 0.5
+    assert "42 s" in text  # 60 s x ln 2: how fast one busy CPU crosses it, either way
+    assert "Unseen" in text and "under half a CPU" in text
+
+
 def test_idle_kernels_and_terminals_give_the_latest_of_their_activity() -> None:
     kernels = [kernel("idle", NOW - timedelta(minutes=50)), kernel("dead", START)]
     terminals = [{"name": "1", "last_activity": jupyter(NOW - timedelta(minutes=20))}]
@@ -318,12 +358,28 @@ def test_one_check_asks_the_server_and_publishes_what_it_saw(
     Jupyter.terminals = [{"name": "1", "last_activity": jupyter(last - timedelta(minutes=1))}]
     published: list[Any] = []
     monkeypatch.setattr(pub, "publish", lambda arn, payload: published.append((arn, payload)))
+    monkeypatch.setattr(pub, "load", lambda: 0.02)  # not this test machine's own load
 
     got = pub.check(server, NOTEBOOK_ARN, START)
 
     assert got == last
     assert published[0][0] == NOTEBOOK_ARN
     assert published[0][1][0] == {"Key": pub.LAST_ACTIVITY_TAG, "Value": pub.stamp(last)}
+
+
+def test_one_check_with_idle_kernels_but_a_loaded_cpu_publishes_now(
+    server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    Jupyter.kernels = [kernel("idle", START)]
+    published: list[Any] = []
+    monkeypatch.setattr(pub, "publish", lambda arn, payload: published.append(payload))
+    monkeypatch.setattr(pub.os, "getloadavg", lambda: (1.02, 0.6, 0.3))
+
+    got = pub.check(server, NOTEBOOK_ARN, START)
+
+    sent = {t["Key"]: t["Value"] for t in published[0]}
+    assert got > START
+    assert sent[pub.LAST_ACTIVITY_TAG] == sent[pub.HEARTBEAT_TAG]
 
 
 def test_a_server_without_terminals_is_read_from_its_kernels(
@@ -484,27 +540,86 @@ def test_the_heredoc_is_the_publisher_byte_for_byte(script: Path) -> None:
     )
 
 
+CONTENT_LIMIT = 16_384
+"""The base64 of a lifecycle script, as both NotebookInstanceLifecycleHook.Content and
+StudioLifecycleConfigContent take it: at most 16,384 characters."""
+CONTENT_CAP = CONTENT_LIMIT - 512
+"""What this project allows itself: room to spare for the next fix."""
+
+
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.name)
 def test_the_script_fits_a_lifecycle_configuration_with_room_to_spare(script: Path) -> None:
-    """LifecycleConfig content is the base64 of the script, at most 16,384 characters."""
     encoded = base64.b64encode(script.read_bytes())
 
-    assert len(encoded) <= 15 * 1024
+    assert len(encoded) <= CONTENT_CAP < CONTENT_LIMIT
+
+
+def header(script: Path) -> str:
+    """The script's comments before its first command, as one line: what an administrator
+    reads."""
+    text = script.read_text()
+    return " ".join(line.lstrip("# ") for line in text[: text.index("\nset -u\n")].splitlines())
+
+
+def statement_of(script: Path) -> dict[str, Any]:
+    lines = script.read_text().splitlines()
+    start = lines.index("#   {")
+    end = lines.index("#   }", start)
+    statement: dict[str, Any] = json.loads("\n".join(line[4:] for line in lines[start : end + 1]))
+    return statement
+
+
+ARN = "arn:PARTITION:sagemaker:REGION:ACCOUNT:"
+OWN_RESOURCE = {
+    "notebook-on-start.sh": ARN + "notebook-instance/NOTEBOOK-NAME",
+    "studio-on-start.sh": ARN + "app/DOMAIN-ID/SPACE-NAME/*",
+}
+"""A notebook's own ARN; the apps of one private space (a space holds one app per type)."""
 
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.name)
 def test_the_script_states_the_exact_policy_statement_the_role_needs(script: Path) -> None:
-    lines = script.read_text().splitlines()
-    start = lines.index("#   {")
-    end = lines.index("#   }", start)
-    statement = json.loads("\n".join(line[4:] for line in lines[start : end + 1]))
+    statement = statement_of(script)
 
     assert statement["Effect"] == "Allow"
     assert statement["Action"] == "sagemaker:AddTags"
     keys = statement["Condition"]["ForAllValues:StringEquals"]["aws:TagKeys"]
     assert keys == [activity_signal.LAST_ACTIVITY_TAG, activity_signal.HEARTBEAT_TAG]
-    resource = "notebook-instance/*" if "notebook" in script.name else "app/*"
-    assert statement["Resource"].endswith(f":{resource}")
+    assert statement["Resource"] == OWN_RESOURCE[script.name]
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.name)
+def test_the_statement_names_no_partition_and_no_resource_of_anyone_else(script: Path) -> None:
+    text = header(script)
+
+    assert "arn:aws:" not in text  # aws-cn and aws-us-gov too: PARTITION, spelt out
+    assert "aws, aws-cn, aws-us-gov" in text
+    assert "notebook-instance/*" not in text and "app/*" not in text
+    assert "lower case" in text  # SageMaker writes the names in ARNs lower case
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.name)
+def test_the_script_says_the_two_tags_decide_the_resources_fate(script: Path) -> None:
+    """The key condition keeps the role to two keys, not from keeping the resource alive:
+    the header must not claim otherwise, and must say what a shared role allows."""
+    text = header(script)
+
+    assert "keeps the role from writing any other tag" not in text
+    assert "decides the" in text and "whatever the key condition" in text
+    assert "for ever (as idle-reaper:exempt does)" in text
+    assert ("stopped at the next look" if "notebook" in script.name else "has it deleted") in text
+    assert "AmazonSageMakerFullAccess" in text  # a broad grant already writes any tag
+
+
+def test_the_studio_script_says_a_domain_wide_role_cannot_be_scoped_to_the_caller() -> None:
+    """The Service Authorization Reference lists only tag keys (and sagemaker:TaggingAction)
+    as AddTags conditions on an app: no owner condition exists for it."""
+    text = header(SCRIPTS[1])
+
+    assert "AddTags has no condition tying an app to its caller" in text
+    assert "with one role for a domain, any user can keep any app alive or have it deleted" in text
+    assert "UserSettings.ExecutionRole" in text
+    assert "app/${sagemaker:DomainId}/${sagemaker:UserProfileName}/*" in text
 
 
 def fake_python(folder: Path) -> Path:

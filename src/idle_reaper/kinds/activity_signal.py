@@ -4,8 +4,14 @@ instance or Studio app, and how Inspect reads it.
 No AWS API reports kernel activity from outside, so a script on the instance asks the Jupyter
 server for its kernels and terminals every PUBLISH_MINUTES and writes two tags in one AddTags
 call: when it last saw work (`idle-reaper:last-activity`, the check itself while a kernel is
-busy) and when it checked (`idle-reaper:heartbeat`). Tags cost nothing; a custom metric would
-cost about $0.30 per instance-month plus its PutMetricData requests.
+busy or the 1-minute load average is 0.5 or more) and when it checked (`idle-reaper:heartbeat`).
+Tags cost nothing; a custom metric would cost about $0.30 per instance-month plus its
+PutMetricData requests.
+
+Whoever may write these two tags decides the resource's fate: a last activity kept at "now"
+keeps it running (as `idle-reaper:exempt` does), a fresh heartbeat with an old last activity
+gets it stopped. The lifecycle scripts' headers say how to grant AddTags on the resource's own
+ARN only, and why a Studio domain's shared execution role cannot be scoped that way.
 
 The signal is trusted only while it is fresh: a missing heartbeat is "no signal yet" for the
 first minutes after a start, then "no signal" (the watch ends exempt, unless a running cap is
