@@ -2,7 +2,12 @@
 publish.
 
 moto's EC2 starts an instance `running` at once, stops it `stopped` at once, keeps its first
-LaunchTime through a stop and start, and publishes no metrics. Here RunInstances leaves the
+LaunchTime through a stop and start, describes no CpuOptions and no PlatformDetails (and gives a
+Linux instance the Platform `Linux/UNIX`, where EC2 gives Platform only to Windows), and
+publishes no metrics. Here each instance is described as EC2 describes it (CpuOptions: its
+type's default cores and threads per core, from moto's copy of DescribeInstanceTypes;
+PlatformDetails `Windows` for a Windows AMI, else `Linux/UNIX`: scenarios launch IMAGE_ID, plain
+Amazon Linux, and moto's AMIs do not say which licence a Linux AMI carries), RunInstances leaves the
 instance `pending` for PENDING_SECONDS, then `running` (EC2's state-change event for `running`
 is emitted then, as EC2 sends it); StopInstances goes `stopping`, then `stopped`
 STOPPING_SECONDS later; StartInstances sets LaunchTime again (EC2: "the time that the instance
@@ -14,21 +19,27 @@ CloudWatch basic monitoring, computed when asked: real AWS refuses PutMetricData
 namespace, and writing every period of every instance into moto's backend would make a week of
 1,000 instances crawl (moto's GetMetricData scans every datapoint it holds, for every query).
 So GetMetricData queries for AWS/EC2 metrics of an emulated instance are answered here, from
-the instance's running time and its scenario `activity`: one sample a minute while it runs
-(busy: BUSY_CPU_PERCENT and BUSY_BYTES_PER_MINUTE each way; idle: IDLE_CPU_PERCENT and
-IDLE_BYTES_PER_MINUTE), each readable PUBLISH_LAG after its minute ends, gathered into one
-datapoint per 5-minute clock period (as Nitro instances publish: a period's datapoint appears
-with its first sample and grows). Queries are answered as CloudWatch answers them, where moto
-does not: StartTime rounded down to the minute and periods counted from it, EndTime exclusive,
-only periods with data, Average/Sum/Minimum/Maximum/SampleCount, ScanBy, and MaxDatapoints with
-NextToken (pages of at most `page_size` datapoints, so the kind's pagination always runs; moto
-returns everything at once and matches a dimension without its namespace). Any other query goes
-to moto. Simplification: basic monitoring's periods follow each instance's own start; here they
-follow the clock.
+the instance's running time and its scenario `activity`: one sample a minute while it runs,
+each readable PUBLISH_LAG after its minute ends, gathered into one datapoint per 5-minute
+clock period (as Nitro instances publish: a period's datapoint appears with its first sample
+and grows). CPUUtilization is the average over all the instance's vCPUs, as CloudWatch reports
+it: idle, its agents keep AGENTS_VCPU_PERCENT of one vCPU busy (`cpu_when_idle`); working,
+`work_vcpus` vCPUs run at 100% besides (`cpu_when_working`: one busy core of a 96-vCPU
+instance is about 1%). Network is BUSY_BYTES_PER_MINUTE each way while it works (unless
+`work_network` is false) and IDLE_BYTES_PER_MINUTE otherwise.
 
-Also here: the kind's scenario key (`instance_type`), what its user does (RunInstances with the
-scenario's tags; work that keeps CPU and network busy; StopInstances), and the instance a
-recorded state-change event replays.
+Queries are answered as CloudWatch answers them, where moto does not: StartTime rounded down to
+the minute and periods counted from it, EndTime exclusive, only periods with data,
+Average/Sum/Minimum/Maximum/SampleCount, ScanBy, and MaxDatapoints with NextToken (pages of at
+most `page_size` datapoints, so the kind's pagination always runs; moto returns everything at
+once and matches a dimension without its namespace). Any other query goes to moto.
+Simplification: basic monitoring's periods follow each instance's own start; here they follow
+the clock.
+
+Also here: the kind's scenario keys (`instance_type`; `work_vcpus`, how many vCPUs its work
+keeps busy, 1 by default: a single-threaded job; `work_network`, whether its work moves data,
+true by default), what its user does (RunInstances with the scenario's tags; work;
+StopInstances), and the instance a recorded state-change event replays.
 """
 
 from __future__ import annotations
@@ -57,8 +68,12 @@ if TYPE_CHECKING:
     from local_runtime.runtime import Account
 
 DEFAULT_INSTANCE_TYPE = "m5.large"
-IMAGE_ID = "ami-12c6146b"
-"""An AMI moto ships; EC2 needs one to launch anything."""
+IMAGE_ID = "ami-04681a1dbd79675a5"
+"""An Amazon Linux 2 AMI moto ships (x86_64, HVM); EC2 needs one to launch anything."""
+LINUX_PLATFORM_DETAILS = "Linux/UNIX"
+WINDOWS_PLATFORM_DETAILS = "Windows"
+"""PlatformDetails EC2 gives an instance of a plain Linux or Windows AMI (EC2 User Guide, AMI
+billing information fields)."""
 PENDING_SECONDS = 15
 STOPPING_SECONDS = 30
 PUBLISH_LAG = METRIC_LAG - timedelta(minutes=1)
@@ -67,8 +82,9 @@ before the kind takes it as due (no race on the boundary)."""
 SAMPLE = timedelta(minutes=1)
 FIVE_MINUTES = timedelta(minutes=5)
 """Basic monitoring's period: one datapoint per metric every 5 minutes."""
-IDLE_CPU_PERCENT = 1.0
-BUSY_CPU_PERCENT = 60.0
+AGENTS_VCPU_PERCENT = 2.0
+"""How much of one vCPU an idle instance's agents (SSM, CloudWatch), NTP and DHCP use: 1%
+CPUUtilization on a 2-vCPU instance, 0.02% on a 96-vCPU one."""
 IDLE_BYTES_PER_MINUTE = 4_000.0
 """Each way: an idle server's agents, NTP and DHCP (20 KB per 5 minutes)."""
 BUSY_BYTES_PER_MINUTE = 5_000_000.0
@@ -90,9 +106,13 @@ _TIMELINE_WORDS = {
 
 @dataclass(frozen=True)
 class Ec2Spec(KindSpec):
-    """An instance as a scenario asks for it: its RunInstances."""
+    """An instance as a scenario asks for it: its RunInstances, and what its work does."""
 
     instance_type: str = DEFAULT_INSTANCE_TYPE
+    work_vcpus: int = 1
+    """vCPUs each `activity` period keeps at 100% (1: a single-threaded job)."""
+    work_network: bool = True
+    """Whether the work also moves data (a build, a download); false: CPU only."""
 
 
 @dataclass
@@ -115,6 +135,10 @@ class InstanceLife(Life):
 
     scenario_id: str
     instance_type: str
+    vcpus: int = 2
+    """Its type's default vCPUs (what its CpuOptions say)."""
+    work_vcpus: int = 1
+    work_network: bool = True
     running: list[Span] = field(default_factory=list)
     """When it ran (a start after a stop adds one)."""
     work: list[Span] = field(default_factory=list)
@@ -138,7 +162,7 @@ class Ec2Emulator(Emulator):
 
     kind = "ec2-instance"
     services = ("ec2", "cloudwatch")
-    keys = frozenset({"instance_type"})
+    keys = frozenset({"instance_type", "work_vcpus", "work_network"})
     page_size = 50
     """Datapoints per GetMetricData page: small, so the kind's pagination always runs."""
 
@@ -154,6 +178,8 @@ class Ec2Emulator(Emulator):
         self._actor = threading.local()
         self._launching: tuple[str, str | None] | None = None
         """(scenario id, the instance id to give) while `start` runs RunInstances."""
+        self._specs: dict[str, Ec2Spec] = {}
+        """By scenario id: what its work does."""
         self._backend: Any = None
 
     def fail_next(self, operation: str, *error_codes: str) -> None:
@@ -172,10 +198,23 @@ class Ec2Emulator(Emulator):
     # -- scenarios and replays ----------------------------------------------------------------
     @classmethod
     def parse(cls, item: Mapping[str, Any], where: str, at: timedelta) -> Ec2Spec:
-        return Ec2Spec(
-            instance_type=_instance_type(
-                item.get("instance_type", DEFAULT_INSTANCE_TYPE), f"{where}.instance_type"
+        instance_type = _instance_type(
+            item.get("instance_type", DEFAULT_INSTANCE_TYPE), f"{where}.instance_type"
+        )
+        vcpus = default_vcpus(instance_type)
+        work_vcpus = item.get("work_vcpus", 1)
+        if not isinstance(work_vcpus, int) or isinstance(work_vcpus, bool):
+            raise ScenarioError(f"{where}.work_vcpus: {work_vcpus!r:.40} is not a whole number")
+        if not 1 <= work_vcpus <= vcpus:
+            raise ScenarioError(
+                f"{where}.work_vcpus: {work_vcpus} is not between 1 and the {vcpus} vCPUs of"
+                f" {instance_type}"
             )
+        work_network = item.get("work_network", True)
+        if not isinstance(work_network, bool):
+            raise ScenarioError(f"{where}.work_network: {work_network!r:.40} is not true or false")
+        return Ec2Spec(
+            instance_type=instance_type, work_vcpus=work_vcpus, work_network=work_network
         )
 
     @classmethod
@@ -210,6 +249,7 @@ class Ec2Emulator(Emulator):
                     "Tags": [{"Key": k, "Value": v} for k, v in spec.tags.items()],
                 }
             ]
+        self._specs[spec.id] = _ec2_spec(spec)
         self._launching = (spec.id, instance_id_for(spec.id))
         try:
             (instance,) = ec2.run_instances(**request)["Instances"]
@@ -248,9 +288,11 @@ class Ec2Emulator(Emulator):
         span = Span(self.clock.now())
         life.work.append(span)
         minutes = (until - span.start).total_seconds() / 60
-        self._on_change(
-            resource_id, "work-started", f"work starts: CPU and network busy for {minutes:g} min"
+        what = f"{life.work_vcpus} of {life.vcpus} vCPUs" + (
+            " and network" if life.work_network else ""
         )
+        told = f"work starts: {what} busy for {minutes:g} min"
+        self._on_change(resource_id, "work-started", told)
 
         def finish() -> None:
             if span.end is None:
@@ -264,14 +306,19 @@ class Ec2Emulator(Emulator):
         """A new instance: pending, then running; its billing record from now."""
         now = self.clock.now()
         scenario_id = self._launching[0] if self._launching else instance.id
+        spec = self._specs.get(scenario_id, Ec2Spec())
         instance._state.name, instance._state.code = "pending", STATES["pending"]
         instance.launch_time = _moto_time(now)  # RunInstances' own moment (moto's is the same)
+        _describe_as_ec2(instance)
         life = InstanceLife(
             id=instance.id,
             scenario_id=scenario_id,
             created_at=now,
             cost_per_hour=price_per_hour(instance.region_name, instance.instance_type),
             instance_type=instance.instance_type,
+            vcpus=default_vcpus(instance.instance_type),
+            work_vcpus=spec.work_vcpus,
+            work_network=spec.work_network,
         )
         self.lives[scenario_id] = self.instances[instance.id] = life
         price = "price unknown" if life.cost_per_hour is None else f"${life.cost_per_hour:g}/h"
@@ -354,9 +401,11 @@ class Ec2Emulator(Emulator):
                 worked = min(ran, sum(w.overlap(minute, after, now) for w in life.work))
                 idle = ran - worked
                 if metric == "CPUUtilization":
-                    value = (IDLE_CPU_PERCENT * idle + BUSY_CPU_PERCENT * worked) / ran
+                    busy = cpu_when_working(life.vcpus, life.work_vcpus)
+                    value = (cpu_when_idle(life.vcpus) * idle + busy * worked) / ran
                 else:
-                    value = (IDLE_BYTES_PER_MINUTE * idle + BUSY_BYTES_PER_MINUTE * worked) / 60
+                    moved = BUSY_BYTES_PER_MINUTE if life.work_network else IDLE_BYTES_PER_MINUTE
+                    value = (IDLE_BYTES_PER_MINUTE * idle + moved * worked) / 60
                 out.append((minute, value))
             minute = after
         return out
@@ -557,6 +606,45 @@ def instance_id_for(scenario_id: str) -> str:
     if is_instance_id(scenario_id):
         return scenario_id
     return "i-0" + hashlib.sha256(scenario_id.encode()).hexdigest()[:16]
+
+
+def cpu_when_idle(vcpus: int) -> float:
+    """CPUUtilization of an idle instance: its agents' share of one vCPU, over all of them."""
+    return AGENTS_VCPU_PERCENT / vcpus
+
+
+def cpu_when_working(vcpus: int, work_vcpus: int) -> float:
+    """CPUUtilization while `work_vcpus` vCPUs run at 100% and the agents run beside them."""
+    return min(100.0, (100.0 * work_vcpus + AGENTS_VCPU_PERCENT) / vcpus)
+
+
+def default_vcpus(instance_type: str) -> int:
+    """A type's vCPUs by default (DescribeInstanceTypes' VCpuInfo, as moto ships it); 2 for a
+    type moto does not list (an instance launched outside a scenario)."""
+    cores, threads = _default_cpu(instance_type)
+    return cores * threads
+
+
+def _default_cpu(instance_type: str) -> tuple[int, int]:
+    from moto.ec2.models.instance_types import INSTANCE_TYPES
+
+    info = (INSTANCE_TYPES.get(instance_type) or {}).get("VCpuInfo") or {}
+    cores, threads = info.get("DefaultCores"), info.get("DefaultThreadsPerCore")
+    if isinstance(cores, int) and isinstance(threads, int) and cores > 0 and threads > 0:
+        return cores, threads
+    return 1, 2
+
+
+def _describe_as_ec2(instance: Any) -> None:
+    """What DescribeInstances says of an instance that moto leaves out or says otherwise:
+    CpuOptions (its type's defaults: RunInstances here asks for none), PlatformDetails and
+    UsageOperation from its AMI, and Platform only for Windows."""
+    cores, threads = _default_cpu(instance.instance_type)
+    instance.cpu_options = {"CoreCount": cores, "ThreadsPerCore": threads}
+    windows = str(getattr(instance, "platform", "") or "").lower() == "windows"
+    instance.platform = "windows" if windows else None
+    instance.platform_details = WINDOWS_PLATFORM_DETAILS if windows else LINUX_PLATFORM_DETAILS
+    instance.usage_operation = "RunInstances:0002" if windows else "RunInstances"
 
 
 def _instance_type(value: Any, where: str) -> str:

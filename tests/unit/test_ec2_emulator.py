@@ -23,18 +23,19 @@ from idle_reaper.exceptions import ResourceReadError
 from idle_reaper.kinds.base import Look
 from idle_reaper.kinds.ec2 import METRIC_LAG, Ec2Instance, Ec2Settings, metric_data, read_activity
 from idle_reaper.policy import Policy
-from idle_reaper.resource import ResourceRef
+from idle_reaper.resource import Observation, ResourceRef
 from local_runtime.actors import schedule
 from local_runtime.clock import VirtualClock
 from local_runtime.emulators.ec2 import (
     BUSY_BYTES_PER_MINUTE,
-    BUSY_CPU_PERCENT,
-    IDLE_CPU_PERCENT,
+    IDLE_BYTES_PER_MINUTE,
     PENDING_SECONDS,
     PUBLISH_LAG,
     STOPPING_SECONDS,
     Ec2Emulator,
     Ec2Spec,
+    cpu_when_idle,
+    cpu_when_working,
     instance_id_for,
 )
 from local_runtime.errors import ScenarioError
@@ -65,13 +66,15 @@ class Ec2:
         instance_type: str = "m5.large",
         activity: tuple[Busy, ...] = (),
         tags: dict[str, str] | None = None,
+        work_vcpus: int = 1,
+        work_network: bool = True,
     ) -> str:
         """Start a resource as the scenario's user does, at the clock's now; its instance id."""
         spec = ResourceSpec(
             kind="ec2-instance",
             id=scenario_id,
             tags=dict(OPTED_IN if tags is None else tags),
-            kind_spec=Ec2Spec(instance_type),
+            kind_spec=Ec2Spec(instance_type, work_vcpus, work_network),
             activity=activity,
         )
         self.emulator.start(self.account(), spec, self.events.append)
@@ -93,6 +96,13 @@ class Ec2:
 
     def state(self, instance_id: str) -> str:
         return str(self.instance(instance_id)["State"]["Name"])
+
+    def observe(self, instance_id: str) -> Observation:
+        """What the kind reads of the instance now, through boto3."""
+        ref = ResourceRef(kind="ec2-instance", id=instance_id, region=REGION, account=ACCOUNT)
+        clients = {"ec2": self.ec2, "cloudwatch": self.cloudwatch}
+        look = Look(client=clients.__getitem__, policy=Policy.from_env({}), now=self.clock.now())
+        return Ec2Instance().observe(ref, look)
 
     def query(
         self,
@@ -165,6 +175,31 @@ def test_a_bad_instance_type_is_a_scenario_error(value: Any) -> None:
         parse(resource(instance_type=value))
 
 
+def test_work_keys_default_to_one_vcpu_with_network_and_take_the_types_vcpus() -> None:
+    spec = parse(resource(instance_type="m5.24xlarge", work_vcpus=96, work_network=False))
+
+    assert parse(resource()).resources[0].kind_spec == Ec2Spec("m5.large", 1, True)
+    assert spec.resources[0].kind_spec == Ec2Spec("m5.24xlarge", 96, False)
+
+
+@pytest.mark.parametrize(
+    ("keys", "where"),
+    [
+        ({"work_vcpus": 0}, "work_vcpus"),
+        ({"work_vcpus": 3}, "work_vcpus"),  # an m5.large has 2
+        ({"work_vcpus": True}, "work_vcpus"),
+        ({"work_vcpus": "1"}, "work_vcpus"),
+        ({"work_vcpus": 1.5}, "work_vcpus"),
+        ({"work_network": "yes"}, "work_network"),
+        ({"work_network": 1}, "work_network"),
+        ({"work_network": None}, "work_network"),
+    ],
+)
+def test_bad_work_keys_are_scenario_errors(keys: dict[str, Any], where: str) -> None:
+    with pytest.raises(ScenarioError, match=rf"resources\[0\]\.{where}"):
+        parse(resource(**keys))
+
+
 def test_another_kinds_key_is_refused() -> None:
     with pytest.raises(ScenarioError, match="unknown key"):
         parse(resource(workers=5))
@@ -219,6 +254,59 @@ def test_an_instance_is_pending_then_running_and_ec2_says_so_then(ec2: Ec2) -> N
     }
     assert event["detail"] == {"instance-id": instance_id, "state": "running"}
     assert Ec2Instance().identify(event) is not None
+
+
+@pytest.mark.parametrize(
+    ("instance_type", "cores", "threads"),
+    [("m5.large", 1, 2), ("m5.24xlarge", 48, 2), ("t3.micro", 1, 2), ("m6g.16xlarge", 64, 1)],
+)
+def test_an_instance_is_described_as_ec2_describes_it(
+    ec2: Ec2, instance_type: str, cores: int, threads: int
+) -> None:
+    """moto says no CpuOptions and no PlatformDetails, and gives Linux a Platform."""
+    instance_id = ec2.launch(instance_type=instance_type)
+    described = ec2.instance(instance_id)
+
+    assert described["CpuOptions"] == {"CoreCount": cores, "ThreadsPerCore": threads}
+    assert described["PlatformDetails"] == "Linux/UNIX"
+    assert described["UsageOperation"] == "RunInstances"
+    assert "Platform" not in described  # EC2 says Platform only for Windows
+    assert described["Placement"]["Tenancy"] == "default"
+    life = ec2.emulator.life("web-1")
+    assert life is not None and life.vcpus == cores * threads
+    # the kind prices it as the billing record does (None where the table has no price)
+    assert ec2.observe(instance_id).cost_per_hour == life.cost_per_hour
+
+
+def test_a_windows_instance_is_described_as_windows_and_has_no_price(ec2: Ec2) -> None:
+    (launched,) = ec2.ec2.run_instances(
+        ImageId="ami-12c6146b", MinCount=1, MaxCount=1, InstanceType="m5.large"
+    )["Instances"]
+    ec2.run(1)
+
+    described = ec2.instance(launched["InstanceId"])
+    assert (described["Platform"], described["PlatformDetails"]) == ("windows", "Windows")
+    assert ec2.observe(launched["InstanceId"]).cost_per_hour is None  # the table is Linux's
+
+
+def test_a_spot_instance_is_described_as_spot_and_the_kind_never_stops_it(ec2: Ec2) -> None:
+    (launched,) = ec2.ec2.run_instances(
+        ImageId="ami-04681a1dbd79675a5",
+        MinCount=1,
+        MaxCount=1,
+        InstanceType="m5.large",
+        InstanceMarketOptions={"MarketType": "spot"},
+        TagSpecifications=[
+            {"ResourceType": "instance", "Tags": [{"Key": "idle-reaper:opt-in", "Value": "true"}]}
+        ],
+    )["Instances"]
+    ec2.run(1)
+
+    seen = ec2.observe(launched["InstanceId"])
+
+    assert ec2.instance(launched["InstanceId"])["InstanceLifecycle"] == "spot"
+    assert (seen.unwatchable or "").startswith("a Spot Instance:")
+    assert seen.cost_per_hour is None
 
 
 def test_a_stop_over_the_api_is_the_reapers_stopping_then_stopped(ec2: Ec2) -> None:
@@ -353,12 +441,60 @@ def test_the_kind_reads_busy_periods_and_idle_ones(ec2: Ec2) -> None:
 
     assert problem is None
     cpu = {int((t - T0).total_seconds() // 60): round(v, 2) for t, v in series["cpu"].items()}
-    assert cpu[5] == IDLE_CPU_PERCENT and cpu[10] == cpu[25] == BUSY_CPU_PERCENT
-    assert cpu[30] == IDLE_CPU_PERCENT
+    assert cpu[5] == cpu_when_idle(2) == 1.0  # m5.large: 2 vCPUs, the agents' 2% of one
+    assert cpu[10] == cpu[25] == cpu_when_working(2, 1) == 51.0  # one core of two, and agents
+    assert cpu[30] == cpu_when_idle(2)
     assert series["net_in"][at(15)] == 5 * BUSY_BYTES_PER_MINUTE
     assert series["net_in"][at(40)] + series["net_out"][at(40)] < 100_000  # agents' chatter
     reading = read_activity(ec2.cloudwatch, instance_id, T0, at(60), 60, Ec2Settings())
     assert reading.missing is None and reading.last_activity_at == at(30)
+
+
+def test_one_busy_core_of_96_is_about_one_percent_and_the_kind_sees_it(ec2: Ec2) -> None:
+    """A single-threaded job, no traffic, on an m5.24xlarge (48 cores x 2 threads)."""
+    instance_id = ec2.launch(
+        instance_type="m5.24xlarge",
+        activity=(Busy(timedelta(minutes=10), timedelta(minutes=20)),),
+        work_network=False,
+    )
+    ec2.run(60)
+
+    series, problem = metric_data(ec2.cloudwatch, instance_id, T0, at(60))
+
+    assert problem is None
+    assert series["cpu"][at(15)] == pytest.approx((100 + 2) / 96)  # ~1.06%: under 5%
+    assert series["cpu"][at(40)] == pytest.approx(2 / 96)
+    assert series["net_in"][at(15)] == 5 * IDLE_BYTES_PER_MINUTE  # no traffic
+    reading = read_activity(ec2.cloudwatch, instance_id, T0, at(60), 60, Ec2Settings(), vcpus=96)
+    assert reading.missing is None and reading.last_activity_at == at(30)
+    # Without the vCPUs (the deployed 5% alone) the same job reads idle from the launch.
+    blind = read_activity(ec2.cloudwatch, instance_id, T0, at(60), 60, Ec2Settings())
+    assert blind.last_activity_at == T0
+
+
+def test_the_kind_reads_the_vcpus_the_emulator_describes(ec2: Ec2) -> None:
+    instance_id = ec2.launch(
+        instance_type="m5.24xlarge",
+        activity=(Busy(timedelta(minutes=10), timedelta(minutes=20)),),
+        work_network=False,
+    )
+    ec2.run(60)
+
+    seen = ec2.observe(instance_id)
+
+    assert seen.unreadable is None and seen.last_activity_at == at(30)
+
+
+def test_work_on_every_vcpu_is_full_cpu(ec2: Ec2) -> None:
+    instance_id = ec2.launch(
+        activity=(Busy(timedelta(minutes=0), timedelta(minutes=30)),), work_vcpus=2
+    )
+    ec2.run(30)
+
+    series, _ = metric_data(ec2.cloudwatch, instance_id, T0, at(30))
+
+    assert series["cpu"][at(10)] == 100.0
+    assert cpu_when_working(96, 96) == 100.0 and cpu_when_working(2, 1) == 51.0
 
 
 def test_a_period_is_complete_a_minute_before_the_kind_takes_it_as_due(ec2: Ec2) -> None:

@@ -14,16 +14,23 @@ from idle_reaper.exceptions import PolicyError, ResourceReadError
 from idle_reaper.kinds import kind_named
 from idle_reaper.kinds.base import Look
 from idle_reaper.kinds.ec2 import (
+    INSTANCE_STORE_FAMILIES,
+    INSTANCE_TYPE,
     METRIC_LAG,
     PERIOD,
     RECHECK_MINUTES,
     Ec2Instance,
     Ec2Settings,
+    busy_cpu_percent,
     opt_in_problem,
     query_start,
     settings_from_env,
 )
-from idle_reaper.kinds.ec2_prices import ON_DEMAND_LINUX_USD_PER_HOUR, price_per_hour
+from idle_reaper.kinds.ec2_prices import (
+    ON_DEMAND_LINUX_USD_PER_HOUR,
+    listed_price,
+    price_per_hour,
+)
 from idle_reaper.policy import Policy
 from idle_reaper.resource import Home, ResourceRef
 from idle_reaper.verdict import decide
@@ -39,7 +46,9 @@ IDLE = {"cpu": 1.0, "net_in": 20e3, "net_out": 20e3}
 
 
 class FakeEc2:
-    """DescribeInstances for one instance, or the error EC2 would answer."""
+    """DescribeInstances for one instance, or the error EC2 would answer. By default an
+    On-Demand Linux m5.large on shared hardware (1 core x 2 threads), as EC2 describes one;
+    `extra` adds or replaces fields (None removes one)."""
 
     def __init__(
         self,
@@ -48,23 +57,37 @@ class FakeEc2:
         launched: datetime = T0,
         instance_type: str = "m5.large",
         error: str | None = None,
+        cpu: tuple[Any, Any] | None = (1, 2),
+        **extra: Any,
     ) -> None:
         self.state, self.launched, self.instance_type = state, launched, instance_type
         self.tags = dict(OPTED_IN if tags is None else tags)
         self.error = error
+        self.cpu = cpu
+        self.extra = extra
         self.calls = 0
 
     def describe_instances(self, InstanceIds: list[str]) -> dict[str, Any]:
         self.calls += 1
         if self.error:
             raise ClientError({"Error": {"Code": self.error, "Message": "x"}}, "DescribeInstances")
-        instance = {
+        instance: dict[str, Any] = {
             "InstanceId": InstanceIds[0],
             "InstanceType": self.instance_type,
             "LaunchTime": self.launched,
             "State": {"Code": 16, "Name": self.state},
             "Tags": [{"Key": k, "Value": v} for k, v in self.tags.items()],
+            "PlatformDetails": "Linux/UNIX",
+            "UsageOperation": "RunInstances",
+            "Placement": {"AvailabilityZone": "us-east-1a", "Tenancy": "default"},
         }
+        if self.cpu is not None:
+            instance["CpuOptions"] = {"CoreCount": self.cpu[0], "ThreadsPerCore": self.cpu[1]}
+        for key, value in self.extra.items():
+            if value is None:
+                instance.pop(key, None)
+            else:
+                instance[key] = value
         return {"Reservations": [{"Instances": [instance]}]}
 
 
@@ -305,6 +328,102 @@ def test_the_opt_in_key_is_the_one_the_stop_permission_names_whatever_the_enviro
     assert seen.unwatchable is not None and "idle-reaper:opt-in=true" in seen.unwatchable
 
 
+# -- instances a stop would not stop -------------------------------------------------------------
+ASG = {**OPTED_IN, "aws:autoscaling:groupName": "build-fleet"}
+
+
+def exempt_reason(ec2: FakeEc2) -> str:
+    """Why the kind will not watch the instance; also checks it read no metrics for it and
+    that the watch ends exempt at once."""
+    now = T0 + timedelta(hours=2)
+    cloudwatch = FakeCloudWatch(periods(T0, 24), now)
+    seen = KIND.observe(REF, look(ec2, cloudwatch, now))
+    assert seen.unwatchable is not None
+    assert cloudwatch.calls == []
+    verdict = decide(KIND.name, seen, Policy.from_env({}), now)
+    assert (verdict.action, verdict.outcome) == ("done", "exempt")
+    assert verdict.reason == seen.unwatchable
+    return seen.unwatchable
+
+
+def test_an_opted_in_auto_scaling_member_is_never_stopped_and_told_to_scale_the_group() -> None:
+    reason = exempt_reason(FakeEc2(tags=ASG))
+
+    assert reason.startswith("a member of the Auto Scaling group 'build-fleet':")
+    assert "replacement" in reason and "desired capacity" in reason
+
+
+@pytest.mark.parametrize(
+    "tags",
+    [
+        {**OPTED_IN, "aws:autoscaling:groupName": ""},
+        {**OPTED_IN, "aws:autoscaling:someDayAnotherKey": "x"},
+        {"aws:autoscaling:groupName": "build-fleet"},  # not opted in either: the group says more
+    ],
+)
+def test_any_auto_scaling_tag_makes_a_member(tags: dict[str, str]) -> None:
+    assert exempt_reason(FakeEc2(tags=tags)).startswith("a member of the Auto Scaling group")
+
+
+def test_a_look_alike_of_the_auto_scaling_tag_is_not_a_group() -> None:
+    """Only AWS can set `aws:` keys, all lowercase; a user's look-alike is an ordinary tag."""
+    for key in ("autoscaling:groupName", "AWS:AutoScaling:groupName", "x-aws:autoscaling:g"):
+        seen = KIND.observe(REF, look(FakeEc2(tags={**OPTED_IN, key: "g"})))
+        assert seen.unwatchable is None, key
+
+
+def test_a_hostile_group_name_is_bounded_and_quoted_in_the_reason() -> None:
+    reason = exempt_reason(FakeEc2(tags={**OPTED_IN, "aws:autoscaling:groupName": "x\n" * 200}))
+
+    assert "\n" not in reason and len(reason) < 400
+    assert "'x\\nx\\n" in reason  # repr: the newline is shown, not written
+
+
+def test_a_pending_auto_scaling_member_is_exempt_at_once() -> None:
+    seen = KIND.observe(REF, look(FakeEc2(state="pending", tags=ASG)))
+
+    assert seen.phase == "starting"
+    assert (seen.unwatchable or "").startswith("a member of the Auto Scaling group")
+
+
+def test_an_opted_in_spot_instance_is_never_stopped_and_says_why() -> None:
+    reason = exempt_reason(FakeEc2(InstanceLifecycle="spot"))
+
+    assert reason.startswith("a Spot Instance:")
+    assert "persistent Spot request" in reason and "terminate it" in reason
+
+
+@pytest.mark.parametrize(
+    ("operator", "named"),
+    [
+        ({"Managed": True, "Principal": "eks.amazonaws.com"}, "'eks.amazonaws.com'"),
+        ({"Managed": True}, "an AWS service"),
+        ({"Managed": True, "Principal": ["eks"]}, "an AWS service"),
+    ],
+)
+def test_an_instance_a_service_manages_is_never_stopped(
+    operator: dict[str, Any], named: str
+) -> None:
+    reason = exempt_reason(FakeEc2(Operator=operator))
+
+    assert reason.startswith(f"managed by {named}:")
+    assert f"scale it down through {named}" in reason
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"Operator": {"Managed": False}},
+        {"Operator": {"Managed": "true"}},  # not EC2's boolean: not a sign of anything
+        {"Operator": "managed"},
+        {"InstanceLifecycle": "Spot"},
+        {"InstanceLifecycle": "capacity-block"},
+    ],
+)
+def test_other_lifecycles_and_operators_are_watched(extra: dict[str, Any]) -> None:
+    assert KIND.observe(REF, look(FakeEc2(**extra))).unwatchable is None
+
+
 # -- the idle signal -----------------------------------------------------------------------------
 def test_idle_since_launch_is_idle_from_the_launch_and_reported_a_lag_late() -> None:
     now = T0 + timedelta(minutes=40)
@@ -362,19 +481,102 @@ def test_a_period_is_busy_at_either_threshold(values: dict[str, float], busy: bo
 
 
 def test_the_thresholds_are_the_deployed_ones() -> None:
+    """20% of a 2-vCPU instance and 2 MB are busy by default; under a deployed 50% (capped at
+    half a vCPU: 25%) and 5 MB they are idle."""
     now = T0 + timedelta(minutes=30)
     data = periods(T0, 5)
-    data[T0 + 2 * PERIOD] = {"cpu": 30.0, "net_in": 1e6, "net_out": 1e6}
-    cloudwatch = FakeCloudWatch(data, now)
+    data[T0 + 2 * PERIOD] = {"cpu": 20.0, "net_in": 1e6, "net_out": 1e6}
 
-    seen = KIND.observe(
+    deployed = KIND.observe(
         REF,
         look(
-            FakeEc2(), cloudwatch, now, EC2_CPU_IDLE_PERCENT="50", EC2_NETWORK_IDLE_BYTES="5000000"
+            FakeEc2(),
+            FakeCloudWatch(data, now),
+            now,
+            EC2_CPU_IDLE_PERCENT="50",
+            EC2_NETWORK_IDLE_BYTES="5000000",
         ),
     )
+    default = KIND.observe(REF, look(FakeEc2(), FakeCloudWatch(data, now), now))
 
-    assert seen.last_activity_at == T0
+    assert deployed.last_activity_at == T0
+    assert default.last_activity_at == T0 + 3 * PERIOD
+
+
+# -- one busy core of many -----------------------------------------------------------------------
+def one_period_at(cpu: float) -> dict[datetime, dict[str, float]]:
+    """Five quiet periods (the agents' 2% of one vCPU, on 96 of them), the third with this CPU
+    and no traffic to speak of."""
+    data = {T0 + i * PERIOD: {**IDLE, "cpu": 2 / 96} for i in range(5)}
+    data[T0 + 2 * PERIOD] = {"cpu": cpu, "net_in": 20e3, "net_out": 20e3}
+    return data
+
+
+def last_activity(cpu: float, ec2: FakeEc2, **env: str) -> datetime | None:
+    now = T0 + timedelta(minutes=30)
+    seen = KIND.observe(REF, look(ec2, FakeCloudWatch(one_period_at(cpu), now), now, **env))
+    assert seen.unreadable is None
+    return seen.last_activity_at
+
+
+def test_one_busy_core_of_a_96_vcpu_instance_is_busy() -> None:
+    """CloudWatch averages over all 96 vCPUs: one pegged core and the agents read ~1.06%,
+    under the 5% default; half a vCPU's worth (0.52%) is the threshold here."""
+    big = FakeEc2(instance_type="m5.24xlarge", cpu=(48, 2))
+
+    assert last_activity(100 / 96 + 0.02, big) == T0 + 3 * PERIOD
+    assert last_activity(0.25, big) == T0  # a quarter of a core: idle
+    assert last_activity(50 / 96, big) == T0 + 3 * PERIOD  # the threshold itself is busy
+
+
+@pytest.mark.parametrize(
+    ("cpu", "vcpus", "expected"),
+    [
+        ((1, 2), 2, 5.0),  # 25% for half a vCPU: the 5% default is lower
+        ((4, 2), 8, 5.0),  # 6.25%
+        ((8, 2), 16, 3.125),
+        ((48, 2), 96, 50 / 96),
+        ((96, 1), 96, 50 / 96),  # threads per core turned down to 1
+    ],
+)
+def test_the_cpu_threshold_is_half_a_vcpu_when_that_is_lower(
+    cpu: tuple[int, int], vcpus: int, expected: float
+) -> None:
+    assert busy_cpu_percent(Ec2Settings(), vcpus) == pytest.approx(expected)
+    threshold = expected
+    ec2 = FakeEc2(cpu=cpu)
+    assert last_activity(threshold, ec2) == T0 + 3 * PERIOD
+    assert last_activity(threshold * 0.99, ec2) == T0
+
+
+def test_a_deployed_threshold_below_half_a_vcpu_stays() -> None:
+    assert busy_cpu_percent(Ec2Settings(cpu_idle_percent=1), 16) == 1.0
+    assert last_activity(2.0, FakeEc2(cpu=(8, 2)), EC2_CPU_IDLE_PERCENT="1") == T0 + 3 * PERIOD
+    assert last_activity(0.99, FakeEc2(cpu=(8, 2)), EC2_CPU_IDLE_PERCENT="1") == T0
+
+
+@pytest.mark.parametrize(
+    "cpu",
+    [
+        None,  # no CpuOptions at all
+        (True, 2),
+        (48, True),
+        ("48", 2),
+        (48.0, 2),
+        (0, 2),
+        (-48, 2),
+        (48, None),
+        (10**6, 2),
+        (4096, 2),  # 8192 vCPUs: no instance has that many
+    ],
+)
+def test_without_a_sane_core_count_the_threshold_is_the_deployed_one(cpu: Any) -> None:
+    """One busy core of 96 reads idle then, as before: the safe side is not to guess."""
+    big = FakeEc2(instance_type="m5.24xlarge", cpu=cpu)
+
+    assert busy_cpu_percent(Ec2Settings(), None) == 5.0
+    assert last_activity(4.99, big) == T0
+    assert last_activity(5.0, big) == T0 + 3 * PERIOD
 
 
 def test_a_gap_after_the_last_activity_is_unreadable_and_names_the_period() -> None:
@@ -561,6 +763,87 @@ def test_an_unknown_price_gives_no_savings_figure() -> None:
     verdict = decide(KIND.name, seen, Policy.from_env({"WARNING_MINUTES": "0"}), now)
 
     assert verdict.action == "stop" and verdict.savings_usd is None and verdict.cost_usd is None
+
+
+@pytest.mark.parametrize(
+    ("extra", "price"),
+    [
+        ({}, 0.096),
+        ({"PlatformDetails": "Windows"}, None),
+        ({"PlatformDetails": "Red Hat Enterprise Linux"}, None),
+        ({"PlatformDetails": "SUSE Linux"}, None),
+        ({"PlatformDetails": "Ubuntu Pro"}, None),
+        ({"PlatformDetails": "Linux/UNIX "}, None),
+        ({"PlatformDetails": ["Linux/UNIX"]}, None),
+        ({"PlatformDetails": None}, None),  # not said: unknown, never a guess
+        ({"Placement": {"Tenancy": "dedicated"}}, None),
+        ({"Placement": {"Tenancy": "host"}}, None),
+        ({"Placement": None}, None),
+        ({"InstanceLifecycle": "capacity-block"}, None),
+        ({"InstanceLifecycle": "scheduled"}, None),
+    ],
+)
+def test_the_price_is_the_tables_only_for_on_demand_shared_linux(
+    extra: dict[str, Any], price: float | None
+) -> None:
+    assert KIND.observe(REF, look(FakeEc2(**extra))).cost_per_hour == price
+
+
+def test_listed_price_reads_the_table_only_for_what_it_lists() -> None:
+    listed = {"platform_details": "Linux/UNIX", "tenancy": "default", "lifecycle": None}
+    assert listed_price("us-east-1", "m5.large", **listed) == 0.096
+    assert listed_price("us-east-1", "m5.24xlarge", **listed) is None
+    assert listed_price("us-east-1", "m5.large", **{**listed, "lifecycle": "spot"}) is None
+
+
+def test_an_instance_store_type_carries_a_note_the_warning_repeats() -> None:
+    now = T0 + timedelta(minutes=55)  # 5 minutes before the deadline: the warning
+    ec2 = FakeEc2(instance_type="m5d.large")
+
+    seen = KIND.observe(REF, look(ec2, FakeCloudWatch(periods(T0, 12), now), now))
+    verdict = decide(KIND.name, seen, Policy.from_env({}), now)
+
+    (note,) = seen.notes
+    assert note.startswith("its type m5d.large has instance store volumes")
+    assert "a stop erases them" in note and len(note) <= 300  # the messages quote 300 characters
+    assert verdict.action == "warn"
+    assert verdict.notes == (note,) and note in verdict.reason
+
+
+@pytest.mark.parametrize(
+    "instance_type",
+    ["c5d.xlarge", "i3.large", "i4i.metal", "d3.xlarge", "g4dn.xlarge", "p4d.24xlarge"],
+)
+def test_the_families_with_instance_store_carry_the_note(instance_type: str) -> None:
+    seen = KIND.observe(REF, look(FakeEc2(instance_type=instance_type, state="stopped")))
+
+    assert len(seen.notes) == 1 and instance_type in seen.notes[0]
+
+
+@pytest.mark.parametrize(
+    "instance_type",
+    ["m5.large", "c5.large", "g4ad.xlarge", "p3.2xlarge", "m5d", "M5D.LARGE", "m5d.large\n"],
+)
+def test_other_types_and_hostile_ones_carry_no_note(instance_type: str) -> None:
+    assert KIND.observe(REF, look(FakeEc2(instance_type=instance_type))).notes == ()
+
+
+def test_the_instance_store_families_are_exactly_ec2s() -> None:
+    """Against EC2's own DescribeInstanceTypes answer as moto ships it: every type of a listed
+    family has instance storage, every type with instance storage is of a listed family."""
+    from moto.ec2.models.instance_types import INSTANCE_TYPES
+
+    with_store = {
+        name.split(".")[0] for name, t in INSTANCE_TYPES.items() if t["InstanceStorageSupported"]
+    }
+    without = {
+        name.split(".")[0]
+        for name, t in INSTANCE_TYPES.items()
+        if not t["InstanceStorageSupported"]
+    }
+    assert with_store == INSTANCE_STORE_FAMILIES
+    assert not with_store & without  # a family never mixes
+    assert all(INSTANCE_TYPE.fullmatch(name) for name in INSTANCE_TYPES)
 
 
 def test_the_console_link_is_the_instance_page_on_its_partition() -> None:

@@ -7,21 +7,37 @@ case-sensitively; IAM matches the key name in any case, so a differently cased k
 miss here, on the safe side); any other instance is `unwatchable` and its watch ends exempt at
 once, with a hint when a tag nearly matches.
 
+Some opted-in instances are still never stopped here, each `unwatchable` with a reason that
+tells the owner what to do instead: a member of an Auto Scaling group (Auto Scaling tags each
+one `aws:autoscaling:groupName`; its default health check counts an instance that is not
+running as unhealthy, then terminates and replaces it, and the replacement may carry the
+opt-in tag: a stop/replace loop), a Spot Instance (InstanceLifecycle `spot`: EC2 stops one only
+when a persistent Spot request launched it, and the capacity may not be there to start it
+again), and an instance a service manages (DescribeInstances' Operator.Managed: EKS Auto Mode's
+nodes, for one). EKS managed node groups, ECS capacity providers and AWS Batch compute
+environments launch their instances through Auto Scaling groups or Spot, so the same rules
+cover them; no other tag is taken as a sign of management.
+
 The idle signal is the instance's own CloudWatch basic monitoring (namespace AWS/EC2, dimension
 InstanceId, 5-minute periods): CPUUtilization (Average, percent) and NetworkIn + NetworkOut
 (Sum, bytes), read in one GetMetricData call over the idle window. A period is busy when its
-CPU reaches `cpu_idle_percent` or its traffic `network_idle_bytes`; the instance is idle since
-the end of its latest busy period (its LaunchTime when none was busy: EC2 sets LaunchTime at
-every start, so a stop and start is a new watch). Each period's datapoint is complete a while
-after the period ends (METRIC_LAG, the kind's `signal_lag`): the look that stops comes that
-long after the deadline, so it finds every period up to the deadline published. A period
-that should have been published but has no datapoint is never taken as idle: the activity is
-`unreadable` and the watcher looks again RECHECK_MINUTES later.
+traffic reaches `network_idle_bytes` or its CPU reaches the lower of `cpu_idle_percent` and half
+of one vCPU's worth (50 / vCPUs percent, the vCPUs from DescribeInstances' CpuOptions:
+CoreCount x ThreadsPerCore; without them, `cpu_idle_percent` alone): CPUUtilization is the
+average over every vCPU, so one pegged core of a 96-vCPU instance reads about 1%. The instance
+is idle since the end of its latest busy period (its LaunchTime when none was busy: EC2 sets
+LaunchTime at every start, so a stop and start is a new watch). Each period's datapoint is
+complete a while after the period ends (METRIC_LAG, the kind's `signal_lag`): the look that
+stops comes that long after the deadline, so it finds every period up to the deadline
+published. A period that should have been published but has no datapoint is never taken as
+idle: the activity is `unreadable` and the watcher looks again RECHECK_MINUTES later.
 
 What this signal cannot see:
 - work begun after the deadline the warning announced: the look that stops comes METRIC_LAG
   later and reads the metrics up to the deadline, so work begun in those last minutes is not
   yet in them (the warning says the deadline; work begun before it keeps the instance);
+- work that uses less than half of one vCPU on average over a period (a single-threaded job
+  that mostly waits, a process throttled to a fraction of a core), unless its traffic shows;
 - work that is neither CPU nor network: a GPU kernel (CPUUtilization does not count the GPU),
   disk-only I/O (EBS reports to AWS/EBS), a process blocked on memory or a lock;
 - a person in an interactive shell: keystrokes are a few KB and no CPU;
@@ -29,6 +45,11 @@ What this signal cannot see:
   100% is 3% over 5 minutes);
 - on a Nitro instance the datapoint of a period is published after its first sample and updated
   with each later one: a period METRIC_LAG past its end is taken as complete.
+
+Stopping erases an instance store (NVMe or HDD volumes on the host): for an instance type of a
+family that has one (INSTANCE_STORE_FAMILIES) the observation carries a note, which the warning
+repeats. The price is the On-Demand Linux one only when DescribeInstances says the instance is
+exactly that (ec2_prices.listed_price); otherwise it is unknown, never a guess.
 """
 
 from __future__ import annotations
@@ -44,7 +65,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from idle_reaper.exceptions import PolicyError, ResourceReadError
 from idle_reaper.kinds.base import Look, ResourceKind
-from idle_reaper.kinds.ec2_prices import price_per_hour
+from idle_reaper.kinds.ec2_prices import listed_price
 from idle_reaper.kinds.registry import register
 from idle_reaper.partition import console_host, is_region
 from idle_reaper.policy import int_setting
@@ -97,6 +118,40 @@ MAX_EPOCH = 10**11
 """Epoch seconds up to the year 5138: a larger or stranger number is no time at all."""
 MAX_CPU_PERCENT = 100
 MAX_NETWORK_IDLE_BYTES = 10**12
+HALF_A_VCPU_PERCENT = 50.0
+"""Half of one vCPU's worth of CPUUtilization on a one-vCPU instance: divided by the vCPUs, the
+least average CPU a period needs to count as busy, whatever `cpu_idle_percent` says."""
+MAX_VCPUS = 4096
+"""More vCPUs than any instance type has (the largest have a few hundred): a larger count is a
+broken answer, read as no count at all."""
+
+AUTOSCALING_TAG_PREFIX = "aws:autoscaling:"
+"""The prefix of the tags Auto Scaling puts on every instance it launches (`groupName`); AWS
+reserves `aws:` tag keys, so no one else can set them."""
+AUTOSCALING_GROUP_TAG = "aws:autoscaling:groupName"
+SHOWN_NAME = 64
+"""Characters of a group's or a service's name quoted in a reason (tag values run to 256)."""
+
+INSTANCE_STORE_FAMILIES = frozenset(
+    {
+        *("c1", "c3", "c5ad", "c5d", "c6gd", "c6id", "c7gd", "c8gd", "c8id", "c9gd"),
+        *("d2", "d3", "d3en", "f2", "h1", "hpc6id", "x1", "x1e", "x2gd", "x2idn", "x2iedn"),
+        *("g4dn", "g5", "g6", "g6e", "g6f", "g7", "g7e", "gr6", "gr6f"),
+        *("i2", "i3", "i3en", "i4g", "i4i", "i7i", "i7ie", "i8g", "i8ge", "im4gn", "is4gen"),
+        *("m1", "m2", "m3", "m5ad", "m5d", "m5dn", "m6gd", "m6id", "m6idn", "m7gd", "m8gd"),
+        *("m8id", "m8idb", "m8idn", "m9gd", "mac-m4", "mac-m4pro", "x8aedz", "z1d"),
+        *("p3dn", "p4d", "p4de", "p5", "p5e", "p5en", "p6-b200", "p6-b300"),
+        *("r3", "r5ad", "r5d", "r5dn", "r6gd", "r6id", "r6idn", "r7gd", "r8gd", "r8id"),
+        *("r8idb", "r8idn", "r9gd", "trn1", "trn1n", "trn2", "trn2u"),
+    }
+)
+"""Instance families whose types come with instance store volumes: every type EC2's
+DescribeInstanceTypes lists with InstanceStorageSupported (as moto 5.2.5 ships that answer;
+within a family all types agree). EC2 User Guide, instance store data persistence: the data
+does not persist when the instance is stopped, hibernated or terminated; every block is
+cryptographically erased."""
+INSTANCE_TYPE = re.compile(r"[a-z][a-z0-9-]{0,24}\.[a-z0-9-]{1,24}")
+"""An instance type as EC2 names it (`m5d.large`, `p6-b200.48xlarge`, `mac-m4.metal`)."""
 
 
 @dataclass(frozen=True)
@@ -182,19 +237,28 @@ class Ec2Instance(ResourceKind):
         phase = PHASES.get(status, "starting")
         tags = _tags(instance)
         started = _moment(instance.get("LaunchTime"))
+        instance_type = instance.get("InstanceType")
+        store = instance_store_note(instance_type)
         seen = Observation(
             phase=phase,
             status=status,
             started_at=started,
             tags=tags,
-            cost_per_hour=price_per_hour(ref.region, instance.get("InstanceType")),
+            cost_per_hour=listed_price(
+                ref.region,
+                instance_type,
+                platform_details=instance.get("PlatformDetails"),
+                tenancy=_mapping(instance.get("Placement")).get("Tenancy"),
+                lifecycle=instance.get("InstanceLifecycle"),
+            ),
             arn=instance_arn(ref),
             own_idle_timeout_minutes=None,  # EC2 never stops an idle instance by itself
+            notes=(store,) if store else (),
         )
         if phase != "billing" and phase != "starting":
             return seen
         settings = _settings(look, self)
-        refusal = opt_in_problem(tags, settings.opt_in_tag_key)
+        refusal = stop_problem(instance, tags) or opt_in_problem(tags, settings.opt_in_tag_key)
         if refusal is not None:
             return replace(seen, unwatchable=refusal)
         if phase != "billing":
@@ -203,7 +267,13 @@ class Ec2Instance(ResourceKind):
             return replace(seen, unreadable="DescribeInstances gave no LaunchTime")
         idle_minutes, _ = look.policy.idle_minutes_for(self.name, tags)
         reading = read_activity(
-            look.client("cloudwatch"), ref.id, started, look.now, idle_minutes, settings
+            look.client("cloudwatch"),
+            ref.id,
+            started,
+            look.now,
+            idle_minutes,
+            settings,
+            vcpus=vcpu_count(instance),
         )
         return replace(
             seen,
@@ -247,6 +317,68 @@ def opt_in_problem(tags: Mapping[str, str], key: str) -> str | None:
     )
 
 
+def stop_problem(instance: Mapping[str, Any], tags: Mapping[str, str]) -> str | None:
+    """Why stopping this instance would not do what its owner wants, opted in or not (the
+    module says which instances); None when a stop is only a stop."""
+    operator = _mapping(instance.get("Operator"))
+    if operator.get("Managed") is True:
+        principal = operator.get("Principal")
+        service = (
+            repr(principal[:SHOWN_NAME])
+            if isinstance(principal, str) and principal
+            else "an AWS service"
+        )
+        return (
+            f"managed by {service}: that service launches, replaces and ends its instances, so"
+            f" the reaper never stops it; scale it down through {service} instead"
+        )
+    if any(key.startswith(AUTOSCALING_TAG_PREFIX) for key in tags):
+        group = tags.get(AUTOSCALING_GROUP_TAG)
+        named = f" {group[:SHOWN_NAME]!r}" if group else ""
+        return (
+            f"a member of the Auto Scaling group{named}: Auto Scaling counts a stopped member as"
+            " unhealthy, terminates it and launches a replacement, so the reaper never stops it;"
+            " stop it by scaling the group (lower its desired capacity, to 0 for all of it)"
+        )
+    if instance.get("InstanceLifecycle") == "spot":
+        return (
+            "a Spot Instance: EC2 stops one only when a persistent Spot request launched it, and"
+            " the capacity may not be there to start it again, so the reaper never stops it;"
+            " terminate it (or cancel its Spot request) when it is no longer needed"
+        )
+    return None
+
+
+def vcpu_count(instance: Mapping[str, Any]) -> int | None:
+    """The instance's vCPUs from its CpuOptions (CoreCount x ThreadsPerCore); None when they
+    are absent or not two sane counts."""
+    options = _mapping(instance.get("CpuOptions"))
+    cores, threads = _count(options.get("CoreCount")), _count(options.get("ThreadsPerCore"))
+    if cores is None or threads is None or cores * threads > MAX_VCPUS:
+        return None
+    return cores * threads
+
+
+def busy_cpu_percent(settings: Ec2Settings, vcpus: int | None) -> float:
+    """The average CPUUtilization from which a period is busy: `cpu_idle_percent`, or half of
+    one vCPU's worth when that is lower (the module says why)."""
+    if vcpus is None:
+        return float(settings.cpu_idle_percent)
+    return min(float(settings.cpu_idle_percent), HALF_A_VCPU_PERCENT / vcpus)
+
+
+def instance_store_note(instance_type: object) -> str | None:
+    """What a stop costs beyond the instance, for a type with instance store volumes."""
+    if not isinstance(instance_type, str) or INSTANCE_TYPE.fullmatch(instance_type) is None:
+        return None
+    if instance_type.split(".", 1)[0] not in INSTANCE_STORE_FAMILIES:
+        return None
+    return (
+        f"its type {instance_type} has instance store volumes: a stop erases them (EC2 wipes"
+        " every block), so keep what must outlive a stop on EBS or S3"
+    )
+
+
 @dataclass(frozen=True)
 class Reading:
     """What the metrics say: since when the instance is idle, or which period is missing."""
@@ -262,16 +394,19 @@ def read_activity(
     now: datetime,
     idle_minutes: int,
     settings: Ec2Settings,
+    vcpus: int | None = None,
 ) -> Reading:
-    """Read the periods since the query start and find the latest busy one (see the module)."""
+    """Read the periods since the query start and find the latest busy one (see the module);
+    `vcpus` lowers the CPU threshold of a large instance (`busy_cpu_percent`)."""
     start = query_start(started, now, idle_minutes)
     end = _floor(now) + PERIOD  # the period in progress too: partial data can show work
     series, problem = metric_data(cloudwatch, instance_id, start, end)
     if problem is not None:
         return Reading(missing=problem)
+    cpu_threshold = busy_cpu_percent(settings, vcpus)
     busy_until: datetime | None = None
     for period in _periods(start, end):
-        if _busy(series, period, settings):
+        if _busy(series, period, cpu_threshold, settings.network_idle_bytes):
             busy_until = period + PERIOD
     anchor = busy_until or (started if started >= start else start)
     for period in _periods(start, end):
@@ -366,13 +501,13 @@ def _add(series: Series, result: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _busy(series: Series, period: datetime, settings: Ec2Settings) -> bool:
+def _busy(series: Series, period: datetime, cpu_percent: float, network_bytes: int) -> bool:
     """Work shows in the period: either metric over its threshold (one is enough, so a partial
     or half-missing period can be busy, never idle)."""
     cpu = series["cpu"].get(period)
     traffic = [series[key][period] for key in ("net_in", "net_out") if period in series[key]]
-    return (cpu is not None and cpu >= settings.cpu_idle_percent) or (
-        bool(traffic) and sum(traffic) >= settings.network_idle_bytes
+    return (cpu is not None and cpu >= cpu_percent) or (
+        bool(traffic) and sum(traffic) >= network_bytes
     )
 
 
@@ -421,6 +556,13 @@ def _moment(value: object) -> datetime | None:
         return value if value.tzinfo else value.replace(tzinfo=UTC)
     if isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < MAX_EPOCH:
         return from_epoch(value)
+    return None
+
+
+def _count(value: object) -> int | None:
+    """A positive whole number that is not a bool (JSON's true is no core count)."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_VCPUS:
+        return value
     return None
 
 

@@ -6,7 +6,10 @@ is rendered by a script that could not be fetched where this table was written, 
 is the one the page lists as found in several independent published copies of it, all agreeing;
 a type or a region whose price could not be checked that way is left out. Anything not in the
 table has no price (None): no cost and no savings figure is given for it, never a guess.
-Windows, RHEL, SUSE, dedicated tenancy, Savings Plans, Reserved and Spot prices all differ.
+Windows, RHEL, SUSE, dedicated tenancy, Savings Plans, Reserved and Spot prices all differ:
+`listed_price` gives the table's price only to an instance DescribeInstances describes as
+exactly what the table lists, and None (unknown) to any other, including one whose platform,
+tenancy or purchase option it does not say: a missing figure, never a wrong one.
 """
 
 from __future__ import annotations
@@ -41,3 +44,29 @@ def price_per_hour(region: str, instance_type: object) -> float | None:
     if not isinstance(instance_type, str):
         return None
     return ON_DEMAND_LINUX_USD_PER_HOUR.get(region, {}).get(instance_type)
+
+
+LISTED_PLATFORM = "Linux/UNIX"
+"""DescribeInstances' PlatformDetails for a Linux instance with no paid OS or software licence
+(EC2 User Guide, AMI billing information fields: usage operation RunInstances). Red Hat
+Enterprise Linux, SUSE Linux, Ubuntu Pro, Windows and every "with SQL Server" variant are other
+values, at other prices."""
+LISTED_TENANCY = "default"
+"""Placement.Tenancy of a shared-hardware instance; `dedicated` and `host` bill differently."""
+
+
+def listed_price(
+    region: str,
+    instance_type: object,
+    *,
+    platform_details: object,
+    tenancy: object,
+    lifecycle: object,
+) -> float | None:
+    """The table's price for an instance DescribeInstances describes (PlatformDetails,
+    Placement.Tenancy, InstanceLifecycle), when it is an On-Demand, shared-tenancy Linux/UNIX
+    instance (no InstanceLifecycle: Spot, Scheduled and Capacity Blocks bill otherwise);
+    None for anything else."""
+    if platform_details != LISTED_PLATFORM or tenancy != LISTED_TENANCY or lifecycle is not None:
+        return None
+    return price_per_hour(region, instance_type)
