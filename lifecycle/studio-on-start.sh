@@ -21,8 +21,8 @@
 #     "Condition": {"ForAllValues:StringEquals": {"aws:TagKeys": [
 #       "idle-reaper:last-activity", "idle-reaper:heartbeat"]}}
 #   }
-# AddTags has no condition tying an app to its caller (Service Authorization Reference; not
-# sagemaker:OwnerUserProfileArn): with one role for a domain, any user can keep any app alive
+# AddTags has no ownership condition on apps (Service Authorization Reference: tag conditions
+# and sagemaker:TaggingAction only): with one role for a domain, any user can keep any app alive
 # or have it deleted. Give each user profile its own role (UserSettings.ExecutionRole); a
 # Studio Classic user-profile app may use app/${sagemaker:DomainId}/${sagemaker:UserProfileName}/*
 # (IAM policy variables). AmazonSageMakerFullAccess lets a role tag every app with anything,

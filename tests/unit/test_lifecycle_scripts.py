@@ -612,11 +612,12 @@ def test_the_script_says_the_two_tags_decide_the_resources_fate(script: Path) ->
 
 
 def test_the_studio_script_says_a_domain_wide_role_cannot_be_scoped_to_the_caller() -> None:
-    """The Service Authorization Reference lists only tag keys (and sagemaker:TaggingAction)
+    """The Service Authorization Reference lists only tag conditions (and sagemaker:TaggingAction)
     as AddTags conditions on an app: no owner condition exists for it."""
     text = header(SCRIPTS[1])
 
-    assert "AddTags has no condition tying an app to its caller" in text
+    assert "AddTags has no ownership condition on apps" in text
+    assert "tag conditions and sagemaker:TaggingAction only" in text
     assert "with one role for a domain, any user can keep any app alive or have it deleted" in text
     assert "UserSettings.ExecutionRole" in text
     assert "app/${sagemaker:DomainId}/${sagemaker:UserProfileName}/*" in text
