@@ -158,11 +158,12 @@ def next_watch(
         history=history,
         warned_since=warned_since,
         continue_=waiting and spent,
-        next_name=_continuation_name(origin, generation + 1) if waiting and spent else None,
+        next_name=continuation_name(origin, generation + 1) if waiting and spent else None,
     )
 
 
-def _continuation_name(origin: str | None, generation: int) -> str:
+def continuation_name(origin: str | None, generation: int) -> str:
+    """The name of a watch's `generation`-th continuation: `<first execution>-g<n>`."""
     suffix = f"-g{generation}"
     base = origin or "watch"
     if len(base) + len(suffix) > MAX_NAME:
