@@ -20,6 +20,7 @@ from tests.conftest import EVENTS, ROOT, load_event
 
 START = "WatcherStateMachineGlueSessionCreated"
 KIND_STARTS = ("NotebookInstanceInService", "StudioAppCreated", "Ec2InstanceRunning")
+SWEEP = "SweepFunctionSweep"
 """The start rules of the kinds a parameter can switch off (EnableSageMaker, EnableEc2)."""
 NOTIFY = "NotifyFunctionReaperEvents"
 AUDIT = "AuditFunctionEveryReaperEvent"
@@ -168,7 +169,7 @@ def test_every_rule_retries_and_dead_letters_to_an_encrypted_alarmed_queue(
     stack: stack_module.Stack,
 ) -> None:
     rules = stack.of_type("AWS::Events::Rule")
-    assert set(rules) == {START, *KIND_STARTS, NOTIFY, AUDIT}
+    assert set(rules) == {START, *KIND_STARTS, SWEEP, NOTIFY, AUDIT}
     for rule in rules.values():
         (target,) = rule["Properties"]["Targets"]
         assert target["RetryPolicy"]["MaximumRetryAttempts"] > 0
@@ -815,3 +816,50 @@ def test_the_studio_lifecycle_configuration_is_the_shipped_script(
     }
     off = stack_module.load(ROOT / "template.yaml", {"EnableSageMaker": "false"})
     assert "StudioActivitySignalLifecycleConfig" not in off.resources
+
+
+# -- the sweeper and the kill switch ------------------------------------------------------------
+def test_the_kill_switch_disables_every_start_rule_and_the_sweeper_and_nothing_else() -> None:
+    on = stack_module.load(ROOT / "template.yaml", {"KillSwitch": "on"})
+    off = stack_module.load(ROOT / "template.yaml")
+    starts = {START, *KIND_STARTS, SWEEP}
+    for logical, rule in on.of_type("AWS::Events::Rule").items():
+        state = rule["Properties"].get("State", "ENABLED")
+        assert state == ("DISABLED" if logical in starts else "ENABLED"), logical
+    assert all(off.resources[r]["Properties"]["State"] == "ENABLED" for r in starts)
+
+
+@pytest.mark.parametrize("minutes", ["5", "15", "60"])
+def test_the_sweep_runs_every_sweep_minutes(minutes: str) -> None:
+    stack = stack_module.load(ROOT / "template.yaml", {"SweepMinutes": minutes})
+    rule = stack.resources[SWEEP]["Properties"]
+    assert rule["ScheduleExpression"] == f"rate({minutes} minutes)"
+    (target,) = rule["Targets"]
+    assert target["Arn"] == stack.arn("SweepFunction")
+    assert target["RetryPolicy"]["MaximumRetryAttempts"] > 0
+
+
+def test_the_sweeper_judges_as_inspect_does(stack: stack_module.Stack) -> None:
+    """It looks at a resource as Inspect would before starting a watcher: the same policy and
+    the same reads, plus its own table, state machine and the kinds' listings."""
+    env = stack.resources["SweepFunction"]["Properties"]["Environment"]["Variables"]
+    inspect_env = stack.resources["InspectFunction"]["Properties"]["Environment"]["Variables"]
+    assert env == {
+        **inspect_env,
+        "CLAIMS_TABLE_NAME": stack.ref("WatcherClaimsTable"),
+        "WATCHER_STATE_MACHINE_ARN": stack.ref("WatcherStateMachine"),
+    }
+    reads = {p for kind in all_kinds() for p in kind.read_permissions}
+    listings = {p for kind in all_kinds() for p in kind.list_permissions}
+    assert actions(stack, "SweepFunctionRole") == reads | listings | {
+        "dynamodb:GetItem",
+        "dynamodb:DeleteItem",
+        "states:StartExecution",
+        "states:DescribeExecution",
+    }
+    granted = {s["Sid"]: s for s in statements(stack, "SweepFunctionRole") if "Sid" in s}
+    assert granted["StartWatchers"]["Resource"] == stack.ref("WatcherStateMachine")
+    assert granted["FindClaimHolders"]["Resource"] == stack.arn("WatcherClaimsTable")
+    assert granted["SeeWhetherWatchersRun"]["Resource"] == (
+        "arn:aws:states:us-east-1:123456789012:execution:idle-reaper-watcher:*"
+    )
