@@ -52,3 +52,13 @@ class AuditRecordError(MalformedEventError):
 
 class ReportError(ReaperError):
     """The report cannot be made from what it was given (bad option, missing table)."""
+
+
+class SweepError(ReaperError):
+    """At least one kind could not be listed (or one resource looked at, or one watcher
+    started); raised after every other kind was swept, so the sweeper's error alarm fires. It
+    carries the sweep's report, so the handler still logs what every kind did."""
+
+    def __init__(self, message: str, report: object = None) -> None:
+        super().__init__(message)
+        self.report = report

@@ -880,3 +880,150 @@ def test_settings_default_and_reach_the_look() -> None:
 def test_a_bad_setting_is_a_policy_error_naming_it(name: str, value: str) -> None:
     with pytest.raises(PolicyError, match=name):
         Policy.from_env({name: value})
+
+
+# -- running(): what the sweeper lists ------------------------------------------------------------
+HOME = Home(partition="aws", region="us-east-1", account="123456789012")
+IID2 = "i-0fedcba9876543210"
+IID3 = "i-12345678"
+
+
+class Paginator:
+    def __init__(self, pages: Any, error: str | None, calls: list[dict[str, Any]]) -> None:
+        self.pages, self.error, self.calls = pages, error, calls
+
+    def paginate(self, **kwargs: Any) -> Any:
+        self.calls.append(kwargs)
+        if self.error:
+            raise ClientError({"Error": {"Code": self.error, "Message": "x"}}, "Describe")
+        yield from self.pages
+
+
+class ListingEc2:
+    """DescribeInstances in pages (the paginator) and by id (observe), from the same items."""
+
+    def __init__(self, pages: Any, error: str | None = None) -> None:
+        self.pages, self.error = pages, error
+        self.operations: list[str] = []
+        self.calls: list[dict[str, Any]] = []
+
+    def get_paginator(self, operation: str) -> Paginator:
+        self.operations.append(operation)
+        return Paginator(self.pages, self.error, self.calls)
+
+    def describe_instances(self, InstanceIds: list[str]) -> dict[str, Any]:
+        for page in self.pages:
+            for reservation in page["Reservations"]:
+                for instance in reservation["Instances"]:
+                    if instance["InstanceId"] == InstanceIds[0]:
+                        return {"Reservations": [{"Instances": [instance]}]}
+        raise AssertionError(InstanceIds)
+
+    def get_metric_data(self, **kwargs: Any) -> dict[str, Any]:
+        return {"MetricDataResults": []}
+
+
+def instance(iid: str, state: str = "running", tags: Any = None, **changes: Any) -> Any:
+    item: dict[str, Any] = {
+        "InstanceId": iid,
+        "InstanceType": "m5.large",
+        "LaunchTime": T0,
+        "State": {"Code": 16, "Name": state},
+        "Tags": [{"Key": k, "Value": v} for k, v in (OPTED_IN if tags is None else tags).items()],
+    }
+    item.update(changes)
+    return item
+
+
+def reservations(*groups: list[Any]) -> dict[str, Any]:
+    return {"Reservations": [{"Instances": group} for group in groups]}
+
+
+def instances(client: Any) -> list[Any]:
+    return list(KIND.running(lambda _service: client, HOME))
+
+
+def test_running_lists_opted_in_instances_across_pages_filtered_by_ec2() -> None:
+    client = ListingEc2(
+        [
+            reservations([instance(IID)], [instance(IID2, "pending")]),
+            reservations([instance(IID3, "stopped"), instance("i-0123456789abcdef0")]),
+        ]
+    )
+    found = instances(client)
+    assert [s.ref.id for s in found] == [IID, IID2, "i-0123456789abcdef0"]
+    assert client.operations == ["describe_instances"]
+    [call] = client.calls
+    assert call["Filters"] == [
+        {"Name": "tag:idle-reaper:opt-in", "Values": ["true"]},
+        {"Name": "instance-state-name", "Values": ["pending", "running"]},
+    ]
+    assert 5 <= call["PaginationConfig"]["PageSize"] <= 1000
+    assert {(s.ref.kind, s.ref.account, s.ref.region) for s in found} == {
+        ("ec2-instance", "123456789012", "us-east-1")
+    }
+
+
+@pytest.mark.parametrize(
+    "tags",
+    [{}, {"idle-reaper:opt-in": "True"}, {"Idle-Reaper:Opt-In": "true"}, {"owner": "dana"}],
+)
+def test_an_instance_the_filter_let_through_without_the_exact_tag_is_not_listed(
+    tags: dict[str, str],
+) -> None:
+    """EC2's filter is the first sieve; the tag is read again exactly as observe() reads it."""
+    assert instances(ListingEc2([reservations([instance(IID, tags=tags)])])) == []
+
+
+@pytest.mark.parametrize("launched", [T0, None, "yesterday", 1772442000])
+def test_a_sightings_start_is_exactly_what_observe_reads(launched: Any) -> None:
+    client = ListingEc2([reservations([instance(IID, LaunchTime=launched)])])
+    [sighting] = instances(client)
+    seen = KIND.observe(
+        sighting.ref,
+        Look(lambda _s: client, Policy.from_env({}), T0 + timedelta(minutes=1)),
+    )
+    assert sighting.started_at == seen.started_at
+
+
+@pytest.mark.parametrize(
+    "item",
+    [
+        "i-0a1b2c3d4e5f60718",
+        None,
+        instance("i-XYZ"),
+        instance("i-0a1b2c3d4e5f6071"),
+        instance(IID2, State="running"),
+        instance(IID2, State={"Name": ["running"]}),
+        instance(IID2, Tags="idle-reaper:opt-in=true"),
+        instance(IID2, Tags=[{"Key": "idle-reaper:opt-in", "Value": True}]),
+        instance(IID2, InstanceId=None),
+    ],
+)
+def test_a_malformed_item_is_skipped_and_the_listing_goes_on(item: Any) -> None:
+    client = ListingEc2(
+        [
+            {"Reservations": [{"Instances": [item, instance(IID)]}, "junk", {"Instances": 3}]},
+            reservations([instance(IID3)]),
+        ]
+    )
+    assert [s.ref.id for s in instances(client)] == [IID, IID3]
+
+
+@pytest.mark.parametrize("code", ["UnauthorizedOperation", "RequestLimitExceeded"])
+def test_a_failed_listing_is_a_read_error(code: str) -> None:
+    with pytest.raises(ResourceReadError, match="DescribeInstances"):
+        instances(ListingEc2([], error=code))
+
+
+def test_endless_pages_are_a_read_error() -> None:
+    def forever() -> Any:
+        while True:
+            yield {"Reservations": []}
+
+    with pytest.raises(ResourceReadError, match="pages"):
+        instances(ListingEc2(forever()))
+
+
+def test_the_listing_permission() -> None:
+    assert KIND.list_permissions == ("ec2:DescribeInstances",)

@@ -12,7 +12,7 @@ from idle_reaper.exceptions import ResourceReadError
 from idle_reaper.kinds.base import Look
 from idle_reaper.kinds.glue import GlueSession, cost_per_hour, session_arn
 from idle_reaper.policy import Policy
-from idle_reaper.resource import ResourceRef
+from idle_reaper.resource import Home, ResourceRef
 from tests.conftest import load_event
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -209,3 +209,115 @@ def test_arns_and_console_links_are_in_the_regions_partition(
     ref = ResourceRef(kind="glue-session", id="s1", region=region, account="123456789012")
     assert session_arn(ref).startswith(arn)
     assert (GlueSession().console_url(ref) or "").startswith(console)
+
+
+# -- running(): what the sweeper lists ------------------------------------------------------------
+HOME = Home(partition="aws", region="us-east-1", account="123456789012")
+
+
+class ListingGlue:
+    """ListSessions in pages (NextToken), and GetSession / ListStatements / GetTags answering
+    from the same sessions, so observe() and running() read the very same data."""
+
+    def __init__(self, pages: list[list[Any]], error: str | None = None) -> None:
+        self.pages, self.error = pages, error
+        self.tokens: list[str | None] = []
+
+    def list_sessions(self, NextToken: str | None = None) -> dict[str, Any]:
+        self.tokens.append(NextToken)
+        if self.error:
+            raise ClientError({"Error": {"Code": self.error, "Message": "x"}}, "ListSessions")
+        index = int(NextToken or 0)
+        page: dict[str, Any] = {"Sessions": self.pages[index]}
+        if index + 1 < len(self.pages):
+            page["NextToken"] = str(index + 1)
+        return page
+
+    def get_session(self, Id: str) -> dict[str, Any]:
+        found = [s for page in self.pages for s in page if isinstance(s, dict) and s["Id"] == Id]
+        return {"Session": found[0]}
+
+    def list_statements(self, SessionId: str, NextToken: str | None = None) -> dict[str, Any]:
+        return {"Statements": []}
+
+    def get_tags(self, ResourceArn: str) -> dict[str, Any]:
+        return {"Tags": {}}
+
+
+def session(sid: str, status: str = "READY", created: Any = T0) -> dict[str, Any]:
+    return {"Id": sid, "Status": status, "CreatedOn": created}
+
+
+def listed(client: Any) -> list[Any]:
+    return list(GlueSession().running(lambda _service: client, HOME))
+
+
+def test_running_lists_ready_and_provisioning_sessions_across_pages() -> None:
+    client = ListingGlue(
+        [
+            [session("a"), session("b", "STOPPED"), session("c", "PROVISIONING")],
+            [session("d", "FAILED"), session("e", "TIMEOUT")],
+            [session("f"), session("g", "STOPPING")],
+        ]
+    )
+    found = listed(client)
+    assert [s.ref.id for s in found] == ["a", "c", "f"]
+    assert client.tokens == [None, "1", "2"]
+    assert {(s.ref.kind, s.ref.account, s.ref.region) for s in found} == {
+        ("glue-session", "123456789012", "us-east-1")
+    }
+
+
+@pytest.mark.parametrize("created", [T0, ms(T0), ms(T0) / 1000])
+def test_a_sightings_start_is_exactly_what_observe_reads(created: Any) -> None:
+    client = ListingGlue([[session("s1", created=created)]])
+    [sighting] = listed(client)
+    seen = GlueSession().observe(sighting.ref, looking(client))
+    assert sighting.started_at == seen.started_at == T0
+
+
+@pytest.mark.parametrize(
+    "item",
+    [
+        "s1",
+        None,
+        {"Id": 7, "Status": "READY", "CreatedOn": T0},
+        {"Id": "", "Status": "READY", "CreatedOn": T0},
+        {"Id": "x\ny", "Status": "READY", "CreatedOn": T0},
+        {"Id": "s1", "Status": "READY"},
+        {"Id": "s1", "Status": "READY", "CreatedOn": "yesterday"},
+        {"Id": "s1", "Status": "READY", "CreatedOn": True},
+        {"Id": "s1", "Status": "READY", "CreatedOn": -5},
+        {"Id": "s1", "Status": ["READY"], "CreatedOn": T0},
+    ],
+)
+def test_a_malformed_item_is_skipped_and_the_listing_goes_on(item: Any) -> None:
+    found = listed(ListingGlue([[item, session("ok")], [session("ok2")]]))
+    assert [s.ref.id for s in found] == ["ok", "ok2"]
+
+
+def test_a_page_without_a_list_of_sessions_is_no_sessions() -> None:
+    class Odd(ListingGlue):
+        def list_sessions(self, NextToken: str | None = None) -> dict[str, Any]:
+            return {"Sessions": {"Id": "s1"}, "NextToken": 5}
+
+    assert listed(Odd([])) == []
+
+
+@pytest.mark.parametrize("code", ["AccessDeniedException", "ThrottlingException"])
+def test_a_failed_listing_is_a_read_error(code: str) -> None:
+    with pytest.raises(ResourceReadError, match="ListSessions"):
+        listed(ListingGlue([[]], error=code))
+
+
+def test_endless_pages_are_a_read_error() -> None:
+    class Endless(ListingGlue):
+        def list_sessions(self, NextToken: str | None = None) -> dict[str, Any]:
+            return {"Sessions": [], "NextToken": "again"}
+
+    with pytest.raises(ResourceReadError, match="pages"):
+        listed(Endless([]))
+
+
+def test_the_listing_permission_is_list_sessions() -> None:
+    assert GlueSession.list_permissions == ("glue:ListSessions",)

@@ -16,7 +16,7 @@ from idle_reaper.kinds.activity_signal import HEARTBEAT_TAG, LAST_ACTIVITY_TAG, 
 from idle_reaper.kinds.base import Look
 from idle_reaper.kinds.sagemaker_app import AppId, SageMakerApp
 from idle_reaper.policy import Policy
-from idle_reaper.resource import ResourceRef
+from idle_reaper.resource import Home, ResourceRef
 from idle_reaper.verdict import decide
 from tests.conftest import load_event
 
@@ -746,3 +746,165 @@ def test_a_studio_idle_shutdown_shorter_than_the_allowance_is_a_note_and_a_longe
     assert note is not None and "30 min" in note and "60-minute" in note
     assert idle_shutdown_note(60, 60) is None
     assert idle_shutdown_note(None, 60) is None
+
+
+# -- running(): what the sweeper lists ------------------------------------------------------------
+HOME = Home(partition="aws", region="us-east-1", account="123456789012")
+
+
+class Paginator:
+    def __init__(self, pages: Any, error: str | None, calls: list[dict[str, Any]]) -> None:
+        self.pages, self.error, self.calls = pages, error, calls
+
+    def paginate(self, **kwargs: Any) -> Any:
+        self.calls.append(kwargs)
+        if self.error:
+            raise ClientError({"Error": {"Code": self.error, "Message": "x"}}, "ListApps")
+        yield from self.pages
+
+
+class ListingSageMaker(FakeSageMaker):
+    """ListApps in pages; DescribeApp answers CreationTime from the same items, so running()
+    and observe() read the very same data."""
+
+    def __init__(self, pages: Any, error: str | None = None) -> None:
+        super().__init__()
+        self.pages, self.error = pages, error
+        self.operations: list[str] = []
+        self.list_calls: list[dict[str, Any]] = []
+
+    def get_paginator(self, operation: str) -> Paginator:
+        self.operations.append(operation)
+        return Paginator(self.pages, self.error, self.list_calls)
+
+    def describe_app(self, **params: Any) -> dict[str, Any]:
+        out = super().describe_app(**params)
+        for page in self.pages:
+            for item in page["Apps"]:
+                if item["AppName"] == params["AppName"]:
+                    out["CreationTime"] = item.get("CreationTime")
+        return out
+
+
+def app(
+    name: str = "default",
+    status: str = "InService",
+    app_type: str = "JupyterLab",
+    space: str | None = "grace-lab-space",
+    user: str | None = None,
+    instance_type: str | None = "ml.t3.medium",
+    **changes: Any,
+) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "DomainId": "d-demo",
+        "AppType": app_type,
+        "AppName": name,
+        "Status": status,
+        "CreationTime": T0,
+    }
+    if space is not None:
+        item["SpaceName"] = space
+    if user is not None:
+        item["UserProfileName"] = user
+    if instance_type is not None:
+        item["ResourceSpec"] = {"InstanceType": instance_type}
+    item.update(changes)
+    return item
+
+
+def apps(client: Any) -> list[Any]:
+    return list(KIND.running(lambda _service: client, HOME))
+
+
+def test_running_lists_billed_apps_across_pages_and_domains() -> None:
+    client = ListingSageMaker(
+        [
+            {"Apps": [app("a"), app("b", "Deleted"), app("c", "Pending", "CodeEditor")]},
+            {
+                "Apps": [
+                    app("d", app_type="KernelGateway", space=None, user="grace"),
+                    app("e", app_type="JupyterServer", instance_type="system"),
+                    app("f", instance_type="system"),
+                    app("g", app_type="Canvas"),
+                    app("h", "Failed"),
+                    app("i", "Deleting"),
+                ]
+            },
+        ]
+    )
+    found = apps(client)
+    assert [s.ref.id for s in found] == [
+        "d-demo/space/grace-lab-space/JupyterLab/a",
+        "d-demo/space/grace-lab-space/CodeEditor/c",
+        "d-demo/user/grace/KernelGateway/d",
+    ]
+    assert client.operations == ["list_apps"] and client.list_calls == [{}]
+    assert {(s.ref.kind, s.ref.account, s.ref.region) for s in found} == {
+        ("sagemaker-app", "123456789012", "us-east-1")
+    }
+
+
+def test_a_space_app_is_named_by_its_space_even_when_the_listing_gives_a_profile_too() -> None:
+    [found] = apps(ListingSageMaker([{"Apps": [app("a", user="grace")]}]))
+    assert found.ref.id == "d-demo/space/grace-lab-space/JupyterLab/a"
+    assert KIND.stop_target(found.ref) == {
+        "DomainId": "d-demo",
+        "SpaceName": "grace-lab-space",
+        "AppType": "JupyterLab",
+        "AppName": "a",
+    }
+
+
+def test_an_app_without_a_resource_spec_is_listed_and_judged_by_describe_app() -> None:
+    assert len(apps(ListingSageMaker([{"Apps": [app("a", instance_type=None)]}]))) == 1
+
+
+@pytest.mark.parametrize("created", [T0, None, "today", 1700000000])
+def test_a_sightings_start_is_exactly_what_observe_reads(created: Any) -> None:
+    client = ListingSageMaker([{"Apps": [app("a", CreationTime=created)]}])
+    [sighting] = apps(client)
+    seen = KIND.observe(sighting.ref, looking(client, T0 + timedelta(minutes=5)))
+    assert sighting.started_at == seen.started_at
+    assert sighting.started_at == (T0 if created == T0 else None)
+
+
+@pytest.mark.parametrize(
+    "item",
+    [
+        "app",
+        None,
+        app("bad name"),
+        app("a", DomainId="D-UPPER"),
+        app("a", DomainId=None),
+        app("a", space="", user=None),
+        app("a", space=None, user=None),
+        app("a", Status=["InService"]),
+        app("a", Status=None),
+        app("a", AppType=["JupyterLab"]),
+        app("a", ResourceSpec="ml.t3.medium"),
+        app("a", ResourceSpec={"InstanceType": 5}),
+        app("x" * 64),
+    ],
+)
+def test_a_malformed_item_is_skipped_and_the_listing_goes_on(item: Any) -> None:
+    client = ListingSageMaker([{"Apps": [item, app("ok")]}, {"Apps": [app("ok2")]}])
+    assert [s.ref.id.rsplit("/", 1)[1] for s in apps(client)] == ["ok", "ok2"]
+
+
+@pytest.mark.parametrize("code", ["AccessDeniedException", "ThrottlingException"])
+def test_a_failed_listing_is_a_read_error(code: str) -> None:
+    with pytest.raises(ResourceReadError, match="ListApps"):
+        apps(ListingSageMaker([], error=code))
+
+
+def test_endless_pages_are_a_read_error() -> None:
+    def forever() -> Any:
+        while True:
+            yield {"Apps": []}
+
+    with pytest.raises(ResourceReadError, match="pages"):
+        apps(ListingSageMaker(forever()))
+
+
+def test_the_listing_permission() -> None:
+    assert KIND.list_permissions == ("sagemaker:ListApps",)

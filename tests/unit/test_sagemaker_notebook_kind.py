@@ -22,7 +22,7 @@ from idle_reaper.kinds.sagemaker_notebook import (
 )
 from idle_reaper.kinds.sagemaker_prices import known_instance_types, price_per_hour
 from idle_reaper.policy import Policy
-from idle_reaper.resource import ResourceRef
+from idle_reaper.resource import Home, ResourceRef
 from idle_reaper.verdict import decide
 from tests.conftest import load_event
 
@@ -518,3 +518,148 @@ def test_the_console_link_opens_the_notebooks_page() -> None:
         "https://console.amazonaws-us-gov.com/sagemaker/home?region=us-gov-west-1"
         "#/notebook-instances/nb"
     )
+
+
+# -- running(): what the sweeper lists ------------------------------------------------------------
+HOME = Home(partition="aws", region="us-east-1", account="123456789012")
+
+
+class Paginator:
+    """A boto3 paginator over fixed pages; `error` fails the call as SageMaker would."""
+
+    def __init__(self, pages: list[Any], error: str | None, calls: list[dict[str, Any]]) -> None:
+        self.pages, self.error, self.calls = pages, error, calls
+
+    def paginate(self, **kwargs: Any) -> Any:
+        self.calls.append(kwargs)
+        if self.error:
+            raise ClientError({"Error": {"Code": self.error, "Message": "x"}}, "List")
+        yield from self.pages
+
+
+class ListingSageMaker:
+    """ListNotebookInstances in pages, and DescribeNotebookInstance / ListTags answering from
+    the same summaries, so running() and observe() read the very same data."""
+
+    def __init__(self, pages: list[Any], error: str | None = None) -> None:
+        self.pages, self.error = pages, error
+        self.operations: list[str] = []
+        self.calls: list[dict[str, Any]] = []
+
+    def get_paginator(self, operation: str) -> Paginator:
+        self.operations.append(operation)
+        return Paginator(self.pages, self.error, self.calls)
+
+    def describe_notebook_instance(self, NotebookInstanceName: str) -> dict[str, Any]:
+        for page in self.pages:
+            for item in page["NotebookInstances"]:
+                if item["NotebookInstanceName"] == NotebookInstanceName:
+                    return dict(item)
+        raise AssertionError(NotebookInstanceName)
+
+    def list_tags(self, ResourceArn: str, NextToken: str | None = None) -> dict[str, Any]:
+        return {"Tags": []}
+
+
+def summary(name: str, status: str = "InService", **changes: Any) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "NotebookInstanceName": name,
+        "NotebookInstanceStatus": status,
+        "InstanceType": "ml.t3.medium",
+        "CreationTime": T0 - timedelta(days=30),
+        "LastModifiedTime": T0,
+    }
+    for key, value in changes.items():
+        if value is None:
+            item.pop(key)
+        else:
+            item[key] = value
+    return item
+
+
+def notebooks(client: Any) -> list[Any]:
+    return list(KIND.running(lambda _service: client, HOME))
+
+
+def test_running_lists_in_service_notebooks_across_pages_filtered_by_sagemaker() -> None:
+    client = ListingSageMaker(
+        [
+            {"NotebookInstances": [summary("a"), summary("b", "Stopped")]},
+            {"NotebookInstances": [summary("c"), summary("d", "Pending")]},
+        ]
+    )
+    found = notebooks(client)
+    assert [s.ref.id for s in found] == ["a", "c"]
+    assert client.operations == ["list_notebook_instances"]
+    assert client.calls == [{"StatusEquals": "InService"}]
+    assert {(s.ref.kind, s.ref.account, s.ref.region) for s in found} == {
+        ("sagemaker-notebook", "123456789012", "us-east-1")
+    }
+
+
+def test_a_pending_notebook_is_left_to_a_later_sweep() -> None:
+    """Its LastModifiedTime moves when it goes InService: a watcher claimed now would claim
+    a run that is over (gone) the moment the notebook bills."""
+    client = ListingSageMaker([{"NotebookInstances": [summary("p", "Pending")]}])
+    assert notebooks(client) == []
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{}, {"LastModifiedTime": None}, {"LastModifiedTime": "soon"}],
+)
+def test_a_sightings_start_is_exactly_what_observe_reads(changes: dict[str, Any]) -> None:
+    client = ListingSageMaker([{"NotebookInstances": [summary("Frank-Analysis", **changes)]}])
+    [sighting] = notebooks(client)
+    seen = KIND.observe(sighting.ref, Look(lambda _s: client, Policy.from_env({}), T0))
+    assert sighting.started_at == seen.started_at
+    assert sighting.started_at is not None
+
+
+@pytest.mark.parametrize(
+    "item",
+    [
+        "nb",
+        None,
+        {"NotebookInstanceName": "nb"},
+        summary("has space"),
+        summary("x" * 64),
+        summary(""),
+        summary("nb", NotebookInstanceName=5),
+        summary("nb", LastModifiedTime=None, CreationTime=None),
+        summary("nb", LastModifiedTime=True, CreationTime="then"),
+        summary("nb", NotebookInstanceStatus=["InService"]),
+    ],
+)
+def test_a_malformed_item_is_skipped_and_the_listing_goes_on(item: Any) -> None:
+    client = ListingSageMaker(
+        [{"NotebookInstances": [item, summary("ok")]}, {"NotebookInstances": [summary("ok2")]}]
+    )
+    assert [s.ref.id for s in notebooks(client)] == ["ok", "ok2"]
+
+
+def test_a_page_that_is_no_listing_is_no_notebooks() -> None:
+    client = ListingSageMaker([{"NotebookInstances": {"a": 1}}, "junk", {}])
+    assert notebooks(client) == []
+
+
+@pytest.mark.parametrize("code", ["AccessDeniedException", "ThrottlingException"])
+def test_a_failed_listing_is_a_read_error(code: str) -> None:
+    with pytest.raises(ResourceReadError, match="ListNotebookInstances"):
+        notebooks(ListingSageMaker([], error=code))
+
+
+def test_endless_pages_are_a_read_error() -> None:
+    client = ListingSageMaker([])
+    client.pages = iter_forever()  # type: ignore[assignment]
+    with pytest.raises(ResourceReadError, match="pages"):
+        notebooks(client)
+
+
+def iter_forever() -> Any:
+    while True:
+        yield {"NotebookInstances": []}
+
+
+def test_the_listing_permission() -> None:
+    assert KIND.list_permissions == ("sagemaker:ListNotebookInstances",)

@@ -9,12 +9,12 @@ branch in the template and the ASL.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from idle_reaper.resource import Observation, ResourceRef
+from idle_reaper.resource import Home, Observation, ResourceRef
 
 if TYPE_CHECKING:
     from idle_reaper.policy import Policy
@@ -34,6 +34,22 @@ class Look:
         return self.policy.kind_settings.get(kind.name)
 
 
+@dataclass(frozen=True)
+class Sighting:
+    """One resource a kind's listing found billing (or about to): what the sweeper claims,
+    looks at and starts a watcher for."""
+
+    ref: ResourceRef
+    started_at: datetime | None
+    """Computed exactly as the kind's observe() computes `Observation.started_at`: the
+    sweeper looks the claim up by it, so any difference would start a useless watcher."""
+
+
+MAX_LIST_PAGES = 1000
+"""Pages one listing reads at most: a listing that never stops paginating is a read error,
+not a Lambda timeout (1000 pages of 100 is far more resources than one account runs)."""
+
+
 class ResourceKind(ABC):
     name: ClassVar[str]
     """The kind's name in verdicts, events and scenarios (`glue-session`)."""
@@ -50,6 +66,8 @@ class ResourceKind(ABC):
     """IAM actions the read-only inspect role needs for this kind: exactly these."""
     stop_permissions: ClassVar[tuple[str, ...]]
     """IAM actions only the state machine's role holds, for the stop task."""
+    list_permissions: ClassVar[tuple[str, ...]]
+    """IAM actions the sweeper's role needs for `running()`: exactly these."""
     stop_resource_arn: ClassVar[str]
     """The ARN pattern (CloudFormation Sub syntax) the stop permission is scoped to."""
     signal_lag: ClassVar[timedelta] = timedelta(0)
@@ -75,6 +93,12 @@ class ResourceKind(ABC):
     @abstractmethod
     def observe(self, ref: ResourceRef, look: Look) -> Observation:
         """Read the resource's current state; raise ResourceReadError when AWS cannot say."""
+
+    @abstractmethod
+    def running(self, client: Callable[[str], Any], home: Home) -> Iterator[Sighting]:
+        """Every resource of this kind in the stack's home account and region that bills now
+        or is about to (across all pages). Items of the listing are hostile: a malformed one
+        is skipped, never raised on; a failed call raises ResourceReadError."""
 
     def owner(self, ref: ResourceRef, seen: Observation) -> str | None:
         """Who to tell: the `owner` tag, else whoever started it."""

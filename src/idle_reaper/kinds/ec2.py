@@ -56,7 +56,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -64,12 +64,12 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from idle_reaper.exceptions import PolicyError, ResourceReadError
-from idle_reaper.kinds.base import Look, ResourceKind
+from idle_reaper.kinds.base import MAX_LIST_PAGES, Look, ResourceKind, Sighting
 from idle_reaper.kinds.ec2_prices import listed_price
 from idle_reaper.kinds.registry import register
 from idle_reaper.partition import console_host, is_region
 from idle_reaper.policy import int_setting
-from idle_reaper.resource import Observation, Phase, ResourceRef, is_account
+from idle_reaper.resource import Home, Observation, Phase, ResourceRef, is_account
 from idle_reaper.times import from_epoch, to_iso
 
 DETAIL_TYPE = "EC2 Instance State-change Notification"
@@ -88,6 +88,11 @@ PHASES: dict[str, Phase] = {
 }
 """EC2's instance states (EC2 User Guide, instance lifecycle); a state not listed here is
 taken as `starting`: it cannot be stopped yet."""
+RUNNING_STATES = ("pending", "running")
+"""What the sweeper lists: an instance that bills (running) or is about to (pending); its
+LaunchTime, the start of its run, is set once for both."""
+LIST_PAGE_SIZE = 1000
+"""DescribeInstances' MaxResults allows 5 to 1000."""
 NOT_FOUND = frozenset({"InvalidInstanceID.NotFound", "InvalidInstanceID.Malformed"})
 
 PERIOD = timedelta(minutes=5)
@@ -191,6 +196,7 @@ class Ec2Instance(ResourceKind):
     default_idle_minutes = 60
     read_permissions = ("ec2:DescribeInstances", "cloudwatch:GetMetricData")
     stop_permissions = ("ec2:StopInstances",)
+    list_permissions = ("ec2:DescribeInstances",)
     stop_resource_arn = "arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:instance/*"
     signal_lag = METRIC_LAG
     stopping_statuses = frozenset({"stopping", "stopped"})
@@ -281,6 +287,47 @@ class Ec2Instance(ResourceKind):
             unreadable=reading.missing,
             signal_lag=self.signal_lag,
         )
+
+    def running(self, client: Callable[[str], Any], home: Home) -> Iterator[Sighting]:
+        """Pending and running instances tagged with the opt-in tag, filtered by EC2 itself
+        (tag:<key> and instance-state-name), every page. The tag is checked again exactly as
+        observe() reads it; started_at is LaunchTime, as observe() reads it."""
+        pages = client(self.service).get_paginator("describe_instances")
+        filters = [
+            {"Name": f"tag:{OPT_IN_TAG_KEY}", "Values": ["true"]},
+            {"Name": "instance-state-name", "Values": list(RUNNING_STATES)},
+        ]
+        config = {"PageSize": LIST_PAGE_SIZE}
+        try:
+            for count, page in enumerate(
+                pages.paginate(Filters=filters, PaginationConfig=config), start=1
+            ):
+                if count > MAX_LIST_PAGES:
+                    raise ResourceReadError(f"DescribeInstances: more than {MAX_LIST_PAGES} pages")
+                reservations = _mapping(page).get("Reservations")
+                for reservation in reservations if isinstance(reservations, list) else []:
+                    instances = _mapping(reservation).get("Instances")
+                    for instance in instances if isinstance(instances, list) else []:
+                        sighting = self._sighting(_mapping(instance), home)
+                        if sighting is not None:
+                            yield sighting
+        except (ClientError, BotoCoreError) as exc:
+            raise ResourceReadError(f"DescribeInstances: {exc}") from exc
+
+    def _sighting(self, instance: Mapping[str, Any], home: Home) -> Sighting | None:
+        """A listed instance that is opted in and running, or None (malformed items too)."""
+        instance_id = instance.get("InstanceId")
+        state = _mapping(instance.get("State")).get("Name")
+        if (
+            state not in RUNNING_STATES
+            or not is_instance_id(instance_id)
+            or _tags(instance).get(OPT_IN_TAG_KEY) != "true"
+        ):
+            return None
+        ref = ResourceRef(
+            kind=self.name, id=str(instance_id), region=home.region, account=home.account
+        )
+        return Sighting(ref=ref, started_at=_moment(instance.get("LaunchTime")))
 
     def console_url(self, ref: ResourceRef) -> str | None:
         host = console_host(ref.region)

@@ -9,17 +9,18 @@ READY session bills and may be stopped.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeGuard
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from idle_reaper.exceptions import ResourceReadError
-from idle_reaper.kinds.base import Look, ResourceKind
+from idle_reaper.kinds.base import MAX_LIST_PAGES, Look, ResourceKind, Sighting
 from idle_reaper.kinds.registry import register
 from idle_reaper.partition import console_host, is_region
 from idle_reaper.resource import (
+    Home,
     Observation,
     Phase,
     ResourceRef,
@@ -42,6 +43,8 @@ PHASES: dict[str, Phase] = {
     "TIMEOUT": "ended",
     "FAILED": "ended",
 }
+RUNNING_STATES = frozenset({"PROVISIONING", "READY"})
+"""What the sweeper lists: a session that bills now (READY) or is about to (PROVISIONING)."""
 DONE_STATES = frozenset({"AVAILABLE", "CANCELLED", "ERROR"})
 """A statement in any other state (WAITING, RUNNING, CANCELLING, one Glue adds later) is work
 in progress: the session is never stopped under it."""
@@ -55,6 +58,7 @@ class GlueSession(ResourceKind):
     default_idle_minutes = 30
     read_permissions = ("glue:GetSession", "glue:ListStatements", "glue:GetTags")
     stop_permissions = ("glue:StopSession",)
+    list_permissions = ("glue:ListSessions",)
     stop_resource_arn = "arn:${AWS::Partition}:glue:${AWS::Region}:${AWS::AccountId}:session/*"
     stopping_statuses = frozenset({"STOPPING", "STOPPED"})
     stop_refused_errors = frozenset({"Glue.IllegalSessionStateException"})
@@ -116,6 +120,44 @@ class GlueSession(ResourceKind):
             ),
         )
 
+    def running(self, client: Callable[[str], Any], home: Home) -> Iterator[Sighting]:
+        """READY and PROVISIONING sessions from ListSessions, every page (boto3 has no
+        paginator for it). started_at is CreatedOn, read as observe() reads it."""
+        glue = client(self.service)
+        token: str | None = None
+        for _ in range(MAX_LIST_PAGES):
+            kwargs: dict[str, Any] = {"NextToken": token} if token else {}
+            try:
+                page = _mapping(glue.list_sessions(**kwargs))
+            except (ClientError, BotoCoreError) as exc:
+                raise ResourceReadError(f"ListSessions: {exc}") from exc
+            sessions = page.get("Sessions")
+            for session in sessions if isinstance(sessions, list) else []:
+                sighting = self._sighting(_mapping(session), home)
+                if sighting is not None:
+                    yield sighting
+            next_token = page.get("NextToken")
+            if not isinstance(next_token, str) or not next_token:
+                return
+            token = next_token
+        raise ResourceReadError(f"ListSessions: more than {MAX_LIST_PAGES} pages")
+
+    def _sighting(self, session: Mapping[str, Any], home: Home) -> Sighting | None:
+        """A listed session that runs, or None for any other (or a malformed item)."""
+        session_id, created = session.get("Id"), session.get("CreatedOn")
+        status = session.get("Status")
+        if (
+            not isinstance(status, str)
+            or status not in RUNNING_STATES
+            or not is_resource_id(session_id)
+            or not _is_created(created)
+        ):
+            return None
+        ref = ResourceRef(
+            kind=self.name, id=str(session_id), region=home.region, account=home.account
+        )
+        return Sighting(ref=ref, started_at=from_epoch(created))
+
     def console_url(self, ref: ResourceRef) -> str | None:
         host = console_host(ref.region)
         if host is None:
@@ -174,6 +216,11 @@ def _is_epoch(value: object) -> bool:
     return (
         isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < MAX_EPOCH_MS
     )
+
+
+def _is_created(value: object) -> TypeGuard[datetime | int | float]:
+    """A CreatedOn observe() can read: a datetime (boto3 parses Glue's timestamps) or epoch."""
+    return isinstance(value, datetime) or _is_epoch(value)
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:

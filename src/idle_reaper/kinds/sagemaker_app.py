@@ -18,7 +18,7 @@ kernels, their variables, unsaved edits. Reopening the space starts a new app.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Literal
@@ -27,7 +27,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from idle_reaper.exceptions import ResourceReadError
 from idle_reaper.kinds.activity_signal import HEARTBEAT_TAG, RECHECK_MINUTES, Signal, read_signal
-from idle_reaper.kinds.base import Look, ResourceKind
+from idle_reaper.kinds.base import MAX_LIST_PAGES, Look, ResourceKind, Sighting
 from idle_reaper.kinds.registry import register
 from idle_reaper.kinds.sagemaker_notebook import (
     MAX_HOURS_PARAMETER,
@@ -39,6 +39,7 @@ from idle_reaper.kinds.sagemaker_notebook import (
 from idle_reaper.kinds.sagemaker_prices import price_per_hour
 from idle_reaper.partition import console_host, is_region
 from idle_reaper.resource import (
+    Home,
     Observation,
     Phase,
     ResourceRef,
@@ -72,6 +73,10 @@ PHASES: dict[str, Phase] = {
     "Failed": "ended",
 }
 """DescribeApp's Status (AppStatus); a status SageMaker adds later reads as starting."""
+
+RUNNING_STATUSES = frozenset({"Pending", "InService"})
+"""What the sweeper lists: an app that bills (InService) or is about to (Pending); its
+CreationTime, the start of its run, stays put from one to the other."""
 
 MAX_NAME_LENGTH = 63
 _DOMAIN_ID = re.compile(r"d-(-*[a-z0-9]){1,61}")
@@ -171,6 +176,7 @@ class SageMakerApp(ResourceKind):
         "sagemaker:DescribeDomain",
     )
     stop_permissions = ("sagemaker:DeleteApp",)
+    list_permissions = ("sagemaker:ListApps",)
     stop_resource_arn = "arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:app/*"
     stopping_statuses = frozenset({"Deleting", "Deleted"})
     stop_refused_errors = frozenset(
@@ -271,6 +277,49 @@ class SageMakerApp(ResourceKind):
         if phase != "billing":
             return seen
         return self._judged(seen, app_id, instance_type, client, look)
+
+    def running(self, client: Callable[[str], Any], home: Home) -> Iterator[Sighting]:
+        """Pending and InService apps of a billed type (not on `system`), every page of
+        ListApps across every domain. started_at is CreationTime, as observe() reads it."""
+        pages = client(self.service).get_paginator("list_apps")
+        try:
+            for count, page in enumerate(pages.paginate(), start=1):
+                if count > MAX_LIST_PAGES:
+                    raise ResourceReadError(f"ListApps: more than {MAX_LIST_PAGES} pages")
+                found = _mapping(page).get("Apps")
+                for app in found if isinstance(found, list) else []:
+                    sighting = self._sighting(_mapping(app), home)
+                    if sighting is not None:
+                        yield sighting
+        except (ClientError, BotoCoreError) as exc:
+            raise ResourceReadError(f"ListApps: {exc}") from exc
+
+    def _sighting(self, app: Mapping[str, Any], home: Home) -> Sighting | None:
+        """A listed app that bills, or None (another type, free, ended, malformed). A space's
+        app is named by its space (DescribeApp and DeleteApp take SpaceName or
+        UserProfileName, never both), whatever user profile the listing also gives."""
+        status = app.get("Status")
+        if not isinstance(status, str) or status not in RUNNING_STATUSES:
+            return None
+        spec = app.get("ResourceSpec")
+        if spec is not None and not isinstance(spec, Mapping):
+            return None
+        instance_type = _mapping(spec).get("InstanceType")
+        if instance_type == FREE_INSTANCE_TYPE or not isinstance(instance_type, str | None):
+            return None
+        space, user = app.get("SpaceName"), app.get("UserProfileName")
+        owner: Owner = "space" if is_name(space) else "user"
+        app_id = AppId.of(
+            app.get("DomainId"),
+            owner,
+            space if owner == "space" else user,
+            app.get("AppType"),
+            app.get("AppName"),
+        )
+        if app_id is None:
+            return None
+        ref = ResourceRef(kind=self.name, id=str(app_id), region=home.region, account=home.account)
+        return Sighting(ref=ref, started_at=_moment(app.get("CreationTime")))
 
     def console_url(self, ref: ResourceRef) -> str | None:
         """The domain's page in the SageMaker console (its spaces and apps)."""

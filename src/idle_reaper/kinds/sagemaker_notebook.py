@@ -16,7 +16,7 @@ CreationTime would not do: it stays the same across every stop and start of the 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -26,11 +26,11 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from idle_reaper.exceptions import PolicyError, ResourceReadError
 from idle_reaper.kinds.activity_signal import ATTACH, RECHECK_MINUTES, read_signal
-from idle_reaper.kinds.base import Look, ResourceKind
+from idle_reaper.kinds.base import MAX_LIST_PAGES, Look, ResourceKind, Sighting
 from idle_reaper.kinds.registry import register
 from idle_reaper.kinds.sagemaker_prices import price_per_hour
 from idle_reaper.partition import console_host, is_region
-from idle_reaper.resource import Observation, Phase, ResourceRef, is_account
+from idle_reaper.resource import Home, Observation, Phase, ResourceRef, is_account
 from idle_reaper.times import from_epoch
 
 DETAIL_TYPE = "SageMaker Notebook Instance State Change"
@@ -117,6 +117,7 @@ class SageMakerNotebook(ResourceKind):
     default_idle_minutes = 60
     read_permissions = ("sagemaker:DescribeNotebookInstance", "sagemaker:ListTags")
     stop_permissions = ("sagemaker:StopNotebookInstance",)
+    list_permissions = ("sagemaker:ListNotebookInstances",)
     stop_resource_arn = (
         "arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:notebook-instance/*"
     )
@@ -184,6 +185,40 @@ class SageMakerNotebook(ResourceKind):
         if phase != "billing":
             return seen
         return self._with_activity(seen, started, look)
+
+    def running(self, client: Callable[[str], Any], home: Home) -> Iterator[Sighting]:
+        """InService notebooks, every page of ListNotebookInstances (filtered by SageMaker).
+
+        Pending ones are left to a later sweep: a notebook's run begins at its LastModifiedTime
+        as read while InService, and the move to InService changes it, so a watcher started
+        for a Pending notebook would claim a run that ends (`gone`) the moment it bills."""
+        pages = client(self.service).get_paginator("list_notebook_instances")
+        try:
+            for count, page in enumerate(pages.paginate(StatusEquals="InService"), start=1):
+                if count > MAX_LIST_PAGES:
+                    raise ResourceReadError(
+                        f"ListNotebookInstances: more than {MAX_LIST_PAGES} pages"
+                    )
+                found = _mapping(page).get("NotebookInstances")
+                for notebook in found if isinstance(found, list) else []:
+                    sighting = self._sighting(_mapping(notebook), home)
+                    if sighting is not None:
+                        yield sighting
+        except (ClientError, BotoCoreError) as exc:
+            raise ResourceReadError(f"ListNotebookInstances: {exc}") from exc
+
+    def _sighting(self, notebook: Mapping[str, Any], home: Home) -> Sighting | None:
+        """A listed notebook that bills, started_at as observe() reads it; None otherwise."""
+        name = notebook.get("NotebookInstanceName")
+        started = _moment(notebook.get("LastModifiedTime")) or _moment(notebook.get("CreationTime"))
+        if (
+            notebook.get("NotebookInstanceStatus") != "InService"
+            or not is_notebook_name(name)
+            or started is None
+        ):
+            return None
+        ref = ResourceRef(kind=self.name, id=str(name), region=home.region, account=home.account)
+        return Sighting(ref=ref, started_at=started)
 
     def _with_activity(self, seen: Observation, started: datetime, look: Look) -> Observation:
         """What the activity signal says about a billing notebook."""

@@ -1,0 +1,213 @@
+"""The sweeper: every resource that runs without a watcher gets one.
+
+Start events get missed (no trail yet, a rule disabled during a deploy, a resource started
+before the stack, an event that ran out of retries), so every SweepMinutes each enabled kind
+lists what it has running, and a watcher is started for each resource whose claim no watcher
+holds. The claim (watch.claim_key) is the one guard against two watchers: a duplicate event, an
+event after a sweep or two sweeps all meet the watcher's conditional put. The sweeper looks at
+a resource exactly as Inspect would first (inspection.inspect), so a resource a watcher would
+end at once (exempt, gone) starts none; an exempt one is looked at again at the next sweep.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from idle_reaper.exceptions import SweepError
+from idle_reaper.inspection import ClientFactory, inspect
+from idle_reaper.kinds import all_kinds
+from idle_reaper.kinds.base import ResourceKind, Sighting
+from idle_reaper.policy import Policy
+from idle_reaper.resource import Home, ResourceRef
+from idle_reaper.times import to_iso
+from idle_reaper.watch import MAX_NAME, claim_key, start_input
+
+logger = logging.getLogger(__name__)
+
+ClaimHeld = Callable[[str], bool]
+"""claim key -> a watcher holds this claim (the claims table has the item)."""
+Start = Callable[[str, dict[str, Any]], bool]
+"""(execution name, input) -> True when started; False when an execution of that name exists."""
+
+SOURCE = "idle-reaper.sweeper"
+DETAIL_TYPE = "Resource found running"
+NAME_PREFIX = "sweep-"
+HASH_CHARS = 40
+"""160 bits of the claim key's SHA-256: no two resources share a name by chance."""
+MAX_ERROR_TEXT = 300
+"""An error's text in the report is cut here: one failure never floods the log."""
+
+
+@dataclass
+class KindSweep:
+    """What one kind's sweep found and did."""
+
+    listed: int = 0
+    """Resources the listing gave that run (each counted once)."""
+    watched: int = 0
+    """A watcher holds their claim: nothing to do."""
+    started: int = 0
+    """A watcher was started for them (or StartExecution took a retried start as the same)."""
+    already_started: int = 0
+    """StartExecution answered ExecutionAlreadyExists: this sweep minute's start exists."""
+    skipped: dict[str, int] = field(default_factory=dict)
+    """By the outcome Inspect's first look gave (exempt, gone, ignored): no watcher needed."""
+    errors: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "listed": self.listed,
+            "watched": self.watched,
+            "started": self.started,
+            "already_started": self.already_started,
+            "skipped": dict(self.skipped),
+            "errors": list(self.errors),
+        }
+
+
+@dataclass
+class SweepReport:
+    """Every kind's sweep, logged by the handler and returned as its result."""
+
+    swept_at: datetime
+    kinds: dict[str, KindSweep] = field(default_factory=dict)
+    disabled: list[str] = field(default_factory=list)
+
+    @property
+    def errors(self) -> int:
+        return sum(len(tally.errors) for tally in self.kinds.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "swept_at": to_iso(self.swept_at),
+            "kinds": {name: tally.to_dict() for name, tally in self.kinds.items()},
+            "disabled": list(self.disabled),
+            "errors": self.errors,
+        }
+
+
+def sweep(
+    client_for: ClientFactory,
+    home: Home,
+    policy: Policy,
+    claims: ClaimHeld,
+    start: Start,
+    now: datetime,
+) -> SweepReport:
+    """List every enabled kind's running resources in `home` and start a watcher for each one
+    that has none. One kind failing (its listing throttled or denied, one resource's look or
+    start failing) never stops the rest: every failure is counted in the report, and once
+    every kind was swept SweepError is raised carrying the report (`.report`)."""
+    report = SweepReport(swept_at=now)
+    for kind in sorted(all_kinds(), key=lambda k: k.name):
+        if kind.name in policy.disabled_kinds:
+            report.disabled.append(kind.name)
+            continue
+        report.kinds[kind.name] = _sweep_kind(kind, client_for, home, policy, claims, start, now)
+    if report.errors:
+        raise SweepError(_failure_summary(report), report)
+    return report
+
+
+def _sweep_kind(
+    kind: ResourceKind,
+    client_for: ClientFactory,
+    home: Home,
+    policy: Policy,
+    claims: ClaimHeld,
+    start: Start,
+    now: datetime,
+) -> KindSweep:
+    tally = KindSweep()
+    seen: set[str] = set()
+    try:
+        for sighting in kind.running(lambda service: client_for(service, home.region), home):
+            key = claim_key(sighting.ref, sighting.started_at)
+            if key in seen:  # a listing that shifted between pages gave it twice
+                continue
+            seen.add(key)
+            tally.listed += 1
+            try:
+                _consider(sighting, key, tally, client_for, home, policy, claims, start, now)
+            except Exception as exc:  # one resource never stops the others: counted
+                tally.errors.append(_error(f"{sighting.ref.id[:80]}", exc))
+    except Exception as exc:  # the listing itself (throttled, denied): counted, next kind
+        tally.errors.append(_error("listing", exc))
+    return tally
+
+
+def _consider(
+    sighting: Sighting,
+    key: str,
+    tally: KindSweep,
+    client_for: ClientFactory,
+    home: Home,
+    policy: Policy,
+    claims: ClaimHeld,
+    start: Start,
+    now: datetime,
+) -> None:
+    """Skip a watched resource, look at an unwatched one as Inspect would, start a watcher
+    unless that look ends the watch at once."""
+    if claims(key):
+        tally.watched += 1
+        return
+    looked = inspect({"resource": sighting.ref.to_dict()}, client_for, policy, home, now)
+    verdict = looked["verdict"]
+    if verdict["action"] == "done":
+        outcome = str(verdict.get("outcome") or "done")
+        tally.skipped[outcome] = tally.skipped.get(outcome, 0) + 1
+        return
+    claim = looked.get("claim")
+    looked_key = claim.get("key") if isinstance(claim, Mapping) else None
+    if isinstance(looked_key, str) and looked_key != key:  # it moved on since the listing
+        if claims(looked_key):
+            tally.watched += 1
+            return
+        key = looked_key
+    name = execution_name(key, now)
+    if start(name, start_input(found_event(sighting.ref, name, now))):
+        tally.started += 1
+    else:
+        tally.already_started += 1
+
+
+def execution_name(key: str, now: datetime) -> str:
+    """A Step Functions execution name (1 to 80 of [A-Za-z0-9-_]) from the claim key and the
+    sweep's minute: a retried sweep in the same minute asks for the same execution, which
+    StartExecution runs once. Later sweeps meet the watcher's claim instead."""
+    digest = hashlib.sha256(key.encode()).hexdigest()[:HASH_CHARS]
+    return f"{NAME_PREFIX}{digest}-{now.strftime('%Y%m%dT%H%M')}"[:MAX_NAME]
+
+
+def found_event(ref: ResourceRef, name: str, now: datetime) -> dict[str, Any]:
+    """The start event a sweep writes for a resource found running, shaped like an
+    EventBridge event (what the watcher carries and reaper events quote). Its time is the
+    sweep's minute, so a same-minute retry gives the same input too."""
+    return {
+        "version": "0",
+        "id": name,
+        "source": SOURCE,
+        "detail-type": DETAIL_TYPE,
+        "account": ref.account,
+        "region": ref.region,
+        "time": to_iso(now.replace(second=0, microsecond=0)),
+        "resources": [],
+        "detail": {},
+        "resource": ref.to_dict(),
+    }
+
+
+def _error(where: str, exc: Exception) -> str:
+    text = f"{where}: {type(exc).__name__}: {exc}"
+    return text[:MAX_ERROR_TEXT]
+
+
+def _failure_summary(report: SweepReport) -> str:
+    failed = [f"{name} ({len(t.errors)})" for name, t in report.kinds.items() if t.errors]
+    return f"the sweep met {report.errors} error(s): {', '.join(failed)}"
