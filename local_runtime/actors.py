@@ -18,7 +18,14 @@ def schedule(account: Account, scenario: Scenario, spec: ResourceSpec) -> None:
     """Put everything this resource's user does on the clock."""
     clock = account.clock
     emulator = account.emulators[spec.kind]
-    clock.at(scenario.start + spec.at, partial(start, account, spec))
+    created = scenario.start + spec.at
+    if created < clock.now():
+        raise ScenarioError(
+            f"{spec.id}: starts at {created.isoformat()}, before the run's clock"
+            f" ({clock.now().isoformat()}): run the scenario from its origin"
+            " (runtime.running(..., origin=scenario.origin))"
+        )
+    clock.at(created, partial(start, account, spec))
     emulator.schedule(scenario.start, spec)
     if spec.stop_by_user is not None:
         clock.at(scenario.start + spec.stop_by_user, partial(emulator.user_stop, spec.id))
@@ -31,15 +38,22 @@ def start(account: Account, spec: ResourceSpec) -> None:
 
 def _deliver(account: Account, spec: ResourceSpec, event: dict[str, Any]) -> None:
     """The start event the resource caused, as the scenario says it reaches EventBridge (a
-    recorded one, for a replay, in its place)."""
+    recorded one, for a replay, in its place). One that reaches EventBridge before the stack
+    is deployed goes nowhere: no rule existed yet to match it (only a sweep finds the
+    resource)."""
     if spec.event == "missed":
         return
     event = spec.start_event or event
     if spec.event == "late" and spec.event_delay is not None:
         # The service recorded it now; EventBridge delivers the record later.
-        account.clock.at(account.clock.now() + spec.event_delay, partial(account.bus.put, event))
+        account.clock.at(account.clock.now() + spec.event_delay, partial(_arrive, account, event))
         return
     for _ in range(2 if spec.event == "duplicate" else 1):
+        _arrive(account, event)
+
+
+def _arrive(account: Account, event: dict[str, Any]) -> None:
+    if account.deployed_at is not None:
         account.bus.put(event)
 
 

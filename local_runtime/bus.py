@@ -2,12 +2,14 @@
 
 Rules come from template.yaml (deployed into moto's EventBridge), and matching is moto's own
 pattern matcher; this module adds the deliveries, with the target's RetryPolicy (backoff on
-the virtual clock) and its dead-letter queue. It also keeps every event the reaper published.
+the virtual clock) and its dead-letter queue. It also keeps every event the reaper published,
+and runs scheduled rules (`rate(...)`), which moto stores but never fires, on the virtual clock.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -20,11 +22,80 @@ from unittest import mock
 from idle_reaper.kinds import identify
 from idle_reaper.times import to_iso
 from local_runtime.clock import VirtualClock
+from local_runtime.errors import TemplateError
 from local_runtime.lambdas import Functions
 
 REAPER_SOURCE = "idle-reaper"
 FIRST_RETRY_SECONDS = 1.0
 MAX_BACKOFF_SECONDS = 300.0
+ENABLED_STATES = frozenset({"ENABLED", "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"})
+"""Rule states that match events (PutRule's State; anything else, DISABLED, matches none)."""
+MAX_SCHEDULE_EXPRESSION = 256
+"""PutRule's ScheduleExpression length limit."""
+LONGEST_EMULATED_PERIOD = timedelta(days=3660)
+"""A rate longer than this never fires within any run (scenarios last at most a year): the
+rule is deployed but no timer is armed, so no absurd value overflows the clock."""
+_RATE = re.compile(r"rate\((\d{1,12}) (minute|minutes|hour|hours|day|days)\)")
+_UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
+SCHEDULED_DETAIL_TYPE = "Scheduled Event"
+SCHEDULED_SOURCE = "aws.events"
+
+
+def schedule_period(expression: Any) -> timedelta | None:
+    """The period of a scheduled rule's `rate(value unit)`, as EventBridge's rate expression
+    reference has it: a positive whole value; the unit singular for 1 (`rate(1 hour)`), plural
+    otherwise (`rate(5 hours)`). None for a valid rate too long to fire in any run. `cron(...)`
+    is refused: the runtime does not emulate cron schedules. One-line TemplateError otherwise."""
+    shown = repr(expression)[:60]
+    if not isinstance(expression, str) or len(expression) > MAX_SCHEDULE_EXPRESSION:
+        raise TemplateError(f"ScheduleExpression {shown} is not a rate(...) expression")
+    if expression.startswith("cron("):
+        raise TemplateError(
+            f"ScheduleExpression {shown}: cron schedules are not emulated locally;"
+            " use rate(value unit)"
+        )
+    match = _RATE.fullmatch(expression)
+    if match is None:
+        raise TemplateError(
+            f"ScheduleExpression {shown} is not rate(value unit)"
+            " (unit minute|minutes|hour|hours|day|days)"
+        )
+    value, unit = int(match[1]), match[2]
+    if value == 0:
+        raise TemplateError(f"ScheduleExpression {shown}: the value must be positive")
+    if (value == 1) != (not unit.endswith("s")):
+        raise TemplateError(
+            f"ScheduleExpression {shown}: the unit is singular for 1 and plural otherwise"
+        )
+    seconds = value * _UNIT_SECONDS[unit.removesuffix("s")]
+    if seconds > LONGEST_EMULATED_PERIOD.total_seconds():
+        return None
+    return timedelta(seconds=seconds)
+
+
+def scheduled_event(rule_arn: str, account: str, region: str, at: datetime) -> dict[str, Any]:
+    """The event a scheduled rule sends its targets, in EventBridge's shape."""
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": SCHEDULED_DETAIL_TYPE,
+        "source": SCHEDULED_SOURCE,
+        "account": account,
+        "time": to_iso(at),
+        "region": region,
+        "resources": [rule_arn],
+        "detail": {},
+    }
+
+
+def _enabled(rule: Any) -> bool:
+    return rule.state in ENABLED_STATES
+
+
+def _matches_events(rule: Any) -> bool:
+    """An enabled pattern rule: a scheduled rule has no pattern (moto's empty pattern would
+    match everything) and is only ever fired by its schedule."""
+    return _enabled(rule) and not rule.scheduled_expression
 
 
 @dataclass
@@ -57,13 +128,15 @@ class Started:
 
 def watched_id(state: Any) -> str | None:
     """The resource id a watcher input or a reaper event's detail names: its `resource`,
-    else the start `event` it carries (else the object itself, a bare start event)."""
+    else the start `event` it carries (else the object itself, a bare start event): a kind's
+    start event, or the event a sweep writes for a resource it found (its own `resource`)."""
     if not isinstance(state, dict):
         return None
-    resource = state.get("resource")
-    if isinstance(resource, dict) and isinstance(resource.get("id"), str):
-        return str(resource["id"])
     start = state.get("event", state)
+    for holder in (state, start):
+        resource = holder.get("resource") if isinstance(holder, dict) else None
+        if isinstance(resource, dict) and isinstance(resource.get("id"), str):
+            return str(resource["id"])
     found = identify(start) if isinstance(start, dict) else None
     return found[1].id if found else None
 
@@ -100,13 +173,47 @@ class Bus:
     def put(self, event: dict[str, Any]) -> None:
         """Deliver a fully formed event (a CloudTrail record, a native state change)."""
         envelope = {**event, "ingestion-time": self.clock.now().timestamp()}
-        rules = [
-            r for r in self._backend.event_buses["default"].rules.values() if r.state == "ENABLED"
-        ]
+        rules = [r for r in self._backend.event_buses["default"].rules.values()]
+        rules = [r for r in rules if _matches_events(r)]
         if not any(rule.event_pattern.matches_event(envelope) for rule in rules):
             self._tell("unmatched", event)
         for rule in rules:
             rule.send_to_targets(envelope)
+
+    def arm_schedules(self) -> None:
+        """Start the clock on every enabled scheduled rule of the default bus (the only bus
+        that takes them): "a rate expression starts when you create the scheduled event
+        rule", so its first event is one period after now (the deployment), then one each
+        period. One timer per rule, re-armed as it fires; the clock runs it only until the
+        run ends, and never counts it as pending work (`VirtualClock.next_due`)."""
+        for rule in list(self._backend.event_buses["default"].rules.values()):
+            if not rule.scheduled_expression or not _enabled(rule):
+                continue
+            period = schedule_period(rule.scheduled_expression)
+            if period is not None:
+                self._arm(rule.name, rule.scheduled_expression, self.clock.now() + period, period)
+
+    def _arm(self, name: str, expression: str, when: datetime, period: timedelta) -> None:
+        self.clock.at(when, partial(self._tick, name, expression, period), recurring=True)
+
+    def _tick(self, name: str, expression: str, period: timedelta) -> None:
+        """One scheduled firing: the Scheduled Event to each target, as a matched event is
+        delivered (asynchronous Lambda invoke, retry policy, dead-letter queue, input
+        transformer). A rule deleted or rescheduled since ends this timer; one disabled since
+        sends nothing but keeps its phase, should it be enabled again."""
+        rule = self._backend.event_buses["default"].rules.get(name)
+        if rule is None or rule.scheduled_expression != expression:
+            return
+        now = self.clock.now()
+        self._arm(name, expression, now + period, period)
+        if not _enabled(rule):
+            return
+        event = scheduled_event(rule.arn, rule.account_id, rule.region_name, now)
+        self._tell("scheduled", event)
+        for target in rule.targets:
+            if _delivered_here(target["Arn"]):
+                for _ in range(self.deliveries):
+                    self._deliver({**target, "_rule": rule.arn}, event, 0)
 
     def _deliver(self, target: dict[str, Any], event: dict[str, Any], attempt: int) -> None:
         arn: str = target["Arn"]
@@ -217,6 +324,8 @@ class Bus:
         original_put = EventsBackend.put_events
 
         def send_to_targets(rule: Any, event: Any, transform_input: bool = True) -> None:
+            if not _matches_events(rule):  # moto's PutEvents asks disabled and scheduled ones
+                return
             ours = [t for t in rule.targets if _delivered_here(t["Arn"])]
             if len(ours) < len(rule.targets):
                 original_send(rule, event, transform_input)  # moto's own: SQS, logs, buses

@@ -53,6 +53,8 @@ class VirtualClock:
         self._freezer: Any = freeze_time(start.astimezone(UTC).replace(tzinfo=None))
         self._factory: Any = None
         self._queue: list[tuple[datetime, int, Callable[[], object]]] = []
+        self._recurring: set[int] = set()
+        """Queue entries (by order number) that are a schedule's next tick, not pending work."""
         self._order = itertools.count()
         self._busy = 0
         self._cond = threading.Condition()
@@ -75,14 +77,22 @@ class VirtualClock:
         return datetime.now(UTC)
 
     # -- scheduling -------------------------------------------------------------------------
-    def at(self, when: datetime, action: Callable[[], object]) -> None:
-        """Run action (on the driver's thread) when the clock reaches `when`."""
+    def at(self, when: datetime, action: Callable[[], object], *, recurring: bool = False) -> None:
+        """Run action (on the driver's thread) when the clock reaches `when`. A `recurring`
+        action is a periodic schedule's next tick: it runs like any other, but it is not work
+        a run waits for (`next_due` skips it), or a replay would never end."""
         with self._cond:
-            heapq.heappush(self._queue, (when.astimezone(UTC), next(self._order), action))
+            order = next(self._order)
+            if recurring:
+                self._recurring.add(order)
+            heapq.heappush(self._queue, (when.astimezone(UTC), order, action))
 
     def next_due(self) -> datetime | None:
+        """When the next pending work is due (periodic schedule ticks aside); None: none."""
         with self._cond:
-            return self._queue[0][0] if self._queue else None
+            if self._queue and self._queue[0][1] not in self._recurring:
+                return self._queue[0][0]
+            return min((w for w, o, _ in self._queue if o not in self._recurring), default=None)
 
     def run_until(
         self,
@@ -99,7 +109,8 @@ class VirtualClock:
             with self._cond:
                 if not self._queue or self._queue[0][0] > end:
                     break
-                when, _, action = heapq.heappop(self._queue)
+                when, order, action = heapq.heappop(self._queue)
+                self._recurring.discard(order)
             if when > self.now():
                 self._factory.move_to(when.replace(tzinfo=None))
                 if on_advance:

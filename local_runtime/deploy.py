@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from local_runtime.bus import schedule_period
+from local_runtime.errors import TemplateError
 from local_runtime.iam import Identities, provide_aws_managed_policy, put_role_policy
 from local_runtime.lambdas import Functions, FunctionSpec
 from local_runtime.stack import Stack
@@ -26,8 +28,9 @@ def deploy(
     identities: Identities | None = None,
 ) -> None:
     """Roles first (functions and machines run as them), queues (rules name them as dead-letter
-    queues), then functions, machines, rules. With `identities` (IAM enforced), each function's
-    environment carries its role's credentials, as Lambda sets them."""
+    queues), then functions, machines, rules (an event pattern, or a rate schedule the bus
+    runs: `Bus.arm_schedules` after the deployment). With `identities` (IAM enforced), each
+    function's environment carries its role's credentials, as Lambda sets them."""
     _roles(stack, clients)
     for logical, res in stack.of_type("AWS::SQS::Queue").items():
         props = res["Properties"]
@@ -143,12 +146,25 @@ def deploy(
         props = res["Properties"]
         name = stack.physical_name(logical)
         bus = props.get("EventBusName", "default")
-        clients["events"].put_rule(
-            Name=name,
-            EventBusName=bus,
-            EventPattern=json.dumps(props["EventPattern"]),
-            State=props.get("State", "ENABLED"),
-        )
+        rule: dict[str, Any] = {
+            "Name": name,
+            "EventBusName": bus,
+            "State": props.get("State", "ENABLED"),  # a kill switch deploys rules DISABLED
+        }
+        if "EventPattern" in props:
+            rule["EventPattern"] = json.dumps(props["EventPattern"])
+        if "ScheduleExpression" in props:
+            schedule_period(props["ScheduleExpression"])  # a rate we can run, or one line
+            if bus != "default":
+                raise TemplateError(
+                    f"{logical}: a ScheduleExpression rule must be on the default event bus"
+                )
+            rule["ScheduleExpression"] = props["ScheduleExpression"]
+        if ("EventPattern" in rule) == ("ScheduleExpression" in rule):
+            raise TemplateError(
+                f"{logical}: needs one of EventPattern and ScheduleExpression (not both)"
+            )
+        clients["events"].put_rule(**rule)
         clients["events"].put_targets(Rule=name, EventBusName=bus, Targets=props.get("Targets", []))
 
 

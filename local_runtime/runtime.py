@@ -67,6 +67,8 @@ class Account:
     mailbox: Mailbox
     iam: Identities | None = None
     """Who calls what: the runtime's administrator and the roles' sessions (IAM is enforced)."""
+    deployed_at: datetime | None = None
+    """When the stack was deployed (its rules exist from then); None: not yet."""
 
     @property
     def region(self) -> str:
@@ -111,8 +113,13 @@ def running(
     *,
     region: str = stack_module.REGION,
     account: str = stack_module.ACCOUNT,
+    origin: datetime | None = None,
 ) -> Iterator[Account]:
-    """Deploy template.yaml into a fresh emulated account whose clock starts at `start`.
+    """Deploy template.yaml at `start` into a fresh emulated account whose clock starts at
+    `origin` (default `start`). An earlier origin lets resources be created before the stack
+    exists (a scenario's negative `at`): the clock cannot go back, so it starts at the earliest
+    creation and the deployment waits on it until `start`; until then no rule exists and no
+    event reaches a target. Scheduled rules start counting at the deployment.
 
     Unless the parameters name their own, Slack points at a local sink (its webhook URL in
     an emulated Secrets Manager secret) and the notification topic has an email subscriber.
@@ -124,7 +131,8 @@ def running(
     channels = channels or LocalChannels()
     _quiet_emulator_logs()
     parameters = dict(parameters or {})
-    clock = VirtualClock(start)
+    origin = start if origin is None or origin > start else origin
+    clock = VirtualClock(origin)
     functions = Functions()
     with ExitStack() as exits:
         exits.enter_context(mock.patch.dict(os.environ, _FAKE_CREDENTIALS))
@@ -169,10 +177,19 @@ def running(
             exits.enter_context(emulator.installed(stack.account, stack.region))
         exits.enter_context(bus.on(get_backend("events")[stack.account][stack.region]))
         exits.enter_context(mailbox.on())
-        deploy(stack, clients, functions, identities)
         emulated = Account(
             stack, clock, clients, functions, bus, emulators, sink, mailbox, identities
         )
+
+        def deployment() -> None:
+            deploy(stack, clients, functions, identities)
+            bus.arm_schedules()
+            emulated.deployed_at = clock.now()
+
+        if origin < start:
+            clock.at(start, deployment)
+        else:
+            deployment()
         exits.callback(_stop_executions, emulated)
         yield emulated
 
@@ -197,12 +214,23 @@ def _placed_in(region: str, account: str) -> dict[str, str]:
 
 
 def _stop_executions(account: Account) -> None:
-    """Stop watchers still sleeping when the run ends, so their threads exit."""
+    """Stop watchers still sleeping when the run ends, so their threads exit: those EventBridge
+    started and those anyone else did (the sweeper, a watcher's continuation)."""
     sfn = account.clients["stepfunctions"]
-    for started in account.bus.started:
+    running = {s.execution_arn for s in account.bus.started}
+    if account.deployed_at is not None:
+        for logical in account.stack.of_type("AWS::StepFunctions::StateMachine"):
+            try:
+                pages = sfn.get_paginator("list_executions").paginate(
+                    stateMachineArn=account.stack.ref(logical), statusFilter="RUNNING"
+                )
+                running |= {e["executionArn"] for page in pages for e in page["executions"]}
+            except Exception:
+                continue
+    for arn in sorted(running):
         try:
-            if account.execution_status(started.execution_arn) == "RUNNING":
-                sfn.stop_execution(executionArn=started.execution_arn, cause="simulation ended")
+            if account.execution_status(arn) == "RUNNING":
+                sfn.stop_execution(executionArn=arn, cause="simulation ended")
         except Exception:
             continue
 

@@ -64,6 +64,9 @@ class ResourceSpec:
     kind: str
     id: str
     at: timedelta = timedelta(0)
+    """When its user creates it, from the scenario's start; negative (at least -MAX_SPAN):
+    before the scenario and its stack, so no rule sees its start event. Its activity and
+    `stop_by_user` still count from the scenario's start."""
     by: str | None = None
     tags: dict[str, str] = field(default_factory=dict)
     kind_spec: KindSpec | None = None
@@ -96,6 +99,12 @@ class Scenario:
     @property
     def end(self) -> datetime:
         return self.start + self.until
+
+    @property
+    def origin(self) -> datetime:
+        """Where the virtual clock starts: the earliest resource's creation when one was
+        started before the scenario (and its stack, deployed at `start`), else `start`."""
+        return self.start + min((timedelta(0), *(spec.at for spec in self.resources)))
 
 
 def load(path: Path) -> Scenario:
@@ -232,7 +241,7 @@ def _resource(data: Any, where: str) -> ResourceSpec:
     item = mapping(data, where, COMMON_KEYS | emulator.keys)
     if not isinstance(item.get("id"), str) or not item["id"]:
         raise ScenarioError(f"{where}.id: must be a non-empty string")
-    at = duration(item.get("at", "0m"), f"{where}.at")
+    at = duration(item.get("at", "0m"), f"{where}.at", signed=True)
     event, event_delay = _event(item, where)
     tags = mapping(item.get("tags") or {}, f"{where}.tags", None)
     kind_spec = emulator.parse(item, where, at)

@@ -187,11 +187,35 @@ def test_each_bound_is_the_last_value_accepted(
 
 
 def test_an_offset_may_be_negative_where_the_caller_allows_it() -> None:
-    """A resource started before the scenario (a negative `at`) is a later issue; the
-    duration reader is ready for it, within the same bound."""
     assert duration("-2h", "at", signed=True) == -timedelta(hours=2)
     with pytest.raises(ScenarioError, match="longer than 366d"):
         duration("-400d", "at", signed=True)
+
+
+def test_a_resource_may_start_before_the_scenario_and_the_clock_starts_there() -> None:
+    """A negative `at` (SCENARIOS.md: started before the scenario and its stack); its
+    activity and stop still count from the scenario's start."""
+    data = scenario(at="-2h", activity=[{"at": "0m", "runs": "5m"}], stop_by_user="3h")
+    data["resources"].append({"kind": "glue-session", "id": "b", "at": "-30m"})
+    parsed = parse(data)
+    first = parsed.resources[0]
+    assert first.at == -timedelta(hours=2)
+    assert first.activity == (Busy(at=timedelta(0), runs=timedelta(minutes=5)),)
+    assert first.stop_by_user == timedelta(hours=3)
+    assert parsed.origin == parsed.start - timedelta(hours=2)
+    assert parse(scenario(at="10m")).origin == parse(scenario()).start
+
+
+@pytest.mark.parametrize(
+    ("at", "accepted"),
+    [(f"-{MAX_SPAN.days}d", True), (f"-{MAX_SPAN.days * 24 + 1}h", False), ("-2x", False)],
+)
+def test_a_negative_at_is_held_to_the_longest_span(at: str, accepted: bool) -> None:
+    if accepted:
+        assert resource(at=at).at == -MAX_SPAN
+    else:
+        with pytest.raises(ScenarioError, match=r"resources\[0\]\.at"):
+            resource(at=at)
 
 
 @pytest.mark.parametrize("value", [".nan", ".inf", "-.inf"])
