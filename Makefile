@@ -75,6 +75,9 @@ invoke = $(BIN)/sam build $(1) $(SAM_BUILD_ARGS) && $(BIN)/sam local invoke $(1)
 invoke-inspect: $(STAMP) ## sam local invoke the inspect function (Docker): EVENT=events/inspect-*.json
 	$(call invoke,InspectFunction,events/inspect-from-watcher.json)
 
+invoke-sweep: $(STAMP) ## sam local invoke the sweep function (Docker): EVENT=events/sweep-scheduled.json
+	$(call invoke,SweepFunction,events/sweep-scheduled.json)
+
 invoke-notify: $(STAMP) ## sam local invoke the notify function (Docker): EVENT=events/reaper-*.json
 	$(call invoke,NotifyFunction,events/reaper-stopped.json)
 

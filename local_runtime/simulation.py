@@ -47,6 +47,7 @@ def simulate(
         scenario.start,
         scenario.parameters,
         channels=scenario.channels,
+        origin=scenario.origin,
         region=scenario.region or stack.REGION,
         account=scenario.account or stack.ACCOUNT,
     ) as account:

@@ -15,6 +15,7 @@ from botocore.exceptions import ClientError
 
 from idle_reaper import Policy
 from idle_reaper.aws import CLIENT_CONFIG
+from idle_reaper.claims import Claims
 from idle_reaper.exceptions import SweepError
 from idle_reaper.resource import Home
 from idle_reaper.sweep import SweepReport, sweep
@@ -32,23 +33,6 @@ def _client(service: str, region: str) -> Any:
     """One client per service and region for the life of the container (CLIENT_CONFIG: short
     timeouts and standard retries)."""
     return boto3.client(service, region_name=region, config=CLIENT_CONFIG)  # type: ignore[call-overload]
-
-
-def claim_held(table: str, region: str) -> Any:
-    """claims(key): a watcher holds this claim. A consistent read, so a claim written a moment
-    ago (by a watcher an event started) is seen."""
-
-    def held(key: str) -> bool:
-        answer = _client("dynamodb", region).get_item(
-            TableName=table,
-            Key={"claim": {"S": key}},
-            ConsistentRead=True,
-            ProjectionExpression="#c",
-            ExpressionAttributeNames={"#c": "claim"},
-        )
-        return "Item" in answer
-
-    return held
 
 
 def starter(state_machine_arn: str, region: str) -> Any:
@@ -89,7 +73,11 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             _client,
             home,
             policy,
-            claim_held(env["CLAIMS_TABLE_NAME"], home.region),
+            Claims(
+                _client("dynamodb", home.region),
+                env["CLAIMS_TABLE_NAME"],
+                _client("stepfunctions", home.region),
+            ).held,
             starter(env["WATCHER_STATE_MACHINE_ARN"], home.region),
             now_utc(),
         )

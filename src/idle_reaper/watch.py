@@ -30,8 +30,11 @@ EVENTS_PER_LOOK = 12
 EVENTS_PER_FAILED_ROUND = 45
 """An upper bound per failed round: the failing Task with all its retries (3 per attempt,
 6 attempts, plus enter/exit), the counting Pass, the Choice and the Wait."""
-CLAIM_DAYS = 35
-"""A claim outlives any Glue session (48 h by default) by far; DynamoDB's TTL then removes it."""
+CLAIM_DAYS = 400
+"""A claim must outlive its watch, or a sweep would start a second watcher for a resource still
+watched: an EC2 instance or a notebook can run for months. A claim whose watch has ended is
+freed by the sweeper when its resource runs on (claims.py); DynamoDB's TTL removes the rest
+(a few hundred bytes each)."""
 MAX_NAME = 80
 """Step Functions execution names are 1 to 80 characters."""
 

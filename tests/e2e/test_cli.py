@@ -93,8 +93,8 @@ def test_simulate_prints_a_timeline_then_the_summary_as_the_last_line() -> None:
         ),
         (
             "start: 2026-03-02T09:00:00Z\nuntil: 8h\n"
-            "resources: [{kind: glue-session, id: a, at: -5m}]\n",
-            "negative",
+            "resources: [{kind: glue-session, id: a, at: -400d}]\n",
+            "longer than 366d",
         ),
         (
             "start: 2026-03-02T09:00:00Z\nuntil: 8h\n"

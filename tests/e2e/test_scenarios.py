@@ -102,10 +102,13 @@ def test_stops_land_within_a_minute_of_the_deadline(result: Any) -> None:
             # the look that stops comes when the kind's signal has reported up to the deadline
             lag = kind_named(spec.kind).signal_lag
             deadline = parse_iso(res["last_activity_at"]) + timedelta(minutes=minutes) + lag
+            lead = timedelta(minutes=min(warning, minutes - 1))
             if spec.event == "late":
                 seen = scenario.start + spec.at + spec.event_delay
-                lead = timedelta(minutes=min(warning, minutes - 1))
                 deadline = max(deadline, seen + lead)
+            if spec.at < timedelta(0):  # older than the stack: the first sweep finds it
+                sweep = timedelta(minutes=int(scenario.parameters.get("SweepMinutes", 15)))
+                deadline = max(deadline, scenario.start + sweep + lead)
             late = parse_iso(res["stopped_at"]) - deadline
             assert timedelta(0) <= late <= timedelta(seconds=60), (spec.id, late)
 
@@ -321,8 +324,38 @@ def test_missed_and_duplicate_start_events() -> None:
     assert res["twice"]["outcome"] == "stopped"
     assert res["twice"]["executions"] == 2
     assert res["twice"]["warnings"] == 1  # the duplicate watcher ends at its claim
-    assert res["unseen"]["outcome"] == "running"  # no start event, no watcher (the sweeper's job)
-    assert res["unseen"]["executions"] == 0
+    # no start event: the sweeper (every 15 minutes) found it at 09:15 and watched it from then
+    assert (res["unseen"]["outcome"], res["unseen"]["stopped_at"]) == (
+        "stopped",
+        "2026-03-02T09:30:00Z",
+    )
+    assert (res["unseen"]["executions"], res["unseen"]["warnings"]) == (1, 1)
+
+
+def test_the_sweeper_catches_every_missed_resource_and_never_doubles_a_watch() -> None:
+    summary, account, scenario = run(SCENARIOS / "sweeper.yaml")
+    res = by_id(summary)
+    sweep = timedelta(minutes=int(scenario.parameters["SweepMinutes"]))
+    deployed = scenario.start
+    for spec in scenario.resources:
+        if spec.id == "not-opted-in":
+            continue
+        r = res[spec.id]
+        assert (r["outcome"], r["warnings"]) == ("stopped", 1), spec.id
+        # one outcome per resource, whatever the deliveries and the sweeps
+        watched = account.emulators[spec.kind].resource_id(spec)
+        outcomes = [p for p in account.bus.published if p.resource_id == watched]
+        assert [p.detail_type for p in outcomes] == ["warning", "stopped"], spec.id
+        # stopped at its deadline, or, for a resource older than the stack, within one sweep
+        # interval (plus the warning) of the deploy
+        deadline = parse_iso(r["last_activity_at"]) + timedelta(minutes=allowance(scenario, spec))
+        deadline += kind_named(spec.kind).signal_lag
+        found_by = max(deadline, deployed + sweep + timedelta(minutes=5))
+        assert parse_iso(r["stopped_at"]) <= found_by, spec.id
+    assert res["twice"]["executions"] == 2  # the duplicate ends at the claim; sweeps start none
+    assert all(res[r]["executions"] == 1 for r in ("unseen", "nb-unseen", "box-unseen"))
+    # never listed: the sweeper only lists opted-in instances
+    assert (res["not-opted-in"]["outcome"], res["not-opted-in"]["executions"]) == ("running", 0)
 
 
 def test_demo_tells_its_story() -> None:

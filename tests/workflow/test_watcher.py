@@ -299,7 +299,7 @@ def test_claims_expire_through_dynamodbs_ttl(watch: Watch) -> None:
     (claim,) = dynamodb.scan(TableName=table)["Items"]
     assert claim["claim"]["S"].startswith("glue-session#123456789012#us-east-1#")
     assert claim["claim"]["S"].endswith("#s1")
-    assert int(claim["expires_at"]["N"]) == int((at(0) + timedelta(days=35)).timestamp())
+    assert int(claim["expires_at"]["N"]) == int((at(0) + timedelta(days=400)).timestamp())
     ttl = dynamodb.describe_time_to_live(TableName=table)["TimeToLiveDescription"]
     assert ttl == {"TimeToLiveStatus": "ENABLED", "AttributeName": "expires_at"}
 
