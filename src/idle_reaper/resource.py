@@ -24,6 +24,12 @@ MAX_ID_LENGTH = 255
 MAX_PRINCIPAL_LENGTH = 2048
 
 
+def json_object(value: Any) -> Mapping[str, Any]:
+    """A JSON object from an event or an API answer, or an empty one when the field is
+    anything else: a wrong type reads as absent, never raises."""
+    return value if isinstance(value, Mapping) else {}
+
+
 def is_account(value: object) -> bool:
     """A 12-digit AWS account id."""
     return isinstance(value, str) and _ACCOUNT.fullmatch(value) is not None

@@ -39,6 +39,20 @@ def from_epoch(value: float | int | datetime) -> datetime:
     return datetime.fromtimestamp(seconds, UTC)
 
 
+MAX_EPOCH_MS = 10**14
+"""Epoch milliseconds up to the year 5138: a larger or stranger number is no time at all."""
+
+
+def moment_of(value: object) -> datetime | None:
+    """A time from an untrusted field: a datetime boto3 parsed (naive ones are UTC), or epoch
+    seconds or milliseconds; a bool, a string, zero or a huge number is no time (None)."""
+    if isinstance(value, datetime):
+        return from_epoch(value)
+    if isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < MAX_EPOCH_MS:
+        return from_epoch(value)
+    return None
+
+
 def minutes_between(start: datetime, end: datetime) -> float:
     """Whole-and-fractional minutes from start to end, never negative."""
     return max(0.0, (end - start).total_seconds() / 60)

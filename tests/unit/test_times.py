@@ -22,3 +22,14 @@ def test_glue_longs_in_milliseconds_and_in_seconds_mean_the_same_moment() -> Non
 def test_parse_iso_accepts_z_and_offsets() -> None:
     assert parse_iso("2026-03-02T09:00:00Z") == datetime(2026, 3, 2, 9, tzinfo=UTC)
     assert parse_iso("2026-03-02T10:00:00+01:00") == datetime(2026, 3, 2, 9, tzinfo=UTC)
+
+
+def test_a_time_from_an_untrusted_field_is_a_datetime_or_an_epoch_or_nothing() -> None:
+    from idle_reaper.times import moment_of
+
+    aware = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    assert moment_of(aware) == aware
+    assert moment_of(aware.replace(tzinfo=None)) == aware  # boto3's naive times are UTC
+    assert moment_of(1772442000) == moment_of(1772442000000) == aware
+    for junk in (True, "2026-03-02", 0, -5, 10**15, None, [1]):
+        assert moment_of(junk) is None, junk

@@ -69,8 +69,8 @@ from idle_reaper.kinds.ec2_prices import listed_price
 from idle_reaper.kinds.registry import register
 from idle_reaper.partition import console_host, is_region
 from idle_reaper.policy import int_setting
-from idle_reaper.resource import Home, Observation, Phase, ResourceRef, is_account
-from idle_reaper.times import from_epoch, to_iso
+from idle_reaper.resource import Home, Observation, Phase, ResourceRef, is_account, json_object
+from idle_reaper.times import moment_of, to_iso
 
 DETAIL_TYPE = "EC2 Instance State-change Notification"
 INSTANCE_ID = re.compile(r"i-[0-9a-f]{8}(?:[0-9a-f]{9})?")
@@ -238,11 +238,11 @@ class Ec2Instance(ResourceKind):
         instance = _describe(look.client("ec2"), ref.id)
         if instance is None:
             return Observation(phase="missing", status="not-found")
-        raw_state = _mapping(instance.get("State")).get("Name")
+        raw_state = json_object(instance.get("State")).get("Name")
         status = raw_state if isinstance(raw_state, str) else "unknown"
         phase = PHASES.get(status, "starting")
         tags = _tags(instance)
-        started = _moment(instance.get("LaunchTime"))
+        started = moment_of(instance.get("LaunchTime"))
         instance_type = instance.get("InstanceType")
         store = instance_store_note(instance_type)
         seen = Observation(
@@ -254,7 +254,7 @@ class Ec2Instance(ResourceKind):
                 ref.region,
                 instance_type,
                 platform_details=instance.get("PlatformDetails"),
-                tenancy=_mapping(instance.get("Placement")).get("Tenancy"),
+                tenancy=json_object(instance.get("Placement")).get("Tenancy"),
                 lifecycle=instance.get("InstanceLifecycle"),
             ),
             arn=instance_arn(ref),
@@ -304,11 +304,11 @@ class Ec2Instance(ResourceKind):
             ):
                 if count > MAX_LIST_PAGES:
                     raise ResourceReadError(f"DescribeInstances: more than {MAX_LIST_PAGES} pages")
-                reservations = _mapping(page).get("Reservations")
+                reservations = json_object(page).get("Reservations")
                 for reservation in reservations if isinstance(reservations, list) else []:
-                    instances = _mapping(reservation).get("Instances")
+                    instances = json_object(reservation).get("Instances")
                     for instance in instances if isinstance(instances, list) else []:
-                        sighting = self._sighting(_mapping(instance), home)
+                        sighting = self._sighting(json_object(instance), home)
                         if sighting is not None:
                             yield sighting
         except (ClientError, BotoCoreError) as exc:
@@ -317,7 +317,7 @@ class Ec2Instance(ResourceKind):
     def _sighting(self, instance: Mapping[str, Any], home: Home) -> Sighting | None:
         """A listed instance that is opted in and running, or None (malformed items too)."""
         instance_id = instance.get("InstanceId")
-        state = _mapping(instance.get("State")).get("Name")
+        state = json_object(instance.get("State")).get("Name")
         if (
             state not in RUNNING_STATES
             or not is_instance_id(instance_id)
@@ -327,7 +327,7 @@ class Ec2Instance(ResourceKind):
         ref = ResourceRef(
             kind=self.name, id=str(instance_id), region=home.region, account=home.account
         )
-        return Sighting(ref=ref, started_at=_moment(instance.get("LaunchTime")))
+        return Sighting(ref=ref, started_at=moment_of(instance.get("LaunchTime")))
 
     def console_url(self, ref: ResourceRef) -> str | None:
         host = console_host(ref.region)
@@ -367,7 +367,7 @@ def opt_in_problem(tags: Mapping[str, str], key: str) -> str | None:
 def stop_problem(instance: Mapping[str, Any], tags: Mapping[str, str]) -> str | None:
     """Why stopping this instance would not do what its owner wants, opted in or not (the
     module says which instances); None when a stop is only a stop."""
-    operator = _mapping(instance.get("Operator"))
+    operator = json_object(instance.get("Operator"))
     if operator.get("Managed") is True:
         principal = operator.get("Principal")
         service = (
@@ -399,7 +399,7 @@ def stop_problem(instance: Mapping[str, Any], tags: Mapping[str, str]) -> str | 
 def vcpu_count(instance: Mapping[str, Any]) -> int | None:
     """The instance's vCPUs from its CpuOptions (CoreCount x ThreadsPerCore); None when they
     are absent or not two sane counts."""
-    options = _mapping(instance.get("CpuOptions"))
+    options = json_object(instance.get("CpuOptions"))
     cores, threads = _count(options.get("CoreCount")), _count(options.get("ThreadsPerCore"))
     if cores is None or threads is None or cores * threads > MAX_VCPUS:
         return None
@@ -542,7 +542,7 @@ def _add(series: Series, result: Mapping[str, Any]) -> str | None:
     if not isinstance(stamps, list) or not isinstance(values, list) or len(stamps) != len(values):
         return f"GetMetricData answered timestamps and values that do not pair up for {key}"
     for stamp, value in zip(stamps, values, strict=True):
-        moment = _moment(stamp)
+        moment = moment_of(stamp)
         if moment is not None and isinstance(value, int | float) and not isinstance(value, bool):
             series[str(key)][_floor(moment)] = float(value)
     return None
@@ -582,28 +582,19 @@ def _describe(ec2: Any, instance_id: str) -> Mapping[str, Any] | None:
     except BotoCoreError as exc:
         raise ResourceReadError(f"DescribeInstances {instance_id}: {exc}") from exc
     for reservation in page.get("Reservations") or []:
-        for instance in _mapping(reservation).get("Instances") or []:
-            if _mapping(instance).get("InstanceId") == instance_id:
-                return _mapping(instance)
+        for instance in json_object(reservation).get("Instances") or []:
+            if json_object(instance).get("InstanceId") == instance_id:
+                return json_object(instance)
     return None
 
 
 def _tags(instance: Mapping[str, Any]) -> dict[str, str]:
     tags: dict[str, str] = {}
     for tag in instance.get("Tags") or []:
-        key, value = _mapping(tag).get("Key"), _mapping(tag).get("Value")
+        key, value = json_object(tag).get("Key"), json_object(tag).get("Value")
         if isinstance(key, str) and isinstance(value, str):
             tags[key] = value
     return tags
-
-
-def _moment(value: object) -> datetime | None:
-    """A timestamp boto3 parsed (a datetime), or epoch seconds from a fake; else None."""
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    if isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < MAX_EPOCH:
-        return from_epoch(value)
-    return None
 
 
 def _count(value: object) -> int | None:
@@ -621,7 +612,3 @@ def _settings(look: Look, kind: ResourceKind) -> Ec2Settings:
 def _folded(text: str) -> str:
     """How a person reads a tag key: full-width letters, case and stray spaces aside."""
     return unicodedata.normalize("NFKC", text).strip().casefold()
-
-
-def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}

@@ -26,6 +26,7 @@ from idle_reaper.resource import (
     ResourceRef,
     is_account,
     is_resource_id,
+    json_object,
     principal_or_none,
 )
 from idle_reaper.times import from_epoch
@@ -66,15 +67,15 @@ class GlueSession(ResourceKind):
     def identify(self, event: Mapping[str, Any]) -> ResourceRef | None:
         """CloudTrail's CreateSession, successful calls only. Every field is checked for its
         type and shape: a hostile or broken event names no resource, it never raises."""
-        detail = _mapping(event.get("detail"))
+        detail = json_object(event.get("detail"))
         if (
             detail.get("eventSource") != "glue.amazonaws.com"
             or detail.get("eventName") != "CreateSession"
             or detail.get("errorCode")
         ):
             return None
-        session = _mapping(_mapping(detail.get("responseElements")).get("session"))
-        request = _mapping(detail.get("requestParameters"))
+        session = json_object(json_object(detail.get("responseElements")).get("session"))
+        request = json_object(detail.get("requestParameters"))
         session_id = session.get("id") if is_resource_id(session.get("id")) else request.get("id")
         region = detail.get("awsRegion") if "awsRegion" in detail else event.get("region")
         account = event.get("account") if "account" in event else detail.get("recipientAccountId")
@@ -85,7 +86,7 @@ class GlueSession(ResourceKind):
             id=str(session_id),
             region=str(region),
             account=str(account),
-            principal=principal_or_none(_mapping(detail.get("userIdentity")).get("arn")),
+            principal=principal_or_none(json_object(detail.get("userIdentity")).get("arn")),
         )
 
     def observe(self, ref: ResourceRef, look: Look) -> Observation:
@@ -128,12 +129,12 @@ class GlueSession(ResourceKind):
         for _ in range(MAX_LIST_PAGES):
             kwargs: dict[str, Any] = {"NextToken": token} if token else {}
             try:
-                page = _mapping(glue.list_sessions(**kwargs))
+                page = json_object(glue.list_sessions(**kwargs))
             except (ClientError, BotoCoreError) as exc:
                 raise ResourceReadError(f"ListSessions: {exc}") from exc
             sessions = page.get("Sessions")
             for session in sessions if isinstance(sessions, list) else []:
-                sighting = self._sighting(_mapping(session), home)
+                sighting = self._sighting(json_object(session), home)
                 if sighting is not None:
                     yield sighting
             next_token = page.get("NextToken")
@@ -221,11 +222,6 @@ def _is_epoch(value: object) -> bool:
 def _is_created(value: object) -> TypeGuard[datetime | int | float]:
     """A CreatedOn observe() can read: a datetime (boto3 parses Glue's timestamps) or epoch."""
     return isinstance(value, datetime) or _is_epoch(value)
-
-
-def _mapping(value: Any) -> Mapping[str, Any]:
-    """A JSON object from an event, or an empty one when the field is anything else."""
-    return value if isinstance(value, Mapping) else {}
 
 
 def cost_per_hour(session: Mapping[str, Any]) -> float:

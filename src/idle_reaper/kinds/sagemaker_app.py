@@ -20,7 +20,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime
 from typing import Any, Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -44,9 +43,10 @@ from idle_reaper.resource import (
     Phase,
     ResourceRef,
     is_account,
+    json_object,
     principal_or_none,
 )
-from idle_reaper.times import from_epoch
+from idle_reaper.times import moment_of
 
 WATCHED_APP_TYPES = frozenset({"JupyterLab", "CodeEditor", "KernelGateway"})
 """App types that run on an instance of their own and bill for it. JupyterServer (Studio
@@ -194,7 +194,7 @@ class SageMakerApp(ResourceKind):
         """CloudTrail's CreateApp from SageMaker (Amplify has a CreateApp too), successful calls
         of a billed app type only. Every field is checked for its type and shape: a hostile or
         broken event names no resource, it never raises."""
-        detail = _mapping(event.get("detail"))
+        detail = json_object(event.get("detail"))
         if (
             event.get("source") != "aws.sagemaker"
             or event.get("detail-type") != "AWS API Call via CloudTrail"
@@ -203,7 +203,7 @@ class SageMakerApp(ResourceKind):
             or "errorCode" in detail
         ):
             return None
-        request = _mapping(detail.get("requestParameters"))
+        request = json_object(detail.get("requestParameters"))
         spec = request.get("resourceSpec")
         if spec is None:  # absent or null: the space's default instance type
             spec = {}
@@ -231,7 +231,7 @@ class SageMakerApp(ResourceKind):
             id=str(app_id),
             region=str(region),
             account=str(account),
-            principal=principal_or_none(_mapping(detail.get("userIdentity")).get("arn")),
+            principal=principal_or_none(json_object(detail.get("userIdentity")).get("arn")),
         )
 
     def stop_target(self, ref: ResourceRef) -> dict[str, str] | None:
@@ -256,11 +256,11 @@ class SageMakerApp(ResourceKind):
 
         status = str(app.get("Status", "UNKNOWN"))
         phase = PHASES.get(status, "starting")
-        created = _moment(app.get("CreationTime"))
+        created = moment_of(app.get("CreationTime"))
         arn = app.get("AppArn")
         if not isinstance(arn, str) or not arn.startswith("arn:"):
             arn = app_id.arn(ref.partition, ref.region, ref.account)
-        instance_type = _mapping(app.get("ResourceSpec")).get("InstanceType")
+        instance_type = json_object(app.get("ResourceSpec")).get("InstanceType")
         seen = Observation(
             phase=phase,
             status=status,
@@ -286,9 +286,9 @@ class SageMakerApp(ResourceKind):
             for count, page in enumerate(pages.paginate(), start=1):
                 if count > MAX_LIST_PAGES:
                     raise ResourceReadError(f"ListApps: more than {MAX_LIST_PAGES} pages")
-                found = _mapping(page).get("Apps")
+                found = json_object(page).get("Apps")
                 for app in found if isinstance(found, list) else []:
-                    sighting = self._sighting(_mapping(app), home)
+                    sighting = self._sighting(json_object(app), home)
                     if sighting is not None:
                         yield sighting
         except (ClientError, BotoCoreError) as exc:
@@ -304,7 +304,7 @@ class SageMakerApp(ResourceKind):
         spec = app.get("ResourceSpec")
         if spec is not None and not isinstance(spec, Mapping):
             return None
-        instance_type = _mapping(spec).get("InstanceType")
+        instance_type = json_object(spec).get("InstanceType")
         if instance_type == FREE_INSTANCE_TYPE or not isinstance(instance_type, str | None):
             return None
         space, user = app.get("SpaceName"), app.get("UserProfileName")
@@ -319,7 +319,7 @@ class SageMakerApp(ResourceKind):
         if app_id is None:
             return None
         ref = ResourceRef(kind=self.name, id=str(app_id), region=home.region, account=home.account)
-        return Sighting(ref=ref, started_at=_moment(app.get("CreationTime")))
+        return Sighting(ref=ref, started_at=moment_of(app.get("CreationTime")))
 
     def console_url(self, ref: ResourceRef) -> str | None:
         """The domain's page in the SageMaker console (its spaces and apps)."""
@@ -448,7 +448,7 @@ def _described(call: Any, what: str, **params: str) -> Mapping[str, Any]:
         raise ResourceReadError(f"{what}: {_code(exc) or 'no error code'}") from exc
     except BotoCoreError as exc:
         raise ResourceReadError(f"{what}: {type(exc).__name__}") from exc
-    return _mapping(answer)
+    return json_object(answer)
 
 
 def _tag_pairs(client: Any, arn: str) -> Iterator[tuple[str, str]]:
@@ -459,9 +459,9 @@ def _tag_pairs(client: Any, arn: str) -> Iterator[tuple[str, str]]:
         kwargs: dict[str, Any] = {"ResourceArn": arn}
         if token:
             kwargs["NextToken"] = token
-        page = _mapping(client.list_tags(**kwargs))
+        page = json_object(client.list_tags(**kwargs))
         for tag in page.get("Tags") or []:
-            key, value = _mapping(tag).get("Key"), _mapping(tag).get("Value", "")
+            key, value = json_object(tag).get("Key"), json_object(tag).get("Value", "")
             if isinstance(key, str) and isinstance(value, str):
                 yield key, value
         token = page.get("NextToken")
@@ -476,12 +476,6 @@ def _idle_minutes(value: object) -> int | None:
     return value if MIN_IDLE_TIMEOUT_MINUTES <= value <= MAX_IDLE_TIMEOUT_MINUTES else None
 
 
-def _moment(value: object) -> datetime | None:
-    if isinstance(value, datetime):
-        return from_epoch(value)
-    return None
-
-
 def _code(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", ""))
 
@@ -489,10 +483,5 @@ def _code(exc: ClientError) -> str:
 def _dig(data: Mapping[str, Any], *keys: str) -> Mapping[str, Any]:
     """A nested JSON object, or an empty one wherever the path breaks."""
     for key in keys:
-        data = _mapping(data.get(key))
+        data = json_object(data.get(key))
     return data
-
-
-def _mapping(value: Any) -> Mapping[str, Any]:
-    """A JSON object from an event or an answer, or an empty one when it is anything else."""
-    return value if isinstance(value, Mapping) else {}

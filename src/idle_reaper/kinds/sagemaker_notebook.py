@@ -30,8 +30,8 @@ from idle_reaper.kinds.base import MAX_LIST_PAGES, Look, ResourceKind, Sighting
 from idle_reaper.kinds.registry import register
 from idle_reaper.kinds.sagemaker_prices import price_per_hour
 from idle_reaper.partition import console_host, is_region
-from idle_reaper.resource import Home, Observation, Phase, ResourceRef, is_account
-from idle_reaper.times import from_epoch
+from idle_reaper.resource import Home, Observation, Phase, ResourceRef, is_account, json_object
+from idle_reaper.times import moment_of
 
 DETAIL_TYPE = "SageMaker Notebook Instance State Change"
 NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
@@ -135,7 +135,7 @@ class SageMakerNotebook(ResourceKind):
         field is checked for its type and shape: a hostile event names nothing, never raises."""
         if event.get("source") != "aws.sagemaker" or event.get("detail-type") != DETAIL_TYPE:
             return None
-        detail = _mapping(event.get("detail"))
+        detail = json_object(event.get("detail"))
         name, region, account = (
             detail.get("NotebookInstanceName"),
             event.get("region"),
@@ -165,7 +165,9 @@ class SageMakerNotebook(ResourceKind):
 
         status = str(notebook.get("NotebookInstanceStatus") or "UNKNOWN")
         phase = PHASES.get(status, "starting")
-        started = _moment(notebook.get("LastModifiedTime")) or _moment(notebook.get("CreationTime"))
+        started = moment_of(notebook.get("LastModifiedTime")) or moment_of(
+            notebook.get("CreationTime")
+        )
         if started is None:
             raise ResourceReadError(f"DescribeNotebookInstance {ref.id}: no LastModifiedTime")
         given_arn = notebook.get("NotebookInstanceArn")
@@ -199,9 +201,9 @@ class SageMakerNotebook(ResourceKind):
                     raise ResourceReadError(
                         f"ListNotebookInstances: more than {MAX_LIST_PAGES} pages"
                     )
-                found = _mapping(page).get("NotebookInstances")
+                found = json_object(page).get("NotebookInstances")
                 for notebook in found if isinstance(found, list) else []:
-                    sighting = self._sighting(_mapping(notebook), home)
+                    sighting = self._sighting(json_object(notebook), home)
                     if sighting is not None:
                         yield sighting
         except (ClientError, BotoCoreError) as exc:
@@ -210,7 +212,9 @@ class SageMakerNotebook(ResourceKind):
     def _sighting(self, notebook: Mapping[str, Any], home: Home) -> Sighting | None:
         """A listed notebook that bills, started_at as observe() reads it; None otherwise."""
         name = notebook.get("NotebookInstanceName")
-        started = _moment(notebook.get("LastModifiedTime")) or _moment(notebook.get("CreationTime"))
+        started = moment_of(notebook.get("LastModifiedTime")) or moment_of(
+            notebook.get("CreationTime")
+        )
         if (
             notebook.get("NotebookInstanceStatus") != "InService"
             or not is_notebook_name(name)
@@ -288,15 +292,7 @@ def _tag_pages(client: Any, arn: str) -> Iterator[Mapping[str, Any]]:
     raise ResourceReadError(f"ListTags {arn}: more than {MAX_TAG_PAGES} pages")
 
 
-def _moment(value: object) -> datetime | None:
-    """A timestamp as boto3 parses it (aware datetime), or epoch seconds from a fake."""
-    if isinstance(value, datetime):
-        return from_epoch(value)
-    if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
-        return from_epoch(value)
-    return None
-
-
-def _mapping(value: Any) -> Mapping[str, Any]:
-    """A JSON object from an event, or an empty one when the field is anything else."""
-    return value if isinstance(value, Mapping) else {}
+def _run_started(notebook: Mapping[str, Any]) -> datetime | None:
+    """When this run began: LastModifiedTime as read while InService (CreationTime without it),
+    the same moment for observe() and the sweeper's listing."""
+    return moment_of(notebook.get("LastModifiedTime")) or moment_of(notebook.get("CreationTime"))
