@@ -1,14 +1,16 @@
-"""Whether a running watch holds a resource's claim: the sweeper starts a watcher only for a
-resource no running watch holds.
+"""Whether a watch holds a resource's claim: the sweeper starts a watcher only for a resource no
+watch holds.
 
-A claim outlives its watch (it expires after CLAIM_DAYS): a watch that ended `exempt` or
-`failed` while its resource runs on leaves it behind. The sweeper frees such a claim when the
-watch that wrote it, and every continuation of that watch, has ended, so the resource can be
-watched again (its exemption removed, the outage over).
+A claim outlives its watch (it expires after CLAIM_DAYS). A watch that ended while its resource
+runs on keeps it when its end was a verdict about that resource (stopped, would-stop in a dry
+run, gone): the sweeper must not judge it again and again. It lets it go when the watch ended
+`exempt` (so removing the exemption brings the resource back under watch at the next sweep) or
+never reached a verdict (failed, timed out, aborted: the outage is over, watch it again).
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,16 +56,50 @@ class Claims:
         return False
 
     def _watching(self, first: str) -> bool:
-        """The watch runs in its first execution or in a continuation of it."""
+        """The watch runs, or ended with a verdict that holds: its first execution, or the
+        last of its continuations (`<first>-g2`, `-g3`, ...), tells."""
         prefix, origin = first.rsplit(":", 1)
-        for generation in range(MAX_GENERATIONS):
-            arn = first if generation == 0 else f"{prefix}:{continuation_name(origin, generation)}"
-            try:
-                status = self.sfn.describe_execution(executionArn=arn)["status"]
-            except ClientError as exc:
-                if exc.response["Error"]["Code"] == "ExecutionDoesNotExist":
-                    return False  # no further continuation: every execution has ended
-                raise
-            if status == "RUNNING":
-                return True
-        return True
+        last = self._execution(first)
+        if last is None:
+            return False  # no such execution (gone after 90 days): nothing holds it
+        for generation in range(2, MAX_GENERATIONS):
+            if last["status"] != "SUCCEEDED" or not _continued(last):
+                break
+            found = self._execution(f"{prefix}:{continuation_name(origin, generation)}")
+            if found is None:
+                return True  # it continued, but its next execution cannot be found: in doubt
+            last = found
+        else:
+            return True
+        if last["status"] == "RUNNING":
+            return True
+        if last["status"] != "SUCCEEDED":
+            return False  # failed, timed out or aborted before a verdict: watch it again
+        return _outcome(last) != "exempt"
+
+    def _execution(self, arn: str) -> dict[str, Any] | None:
+        try:
+            return dict(self.sfn.describe_execution(executionArn=arn))
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ExecutionDoesNotExist":
+                return None
+            raise
+
+
+def _output(execution: dict[str, Any]) -> dict[str, Any]:
+    try:
+        output = json.loads(execution.get("output") or "{}")
+    except (TypeError, ValueError):
+        return {}
+    return output if isinstance(output, dict) else {}
+
+
+def _continued(execution: dict[str, Any]) -> bool:
+    """It ended handing over to a continuation (its output's watch says `continue`)."""
+    watch = _output(execution).get("watch")
+    return isinstance(watch, dict) and watch.get("continue") is True
+
+
+def _outcome(execution: dict[str, Any]) -> str | None:
+    verdict = _output(execution).get("verdict")
+    return verdict.get("outcome") if isinstance(verdict, dict) else None

@@ -831,6 +831,12 @@ def test_the_kill_switch_disables_every_start_rule_and_the_sweeper_and_nothing_e
     assert all(off.resources[r]["Properties"]["State"] == "ENABLED" for r in starts)
 
 
+def test_sweep_minutes_zero_turns_the_sweeper_off() -> None:
+    stack = stack_module.load(ROOT / "template.yaml", {"SweepMinutes": "0"})
+    assert stack.resources[SWEEP]["Properties"]["State"] == "DISABLED"
+    assert stack.resources[START]["Properties"]["State"] == "ENABLED"
+
+
 @pytest.mark.parametrize("minutes", ["5", "15", "60"])
 def test_the_sweep_runs_every_sweep_minutes(minutes: str) -> None:
     stack = stack_module.load(ROOT / "template.yaml", {"SweepMinutes": minutes})

@@ -47,6 +47,8 @@ from tests.conftest import load_event
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 OPTED_IN = {"idle-reaper:opt-in": "true"}
 
+EPOCH_DEPLOY = datetime(2000, 1, 1, tzinfo=UTC)
+
 
 def at(minutes: float) -> datetime:
     return T0 + timedelta(minutes=minutes)
@@ -426,6 +428,7 @@ def actors_account(ec2: Ec2, put: Callable[[dict[str, Any]], None]) -> Account:
             emulators={"ec2-instance": ec2.emulator},
             clients={"ec2": ec2.ec2},
             bus=SimpleNamespace(put=put),
+            deployed_at=EPOCH_DEPLOY,  # the stack exists: start events reach the bus
             region=REGION,
             account_id=ACCOUNT,
         ),

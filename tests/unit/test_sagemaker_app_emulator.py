@@ -9,7 +9,7 @@ Only moto's SageMaker and the virtual clock run here (no stack), so it is quick.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any, cast
@@ -44,6 +44,8 @@ APP = {"DomainId": "d-demo", "SpaceName": SPACE, "AppType": "JupyterLab", "AppNa
 APP_ID = "d-demo/space/grace-lab-space/JupyterLab/default"
 APP_ARN = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:app/d-demo/grace-lab-space/jupyterlab/default"
 KIND = kind_named("sagemaker-app")
+
+EPOCH_DEPLOY = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 def at(minutes: float) -> datetime:
@@ -365,6 +367,7 @@ def actors_account(studio: Studio, put: Callable[[dict[str, Any]], None]) -> Acc
             emulators={"sagemaker-app": studio.emulator},
             clients={"sagemaker": studio.client},
             bus=SimpleNamespace(put=put),
+            deployed_at=EPOCH_DEPLOY,  # the stack exists: start events reach the bus
             region=REGION,
             account_id=ACCOUNT,
         ),
@@ -423,7 +426,8 @@ def test_kernel_gateway_and_jupyter_server_apps_belong_to_the_user_profile(
 ) -> None:
     delivered: list[dict[str, Any]] = []
     for app_type in ("KernelGateway", "JupyterServer"):
-        run = scenario(app_type=app_type)
+        # each app starts when the clock stands (a start can never be in the clock's past)
+        run = replace(scenario(app_type=app_type), start=studio.emulator.clock.now())
         studio.emulator._aliases.clear()
         schedule(actors_account(studio, delivered.append), run, run.resources[0])
         studio.run(1)

@@ -46,6 +46,8 @@ ARN = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:notebook-instance/frank-nb"
 IN_SERVICE = T0 + timedelta(seconds=PENDING_SECONDS)
 KIND = SageMakerNotebook()
 
+EPOCH_DEPLOY = datetime(2000, 1, 1, tzinfo=UTC)
+
 
 def at(minutes: float) -> datetime:
     return T0 + timedelta(minutes=minutes)
@@ -339,6 +341,7 @@ def actors_account(sm: SageMaker, put: Callable[[dict[str, Any]], None]) -> Acco
             emulators={"sagemaker-notebook": sm.emulator},
             clients={"sagemaker": sm.client},
             bus=SimpleNamespace(put=put),
+            deployed_at=EPOCH_DEPLOY,  # the stack exists: start events reach the bus
             region=REGION,
             account_id=ACCOUNT,
         ),
