@@ -227,6 +227,7 @@ def actors_account(glue: Glue, put: Callable[[dict[str, Any]], None]) -> Account
             emulators={"glue-session": glue.emulator},
             clients={"glue": glue.client},
             bus=SimpleNamespace(put=put),
+            deployed_at=T0,  # the stack exists: start events reach the bus
             region=REGION,
             account_id=ACCOUNT,
         ),

@@ -64,6 +64,7 @@ class Watch:
 @pytest.fixture
 def watch(request: pytest.FixtureRequest) -> Iterator[Watch]:
     marker = request.node.get_closest_marker("parameters")
-    parameters = marker.args[0] if marker else {}
+    # the watcher alone: a sweep would also read (and take scripted faults from) the session
+    parameters = {"SweepMinutes": "0", **(marker.args[0] if marker else {})}
     with running(T0, parameters) as account:
         yield Watch(account)
