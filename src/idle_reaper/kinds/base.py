@@ -115,6 +115,15 @@ class ResourceKind(ABC):
         return None
 
 
+def api_call_place(event: Mapping[str, Any], detail: Mapping[str, Any]) -> tuple[Any, Any]:
+    """Where a CloudTrail API call (as EventBridge delivers it) happened: the record's
+    awsRegion and the envelope's account, each from the other side when absent. Unchecked:
+    the caller validates both."""
+    region = detail.get("awsRegion") if "awsRegion" in detail else event.get("region")
+    account = event.get("account") if "account" in event else detail.get("recipientAccountId")
+    return region, account
+
+
 def principal_name(arn: str | None) -> str | None:
     """The person behind a principal ARN: an assumed role's session name (often an email
     address, as SSO sets it) or an IAM user's name; the ARN itself otherwise."""

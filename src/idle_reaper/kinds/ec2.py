@@ -213,8 +213,7 @@ class Ec2Instance(ResourceKind):
         checked for its type and shape: a hostile or broken event names no resource."""
         if event.get("source") != "aws.ec2" or event.get("detail-type") != DETAIL_TYPE:
             return None
-        raw_detail = event.get("detail")
-        detail: Mapping[str, Any] = raw_detail if isinstance(raw_detail, Mapping) else {}
+        detail = json_object(event.get("detail"))
         instance_id, region, account = (
             detail.get("instance-id"),
             event.get("region"),

@@ -16,7 +16,7 @@ from typing import Any, TypeGuard
 from botocore.exceptions import BotoCoreError, ClientError
 
 from idle_reaper.exceptions import ResourceReadError
-from idle_reaper.kinds.base import MAX_LIST_PAGES, Look, ResourceKind, Sighting
+from idle_reaper.kinds.base import MAX_LIST_PAGES, Look, ResourceKind, Sighting, api_call_place
 from idle_reaper.kinds.registry import register
 from idle_reaper.partition import console_host, is_region
 from idle_reaper.resource import (
@@ -77,8 +77,7 @@ class GlueSession(ResourceKind):
         session = json_object(json_object(detail.get("responseElements")).get("session"))
         request = json_object(detail.get("requestParameters"))
         session_id = session.get("id") if is_resource_id(session.get("id")) else request.get("id")
-        region = detail.get("awsRegion") if "awsRegion" in detail else event.get("region")
-        account = event.get("account") if "account" in event else detail.get("recipientAccountId")
+        region, account = api_call_place(event, detail)
         if not (is_resource_id(session_id) and is_region(region) and is_account(account)):
             return None
         return ResourceRef(

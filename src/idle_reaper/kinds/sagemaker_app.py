@@ -26,7 +26,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from idle_reaper.exceptions import ResourceReadError
 from idle_reaper.kinds.activity_signal import HEARTBEAT_TAG, RECHECK_MINUTES, Signal, read_signal
-from idle_reaper.kinds.base import MAX_LIST_PAGES, Look, ResourceKind, Sighting
+from idle_reaper.kinds.base import MAX_LIST_PAGES, Look, ResourceKind, Sighting, api_call_place
 from idle_reaper.kinds.registry import register
 from idle_reaper.kinds.sagemaker_notebook import (
     MAX_HOURS_PARAMETER,
@@ -222,8 +222,7 @@ class SageMakerApp(ResourceKind):
             request.get("appType"),
             request.get("appName"),
         )
-        region = detail.get("awsRegion") if "awsRegion" in detail else event.get("region")
-        account = event.get("account") if "account" in event else detail.get("recipientAccountId")
+        region, account = api_call_place(event, detail)
         if app_id is None or not (is_region(region) and is_account(account)):
             return None
         return ResourceRef(
