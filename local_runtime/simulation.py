@@ -50,6 +50,7 @@ def simulate(
         origin=scenario.origin,
         region=scenario.region or stack.REGION,
         account=scenario.account or stack.ACCOUNT,
+        policy=scenario.policy,
     ) as account:
         account.bus.deliveries = scenario.deliveries
         timeline = Timeline(

@@ -69,10 +69,10 @@ def _once(key: str, delivery: Any) -> dict[str, Any]:
     return delivered
 
 
-def _slack_url() -> str | None:
+def _slack_url(secret_id: str | None = None) -> str | None:
     """The webhook URL from Secrets Manager (cached); never logged. A plain URL or
-    `{"url": "..."}`."""
-    arn = os.environ.get("SLACK_WEBHOOK_SECRET_ARN")
+    `{"url": "..."}`. `secret_id`: a team's webhook a policy rule routes to; else the stack's."""
+    arn = secret_id or os.environ.get("SLACK_WEBHOOK_SECRET_ARN")
     if not arn:
         return None
     value = str(_secrets().get(arn, max_age=SECRET_MAX_AGE_SECONDS)).strip()
@@ -99,6 +99,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     channels = Channels(
         topic_arn=os.environ.get("TOPIC_ARN") or None,
         slack_url=_slack_url,
+        team_slack_url=_slack_url,
         notify_exempt_and_gone=os.environ.get("NOTIFY_EXEMPT_AND_GONE", "false") == "true",
         exempt_tag_key=os.environ.get("EXEMPT_TAG_KEY") or DEFAULT_EXEMPT_TAG,
         slack_deadline=slack_deadline(context),

@@ -13,7 +13,7 @@ from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 
-from idle_reaper import Policy
+from idle_reaper import Policy, policy_source
 from idle_reaper.aws import CLIENT_CONFIG
 from idle_reaper.claims import Claims
 from idle_reaper.exceptions import SweepError
@@ -67,7 +67,7 @@ def _emit(report: SweepReport) -> None:
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     env = os.environ
     home = Home.from_env(env)
-    policy = Policy.from_env(env)
+    policy = policy_source.with_document(Policy.from_env(env), env.get("POLICY_PARAMETER_NAME"))
     try:
         report = sweep(
             _client,

@@ -19,6 +19,7 @@ from idle_reaper.exceptions import DeliveryError, NotificationsFailedError
 from idle_reaper.messages import NOTIFIED_ALWAYS, NOTIFIED_ON_REQUEST, Message, render
 from idle_reaper.policy import DEFAULT_EXEMPT_TAG
 from idle_reaper.reaper_event import ReaperEvent
+from idle_reaper.route import route_of
 
 Deliver = Callable[[str, Callable[[], dict[str, Any]]], dict[str, Any]]
 """(idempotency key, delivery) -> the delivery's result, run at most once per key."""
@@ -29,6 +30,8 @@ class Channels:
     topic_arn: str | None = None
     slack_url: Callable[[], str | None] = lambda: None
     """Read the webhook URL only when a message is due (it is a secret: fetched, cached)."""
+    team_slack_url: Callable[[str], str | None] = lambda secret: None
+    """A team's webhook URL, by the secret name a policy rule routes its resources to."""
     notify_exempt_and_gone: bool = False
     exempt_tag_key: str = DEFAULT_EXEMPT_TAG
     """Named in the how-to-keep line, so people are told the tag this deployment honours."""
@@ -70,7 +73,8 @@ def notify(event: Mapping[str, Any], channels: Channels, sns: Any, once: Deliver
     if channels.topic_arn:
         topic = channels.topic_arn
         attempt("email", lambda: {"message_id": mail.publish(sns, topic, message)})
-    url = channels.slack_url()
+    team_secret = route_of(parsed.verdict).get("slack_webhook_secret")
+    url = channels.team_slack_url(team_secret) if team_secret else channels.slack_url()
     if url:
         deadline = channels.slack_deadline
         attempt("slack", lambda: slack.send(url, message, deadline).__dict__)
