@@ -12,7 +12,7 @@ SCENARIO ?= scenarios/demo.yaml
 EVENT ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install test lint typecheck format demo simulate replay report bench bench-notify build deploy validate invoke-inspect invoke-notify invoke-audit clean
+.PHONY: help install test lint typecheck format demo simulate replay report bench bench-notify build deploy validate invoke-inspect invoke-sweep invoke-policy-check invoke-notify invoke-audit clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -77,6 +77,9 @@ invoke-inspect: $(STAMP) ## sam local invoke the inspect function (Docker): EVEN
 
 invoke-sweep: $(STAMP) ## sam local invoke the sweep function (Docker): EVENT=events/sweep-scheduled.json
 	$(call invoke,SweepFunction,events/sweep-scheduled.json)
+
+invoke-policy-check: $(STAMP) ## sam local invoke the policy check (Docker; PolicyParameterName set): EVENT=events/policy-*.json
+	$(call invoke,PolicyCheckFunction,events/policy-parameter-changed.json)
 
 invoke-notify: $(STAMP) ## sam local invoke the notify function (Docker): EVENT=events/reaper-*.json
 	$(call invoke,NotifyFunction,events/reaper-stopped.json)

@@ -40,9 +40,11 @@ def simulate(
     progress: TextIO | None = sys.stderr,
     stop_when: Callable[[Account], bool] | None = None,
     inspect: Callable[[Account], None] | None = None,
+    prepare: Callable[[Account], None] | None = None,
 ) -> dict[str, Any]:
     """Run the scenario; write the timeline to `out`; return the summary. `inspect` sees the
-    emulated account before it is torn down (tests check invariants there)."""
+    emulated account before it is torn down (tests check invariants there); `prepare` sees it
+    before the clock runs (tests schedule their own changes there: a policy paused, resumed)."""
     with running(
         scenario.start,
         scenario.parameters,
@@ -69,6 +71,8 @@ def simulate(
             actors.schedule(account, scenario, spec)
         for event in scenario.events:
             account.clock.at(scenario.start, partial(account.bus.put, event))
+        if prepare is not None:
+            prepare(account)
         tick = Progress(scenario, account, progress) if progress else None
         account.clock.run_until(
             scenario.end,

@@ -125,8 +125,10 @@ def _saved(life: Life) -> Savings | None:
 def _notice(event: Published) -> bool:
     """A guardrail notice (the watch goes on), not the guardrail stop that ends it."""
     verdict = event.detail.get("verdict")
-    return event.detail_type == "guardrail" and isinstance(verdict, dict) and (
-        verdict.get("action") == "warn"
+    return (
+        event.detail_type == "guardrail"
+        and isinstance(verdict, dict)
+        and (verdict.get("action") == "warn")
     )
 
 

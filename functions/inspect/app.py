@@ -8,6 +8,7 @@ from typing import Any
 
 import boto3
 from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.utilities.parameters import SSMProvider
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from idle_reaper import Policy, inspect, policy_source
@@ -27,7 +28,15 @@ def _client(service: str, region: str) -> Any:
 
 def _policy() -> Policy:
     """The template's policy with the document, if one is named (cached a minute)."""
-    return policy_source.with_document(Policy.from_env(), os.environ.get("POLICY_PARAMETER_NAME"))
+    return policy_source.with_document(
+        Policy.from_env(), os.environ.get("POLICY_PARAMETER_NAME"), _ssm()
+    )
+
+
+@cache
+def _ssm() -> SSMProvider:
+    """The policy parameter's provider for the life of the container (it caches the value)."""
+    return policy_source.provider()
 
 
 @logger.inject_lambda_context(correlation_id_path="execution_arn", log_event=False)

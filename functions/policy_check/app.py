@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+from functools import cache
 from typing import Any
 
 import boto3
 from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.utilities.parameters import SSMProvider
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from idle_reaper import Policy, policy_source
@@ -21,6 +23,12 @@ tracer = Tracer()
 EVENT_SOURCE = "idle-reaper"
 
 
+@cache
+def _ssm() -> SSMProvider:
+    """The policy parameter's provider for the life of the container (it caches the value)."""
+    return policy_source.provider()
+
+
 @logger.inject_lambda_context(log_event=False)
 @tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
@@ -29,7 +37,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if changed is None or changed[1] != name:
         logger.info("not a change of the policy parameter: nothing to check")
         return {"checked": False}
-    policy = policy_source.with_document(Policy.from_env(), name, fresh=True)
+    policy = policy_source.with_document(Policy.from_env(), name, _ssm(), fresh=True)
     detail = failed_detail(name, policy, to_iso(now_utc()))
     if detail is None:
         logger.info("policy document valid", extra={"operation": changed[0]})

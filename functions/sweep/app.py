@@ -10,6 +10,7 @@ from typing import Any
 import boto3
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.utilities.parameters import SSMProvider
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 
@@ -62,12 +63,20 @@ def _emit(report: SweepReport) -> None:
             metric.add_dimension(name="kind", value=name)
 
 
+@cache
+def _ssm() -> SSMProvider:
+    """The policy parameter's provider for the life of the container (it caches the value)."""
+    return policy_source.provider()
+
+
 @logger.inject_lambda_context(log_event=False)
 @tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     env = os.environ
     home = Home.from_env(env)
-    policy = policy_source.with_document(Policy.from_env(env), env.get("POLICY_PARAMETER_NAME"))
+    policy = policy_source.with_document(
+        Policy.from_env(env), env.get("POLICY_PARAMETER_NAME"), _ssm()
+    )
     try:
         report = sweep(
             _client,

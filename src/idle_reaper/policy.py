@@ -176,10 +176,9 @@ class Policy:
         if _ISO_TIME.fullmatch(raw.strip()) is None:
             return None, f"ignored {shown}: not an ISO-8601 time with its offset (…T18:00:00Z)"
         try:
-            moment = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
-        except ValueError:  # 2026-02-30T25:00Z
+            moment = datetime.fromisoformat(raw.strip().replace("Z", "+00:00")).astimezone(UTC)
+        except (ValueError, OverflowError):  # 2026-02-30T25:00Z; 0001-01-01T00:00+00:30
             return None, f"ignored {shown}: not a real time"
-        moment = moment.astimezone(UTC)
         cap = idle_since + timedelta(minutes=self.tag_idle_cap)
         why = f"{self._cap_source()} of idleness"
         running = self.max_running_minutes

@@ -1,9 +1,8 @@
 """Where the policy document comes from: the SSM parameter the template names, read through
-Powertools Parameters and cached, so thousands of looks cost a read a minute, not one each."""
+Powertools Parameters and cached, so thousands of looks cost a read a minute, not one each.
+The provider is the handler's (one per container, like its clients)."""
 
 from __future__ import annotations
-
-from functools import cache
 
 from aws_lambda_powertools.utilities.parameters import SSMProvider
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
@@ -17,12 +16,14 @@ MAX_AGE_SECONDS = 60
 """A changed document (a pause, a fix) is honoured within a minute of being written."""
 
 
-@cache
-def _provider() -> SSMProvider:
+def provider() -> SSMProvider:
+    """An SSM provider with the short timeouts and standard retries every client has."""
     return SSMProvider(boto_config=CLIENT_CONFIG)
 
 
-def with_document(policy: Policy, name: str | None, *, fresh: bool = False) -> Policy:
+def with_document(
+    policy: Policy, name: str | None, ssm: SSMProvider, *, fresh: bool = False
+) -> Policy:
     """`policy` with the document in parameter `name` (none named: the template alone).
 
     A parameter that does not exist is an invalid document (nothing stops: it was named, so
@@ -31,7 +32,7 @@ def with_document(policy: Policy, name: str | None, *, fresh: bool = False) -> P
     if not name:
         return policy
     try:
-        text = _provider().get(name, max_age=MAX_AGE_SECONDS, force_fetch=fresh)
+        text = ssm.get(name, max_age=MAX_AGE_SECONDS, force_fetch=fresh)
     except GetParameterError as exc:
         cause = exc.__cause__ or exc.__context__
         code = (

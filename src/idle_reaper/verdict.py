@@ -196,7 +196,7 @@ def decide(
         if next_check_at is not None and cap_look is not None:
             next_check_at = min(next_check_at, cap_look)
         if next_check_at is not None:  # whole seconds, and never now: no tight loop
-            earliest = ceil_seconds(now) + timedelta(seconds=1)
+            earliest = now.replace(microsecond=0) + timedelta(seconds=1)
             next_check_at = max(ceil_seconds(next_check_at), earliest)
         return Verdict(
             action=action,
