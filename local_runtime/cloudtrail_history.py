@@ -3,9 +3,10 @@ in it, and a count of every file and record that could not be used, by reason.
 
 A trail delivers `{"Records": [...]}` files, gzipped, under
 `AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/` (CloudTrail User Guide, "Finding your
-CloudTrail log files" and "CloudTrail log file examples"); a console download is the same
-object as plain JSON. Both are read here, in any folder layout, gzip told by its magic bytes
-rather than the file's name. Every file and every record is hostile: a file that is not JSON,
+CloudTrail log files" and "CloudTrail log file examples"); a gunzipped copy is the same object
+as plain JSON. Both are read here, in any folder layout, gzip told by its magic bytes rather
+than the file's name, and the records put in time order (the guide: "events don't appear in
+any specific order"). Every file and every record is hostile: a file that is not JSON,
 is truncated, or holds no `Records` list, and a record that is not an object, lacks a field,
 carries a value out of bounds, failed (`errorCode`), belongs to another service or is a Glue
 call the what-if does not use, is counted under its reason and skipped; nothing here raises
@@ -14,8 +15,11 @@ happen) count once.
 
 Field names are CloudTrail's record contents (eventTime, eventSource, eventName, awsRegion,
 userIdentity, requestParameters, responseElements, errorCode, recipientAccountId, eventID:
-CloudTrail User Guide, "CloudTrail record contents"); the request and response members are
-Glue's API members in lower camel case, as CloudTrail writes them (events/glue-create-session.json).
+CloudTrail User Guide, "CloudTrail record contents"); request and response members are Glue's
+API members in lower camel case, as CloudTrail writes them (DeleteCrawler's `Name` is `"name"`
+in the example of the AWS Glue Developer Guide, "Logging AWS Glue API calls with AWS
+CloudTrail"; events/glue-create-session.json). Only fields every record version has are
+required: that example (eventVersion 1.05) has no readOnly or managementEvent.
 """
 
 from __future__ import annotations

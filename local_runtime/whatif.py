@@ -27,7 +27,7 @@ CloudTrail" says the same):
     responseElements for calls that change nothing ("CloudTrail record contents"), so a poll
     says only that the client was still waiting. The Glue Jupyter kernel polls GetStatement
     every second until the statement is AVAILABLE, ERROR or CANCELLED, then returns
-    (aws-glue-sessions, GlueKernel.do_execute), so the last poll is taken as the end: at most
+    (aws-glue-sessions 0.18, GlueKernel.do_execute), so the last poll is taken as the end: at most
     one poll interval late. Where a poll's response does say the state (or CompletedOn), the
     first that saw it finished is the end.
   - Neither: a fixed duration, `--statement-minutes` (default 5), capped at the session's next
@@ -40,6 +40,8 @@ CloudTrail" says the same):
   cost the replay does not count; the summary counts these sessions so the reader can judge.
 - Owner: the session's `owner` tag, else the person behind the caller's ARN (an assumed
   role's session name, an IAM user's name), as the product names owners (kinds.base.owner).
+- Both runs leave the sweeper off (DEFAULT_PARAMETERS) and send no Slack or email: neither
+  changes a stop here, and the sweeper doubles the run time.
 """
 
 from __future__ import annotations
@@ -59,10 +61,9 @@ from idle_reaper.billing import usd
 from idle_reaper.kinds.base import principal_name
 from idle_reaper.kinds.glue import DEFAULT_IDLE_TIMEOUT_MINUTES, DEFAULT_WORKERS, DPU_PER_WORKER
 from idle_reaper.resource import is_resource_id, json_object
-from idle_reaper.times import from_epoch, to_iso
+from idle_reaper.times import moment_of, to_iso
 from local_runtime.channels import LocalChannels
 from local_runtime.cloudtrail_history import (
-    REASONS,
     GlueCall,
     Place,
     TrailHistory,
@@ -95,7 +96,6 @@ DEFAULT_STATEMENT_MINUTES = 5.0
 MAX_STATEMENT_MINUTES = 24 * 60.0
 MIN_SPAN = timedelta(minutes=1)
 FINAL_STATES = frozenset({"AVAILABLE", "ERROR", "CANCELLED"})
-IN_FLIGHT_STATES = frozenset({"WAITING", "RUNNING", "CANCELLING"})
 OWNER_WIDTH = 32
 UNKNOWN_OWNER = "unknown"
 KILL_SWITCH = "KillSwitch"
@@ -161,7 +161,7 @@ def sessions_from(history: TrailHistory) -> Trail:
     """Rebuild every session's life from the trail's calls (in time order); calls that name a
     session or statement the trail never created are counted in `history.skipped`."""
     live: dict[tuple[Place, str], SessionStory] = {}
-    made: Counter[tuple[Place, str]] = Counter()
+    used: set[str] = set()
     sessions: list[SessionStory] = []
     for call in history.calls:
         if call.name == "CreateSession":
@@ -172,9 +172,8 @@ def sessions_from(history: TrailHistory) -> Trail:
             earlier = live.get(key)
             if earlier is not None and earlier.ended_at is None:
                 earlier.ended_at = call.at  # Glue refuses an id in use: the first one was gone
-            made[key] += 1
-            if made[key] > 1:
-                story.id = _renamed(story.glue_id, made[key])
+            story.id = _unique(story.glue_id, used)
+            used.add(story.id)
             live[key] = story
             sessions.append(story)
             continue
@@ -195,9 +194,14 @@ def sessions_from(history: TrailHistory) -> Trail:
     return Trail(history=history, sessions=tuple(sessions))
 
 
-def _renamed(glue_id: str, n: int) -> str:
-    suffix = f"#{n}"
-    return glue_id[: 255 - len(suffix)] + suffix
+def _unique(glue_id: str, used: set[str]) -> str:
+    """The id itself, or the first `id#2`, `id#3`, ... no session in the what-if has yet."""
+    n, candidate = 1, glue_id
+    while candidate in used:
+        n += 1
+        suffix = f"#{n}"
+        candidate = glue_id[: 255 - len(suffix)] + suffix
+    return candidate
 
 
 def _created(call: GlueCall, history: TrailHistory) -> SessionStory | None:
@@ -233,12 +237,15 @@ def _created(call: GlueCall, history: TrailHistory) -> SessionStory | None:
 
 
 def _whole(value: object, low: int, high: int) -> int | None:
-    """A whole number in [low, high] (a float that is one too: JSON has one number type)."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    """A whole number in [low, high] (a float that is one too: JSON has one number type).
+    Compared before any conversion: a 400-digit integer is refused, never overflows."""
+    if isinstance(value, bool):
         return None
-    if value != int(value) or not low <= value <= high:
-        return None
-    return int(value)
+    if isinstance(value, int):
+        return value if low <= value <= high else None
+    if isinstance(value, float) and value.is_integer() and low <= value <= high:
+        return int(value)
+    return None
 
 
 def _workers(request: Mapping[str, Any]) -> int | None:
@@ -251,9 +258,9 @@ def _workers(request: Mapping[str, Any]) -> int | None:
         return DEFAULT_WORKERS
     if isinstance(capacity, bool) or not isinstance(capacity, int | float):
         return None
-    if not math.isfinite(capacity) or capacity <= 0:
+    if not 0 < capacity <= MAX_WORKERS:  # also refuses nan, inf and huge integers
         return None
-    return _whole(max(MIN_WORKERS, math.ceil(capacity)), MIN_WORKERS, MAX_WORKERS)
+    return max(MIN_WORKERS, math.ceil(capacity))
 
 
 def _idle_timeout(request: Mapping[str, Any]) -> int | None:
@@ -280,7 +287,7 @@ def _tags(value: object) -> dict[str, str] | None:
 
 def _statement_id(value: object) -> int | None:
     """A statement Id: a whole number (CloudTrail may write it as a digit string)."""
-    if isinstance(value, str) and value.isdigit() and len(value) <= 9:
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 9:
         return int(value)
     return _whole(value, 0, MAX_STATEMENT_ID)
 
@@ -313,11 +320,9 @@ def _poll(call: GlueCall, statement: StatementStory) -> None:
     state = seen.get("state")
     if statement.seen_done is None and isinstance(state, str) and state in FINAL_STATES:
         statement.seen_done, statement.done_state = call.at, state
-        completed = seen.get("completedOn")
-        if isinstance(completed, int | float) and not isinstance(completed, bool):
-            moment = from_epoch(completed) if 0 < completed < 10**14 else None
-            if moment is not None and statement.run_at <= moment <= call.at:
-                statement.completed_on = moment
+        moment = moment_of(seen.get("completedOn"))
+        if moment is not None and statement.run_at <= moment <= call.at:
+            statement.completed_on = moment
 
 
 # -- the scenario ---------------------------------------------------------------------------
@@ -730,6 +735,3 @@ def _policy_line(deployed: Mapping[str, Any], overrides: Mapping[str, str]) -> s
         f"# the reaper: {shown_params}; Glue's default: the same with {KILL_SWITCH}=on"
         " (only Glue's own IdleTimeout ends a session)"
     )
-
-
-__all__ = ["REASONS", "Assumptions", "whatif"]

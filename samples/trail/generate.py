@@ -241,9 +241,9 @@ SESSIONS = [
     Session("dave-tab-3", DAVE, day(3, 9, 20), [], tags={"owner": "analytics-team@example.com"}),
     # frank takes a long lunch and comes back to his session.
     Session(
-        "frank-0302",
+        "frank-0304",
         FRANK,
-        day(2, 13, 0),
+        day(4, 13, 0),
         [
             (m(2), m(10), False),
             (m(20), m(15), False),

@@ -305,7 +305,10 @@ def test_the_response_names_the_session_when_it_can(tmp_path: Path) -> None:
         ({"numberOfWorkers": True}, "bad_value"),
         ({"numberOfWorkers": 5.5}, "bad_value"),
         ({"numberOfWorkers": float("inf")}, "bad_value"),
+        ({"numberOfWorkers": 10**400}, "bad_value"),  # JSON allows it; no float holds it
         ({"maxCapacity": -1}, "bad_value"),
+        ({"maxCapacity": 10**400}, "bad_value"),
+        ({"maxCapacity": float("nan")}, "bad_value"),
         ({"idleTimeout": 0}, "bad_value"),
         ({"idleTimeout": 10081}, "bad_value"),
         ({"workerType": "G.12X"}, "unpriced_worker_type"),
@@ -345,6 +348,7 @@ def test_calls_name_only_sessions_the_trail_created(tmp_path: Path) -> None:
             run(4, "s", 0),  # after its stop
             rec(5, "RunStatement", {"sessionId": "s\x00"}, {"id": 1}),
             rec(2.5, "GetStatement", {"sessionId": "s"}),  # which statement?
+            rec(2.6, "GetStatement", {"sessionId": "s", "id": "\u00b2"}),  # a digit, not ASCII
         ],
     )
     trail = sessions_from(history)
@@ -353,7 +357,7 @@ def test_calls_name_only_sessions_the_trail_created(tmp_path: Path) -> None:
         "session_not_in_trail": 1,
         "statement_not_in_trail": 1,
         "after_session_end": 1,
-        "bad_value": 1,
+        "bad_value": 2,
         "missing_field": 1,
     }
 
@@ -369,6 +373,13 @@ def test_an_id_created_again_is_a_new_session_and_ends_the_first(tmp_path: Path)
     assert (first.id, second.id, second.glue_id) == ("etl", "etl#2", "etl")
     assert first.ended_at == T0 + timedelta(minutes=600) and second.ended_at is None
     assert len(first.statements) == 1
+
+
+def test_a_renamed_session_never_takes_an_id_another_session_has(tmp_path: Path) -> None:
+    trail = trail_of(
+        tmp_path, [create(0, "etl#2"), create(1, "etl"), stop(2, "etl"), create(3, "etl")]
+    )
+    assert [s.id for s in trail.sessions] == ["etl#2", "etl", "etl#3"]
 
 
 def test_owner_is_the_owner_tag_else_the_person_behind_the_caller(tmp_path: Path) -> None:
@@ -634,7 +645,7 @@ def test_the_bundled_sample_reads_as_its_readme_says() -> None:
     assert history.bad_files == {"not_json": 1, "no_records": 1}
     assert history.skipped == {
         "other_service": 226,
-        "unknown_event": 158,
+        "unknown_event": 162,
         "failed_call": 3,
         "duplicate": 1,
     }
@@ -642,7 +653,7 @@ def test_the_bundled_sample_reads_as_its_readme_says() -> None:
     assert {s.place.region for s in trail.sessions} == {"us-east-1", "eu-west-1"}
     evidence = [st.evidence for s in trail.sessions for st in s.statements]
     assert (evidence.count("observed"), evidence.count("cancelled"), evidence.count("assumed")) == (
-        14,
+        19,
         1,
-        22,
+        17,
     )
