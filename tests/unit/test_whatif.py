@@ -19,6 +19,7 @@ from local_runtime.errors import ScenarioError
 from local_runtime.stack import known_regions
 from local_runtime.whatif import (
     DEFAULT_PARAMETERS,
+    KILL_SWITCH,
     Assumptions,
     OwnerTotals,
     SessionResult,
@@ -30,6 +31,7 @@ from local_runtime.whatif import (
     scenarios,
     sessions_from,
     shown,
+    whatif,
 )
 from tests.conftest import ROOT
 
@@ -512,6 +514,11 @@ def test_a_trail_longer_than_a_scenario_may_run_is_refused(tmp_path: Path) -> No
 def test_a_trail_without_sessions_makes_no_scenario(tmp_path: Path) -> None:
     records = [rec(0, "AssumeRole", {}, source="sts.amazonaws.com")]
     assert scenarios(trail_of(tmp_path, records), {}, Assumptions()) == ([], {})
+
+
+def test_the_kill_switch_is_the_other_runs_and_cannot_be_set(tmp_path: Path) -> None:
+    with pytest.raises(ScenarioError, match="Glue-default run"):
+        whatif(tmp_path, {KILL_SWITCH: "off"}, progress=None)
 
 
 # -- savings arithmetic ------------------------------------------------------------------------
