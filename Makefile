@@ -60,6 +60,10 @@ bench: $(STAMP) ## Measure the local runtime on a large generated workload (writ
 bench-notify: $(STAMP) ## Measure the notify handler's warm duration against the loopback Slack sink
 	$(BIN)/python -m local_runtime bench-notify $(BENCH_ARGS)
 
+.PHONY: whatif
+whatif: $(STAMP) ## Glue sessions in a CloudTrail history, reaper vs Glue's default: [TRAIL=folder] [WHATIF_ARGS=...]
+	$(BIN)/python -m local_runtime whatif "$(or $(TRAIL),samples/trail)" $(WHATIF_ARGS)
+
 validate: $(STAMP) ## sam validate --lint
 	$(BIN)/sam validate --lint --template template.yaml
 
