@@ -16,9 +16,8 @@ import pytest
 from idle_reaper.audit import AuditRecord
 from idle_reaper.billing import usd
 from idle_reaper.kinds import kind_named
-from idle_reaper.policy import IDLE_MINUTES_TAG
 from idle_reaper.messages import POLICY_INVALID
-from idle_reaper.policy import Policy
+from idle_reaper.policy import IDLE_MINUTES_TAG, Policy
 from idle_reaper.times import parse_iso, to_iso
 from idle_reaper.watch import HISTORY_BUDGET
 from local_runtime import scenario as scenarios
@@ -180,9 +179,7 @@ def _policy_failure(published: Any) -> bool:
 
 def test_every_watcher_ended_in_one_outcome_or_still_waits(result: Any) -> None:
     _, account, _ = result
-    outcomes = [
-        p for p in account.bus.published if not _notice(p) and not _policy_failure(p)
-    ]
+    outcomes = [p for p in account.bus.published if not _notice(p) and not _policy_failure(p)]
     ids = [p.resource_id for p in outcomes]
     assert None not in ids, "an outcome names no resource"
     assert len(ids) == len(set(ids)), "a resource got two outcomes"

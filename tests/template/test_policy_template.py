@@ -53,7 +53,10 @@ def test_the_policy_check_may_read_the_parameter_and_put_on_the_reaper_bus_only(
     assert actions(with_policy, "PolicyCheckFunctionRole") == {
         "ssm:GetParameter",
         "events:PutEvents",
+        "sqs:SendMessage",  # its dead-letter queue (SAM's DeadLetterQueue)
     }
+    (dead,) = _granting(with_policy, "PolicyCheckFunctionRole", "sqs:SendMessage")
+    assert dead["Resource"] == with_policy.arn("WatcherStartDeadLetterQueue")
     (put,) = _granting(with_policy, "PolicyCheckFunctionRole", "events:PutEvents")
     assert put["Resource"] == with_policy.arn("ReaperEventBus")
 

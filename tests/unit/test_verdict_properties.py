@@ -20,7 +20,6 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, timezone
 
-import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -541,12 +540,6 @@ def test_next_check_is_never_after_the_deadline_but_for_the_one_second_floor(cas
         assert verdict.next_check_at <= stop_due, verdict
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="verdict.py floors the next look at ceil(now) + 1 s: a look less than a second before "
-    "a whole-second deadline (now 09:00:59.999999, deadline 09:01:00) waits until 09:01:01, one "
-    "second past it; floor(now) + 1 s would keep 'whole seconds, never now' and the deadline",
-)
 @PROPERTY
 @example(JUST_BEFORE_THE_DEADLINE)
 @given(cases())
@@ -624,13 +617,6 @@ ISO_SHAPED = st.one_of(
 anywhere between, in any offset up to ±23:45 (all characters an AWS tag value may hold)."""
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="policy.keep_until catches ValueError but not OverflowError: astimezone(UTC) of "
-    "'0001-01-01T00:00:00+00:30' or '9999-12-31T23:00:00-01:00' leaves datetime's range and "
-    "decide() raises, so Inspect fails on every look and the watch ends failed: a tag any owner "
-    "may write keeps the resource running past MaxIdleMinutes",
-)
 @PROPERTY
 @example("0001-01-01T00:00:00+00:30")  # as hypothesis shrank it
 @given(ISO_SHAPED)
