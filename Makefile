@@ -12,7 +12,7 @@ SCENARIO ?= scenarios/demo.yaml
 EVENT ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install test lint typecheck format demo simulate replay report bench bench-notify build deploy validate invoke-inspect invoke-notify invoke-audit clean
+.PHONY: help install test lint typecheck format demo simulate replay report bench bench-notify coldstart build deploy validate invoke-inspect invoke-notify invoke-audit clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -59,6 +59,9 @@ bench: $(STAMP) ## Measure the local runtime on a large generated workload (writ
 
 bench-notify: $(STAMP) ## Measure the notify handler's warm duration against the loopback Slack sink
 	$(BIN)/python -m local_runtime bench-notify $(BENCH_ARGS)
+
+coldstart: $(STAMP) ## Import time of each handler and the package and layer sizes (builds the layer with pip)
+	$(BIN)/python -m local_runtime.coldstart $(COLDSTART_ARGS)
 
 validate: $(STAMP) ## sam validate --lint
 	$(BIN)/sam validate --lint --template template.yaml
