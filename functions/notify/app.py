@@ -7,7 +7,7 @@ import os
 import time
 from collections.abc import Callable
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
@@ -16,14 +16,16 @@ from aws_lambda_powertools.utilities.idempotency import (
     IdempotencyConfig,
     idempotent_function,
 )
-from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from idle_reaper import aws
+from idle_reaper.deadline import Deadline
 from idle_reaper.exceptions import MalformedEventError, SlackSecretError
 from idle_reaper.notification import Channels, notify
 from idle_reaper.policy import DEFAULT_EXEMPT_TAG
-from idle_reaper.slack import Deadline
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
 logger = Logger()
 metrics = Metrics()
@@ -51,7 +53,10 @@ def _deliveries() -> DynamoDBPersistenceLayer:
 
 @cache
 def _secrets() -> SecretsProvider:
-    """parameters.get_secret builds its provider without a botocore Config: build our own."""
+    """parameters.get_secret builds its provider without a botocore Config: build our own.
+    Imported here: only a deployment with a Slack webhook reads a secret."""
+    from aws_lambda_powertools.utilities.parameters import SecretsProvider
+
     return SecretsProvider(boto_config=aws.CLIENT_CONFIG)
 
 

@@ -14,7 +14,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from idle_reaper import mail, slack
+from idle_reaper import mail
+from idle_reaper.deadline import NO_DEADLINE, Deadline
 from idle_reaper.exceptions import DeliveryError, NotificationsFailedError
 from idle_reaper.messages import NOTIFIED_ALWAYS, NOTIFIED_ON_REQUEST, Message, render
 from idle_reaper.policy import DEFAULT_EXEMPT_TAG
@@ -35,7 +36,7 @@ class Channels:
     notify_exempt_and_gone: bool = False
     exempt_tag_key: str = DEFAULT_EXEMPT_TAG
     """Named in the how-to-keep line, so people are told the tag this deployment honours."""
-    slack_deadline: slack.Deadline = slack.NO_DEADLINE
+    slack_deadline: Deadline = NO_DEADLINE
     """When Slack must have answered, retries included (the function's own deadline, less
     what the invocation still has to do afterwards)."""
 
@@ -76,6 +77,8 @@ def notify(event: Mapping[str, Any], channels: Channels, sns: Any, once: Deliver
     team_secret = route_of(parsed.verdict).get("slack_webhook_secret")
     url = channels.team_slack_url(team_secret) if team_secret else channels.slack_url()
     if url:
+        from idle_reaper import slack  # slack_sdk only where a webhook is configured
+
         deadline = channels.slack_deadline
         attempt("slack", lambda: slack.send(url, message, deadline).__dict__)
     if failures:
