@@ -29,7 +29,9 @@ if TYPE_CHECKING:
 
 logger = Logger()
 metrics = Metrics()
-tracer = Tracer()
+tracer = Tracer(patch_modules=["botocore"])
+"""AWS calls only: X-Ray's httplib patch records each request's URL, and Slack's is the webhook,
+a secret (whoever holds it can post to the channel)."""
 idempotency = IdempotencyConfig(expires_after_seconds=7 * 24 * 3600)
 SECRET_MAX_AGE_SECONDS = 300
 SLACK_MARGIN_SECONDS = aws.ONE_ATTEMPT_SECONDS + 1
