@@ -91,6 +91,21 @@ def _slack_url(secret_id: str | None = None) -> str | None:
     return value or None
 
 
+def _team_slack_url(secret_name: str) -> str | None:
+    """A team's webhook (a policy rule's route), or None when it cannot be read: a missing or
+    misnamed team secret must not hold back the message, which then goes to the stack's channel."""
+    from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
+
+    try:
+        return _slack_url(secret_name)
+    except (GetParameterError, SlackSecretError, ValueError) as exc:  # any provider's .get
+        logger.warning(
+            "the team's Slack webhook cannot be read: using the stack's",
+            extra={"secret": secret_name, "why": type(exc).__name__},
+        )
+        return None
+
+
 def slack_deadline(context: LambdaContext, clock: Callable[[], float] = time.monotonic) -> Deadline:
     """When Slack must have answered: the function's own deadline less SLACK_MARGIN_SECONDS,
     so a slow Slack fails the delivery (and Lambda retries it) instead of the function."""
@@ -106,7 +121,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     channels = Channels(
         topic_arn=os.environ.get("TOPIC_ARN") or None,
         slack_url=_slack_url,
-        team_slack_url=_slack_url,
+        team_slack_url=_team_slack_url,
         notify_exempt_and_gone=os.environ.get("NOTIFY_EXEMPT_AND_GONE", "false") == "true",
         exempt_tag_key=os.environ.get("EXEMPT_TAG_KEY") or DEFAULT_EXEMPT_TAG,
         slack_deadline=slack_deadline(context),

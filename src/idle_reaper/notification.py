@@ -32,7 +32,8 @@ class Channels:
     slack_url: Callable[[], str | None] = lambda: None
     """Read the webhook URL only when a message is due (it is a secret: fetched, cached)."""
     team_slack_url: Callable[[str], str | None] = lambda secret: None
-    """A team's webhook URL, by the secret name a policy rule routes its resources to."""
+    """A team's webhook URL, by the secret name a policy rule routes its resources to; None
+    when it cannot be read (then the stack's channel gets the message)."""
     notify_exempt_and_gone: bool = False
     exempt_tag_key: str = DEFAULT_EXEMPT_TAG
     """Named in the how-to-keep line, so people are told the tag this deployment honours."""
@@ -75,7 +76,8 @@ def notify(event: Mapping[str, Any], channels: Channels, sns: Any, once: Deliver
         topic = channels.topic_arn
         attempt("email", lambda: {"message_id": mail.publish(sns, topic, message)})
     team_secret = route_of(parsed.verdict).get("slack_webhook_secret")
-    url = channels.team_slack_url(team_secret) if team_secret else channels.slack_url()
+    # a team webhook that cannot be read (None) falls back to the stack's channel: never lost
+    url = (channels.team_slack_url(team_secret) if team_secret else None) or channels.slack_url()
     if url:
         from idle_reaper import slack  # slack_sdk only where a webhook is configured
 

@@ -59,6 +59,15 @@ MUST_NOT = {
         "idle_reaper.audit",
         "aws_lambda_powertools.utilities.idempotency",
     },
+    "policy_check": {
+        "slack_sdk",  # it only reads a parameter and puts an event
+        "idle_reaper.slack",
+        "idle_reaper.notification",
+        "idle_reaper.messages",
+        "idle_reaper.inspection",
+        "idle_reaper.sweep",
+        "idle_reaper.audit",
+    },
 }
 MUST = {
     # what each handler does need: proves the check sees the handler's own imports
@@ -66,6 +75,7 @@ MUST = {
     "notify": {"idle_reaper.notification", "aws_lambda_powertools.utilities.idempotency"},
     "inspect": {"idle_reaper.inspection", "idle_reaper.kinds.glue", "boto3"},
     "sweep": {"idle_reaper.sweep", "idle_reaper.claims", "boto3"},
+    "policy_check": {"idle_reaper.policy_check", "idle_reaper.policy_document", "pydantic"},
 }
 
 
