@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from idle_reaper.audit import STOPS
 from idle_reaper.billing import billed_cost, idle_cost, usd
 from idle_reaper.reaper_event import failure_of
 from idle_reaper.savings import Savings, savings
@@ -19,8 +20,6 @@ from local_runtime.scenario import ResourceSpec, Scenario
 
 # When a resource has several reaper events (a duplicate watcher), the one that says most.
 _PRECEDENCE = ("stopped", "guardrail", "would-stop", "failed", "exempt", "gone")
-STOPS = ("stopped", "guardrail")
-"""Outcomes where the reaper stopped the resource: idle, or at once for a guardrail."""
 
 
 def summarize(scenario: Scenario, account: Account, end: datetime) -> dict[str, Any]:
@@ -125,10 +124,8 @@ def _saved(life: Life) -> Savings | None:
 def _notice(event: Published) -> bool:
     """A guardrail notice (the watch goes on), not the guardrail stop that ends it."""
     verdict = event.detail.get("verdict")
-    return (
-        event.detail_type == "guardrail"
-        and isinstance(verdict, dict)
-        and (verdict.get("action") == "warn")
+    return event.detail_type == "guardrail-notice" or (
+        isinstance(verdict, dict) and verdict.get("notice") == "guardrail-notice"
     )
 
 

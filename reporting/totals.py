@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from idle_reaper.audit import AuditRecord
+from idle_reaper.audit import STOPS, AuditRecord
 from idle_reaper.billing import usd
 
 GROUPINGS: dict[str, Callable[[AuditRecord], str]] = {
@@ -29,7 +29,7 @@ class Row:
     """What dry-run stops would have saved."""
 
     def add(self, record: AuditRecord) -> None:
-        self.stopped += record.type == "stopped"
+        self.stopped += record.type in STOPS
         self.warnings += record.type == "warning"
         self.would_stop += record.type == "would-stop"
         self.failed += record.type == "failed"

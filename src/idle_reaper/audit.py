@@ -27,6 +27,9 @@ from idle_reaper.exceptions import AuditRecordError, MalformedEventError
 from idle_reaper.reaper_event import ReaperEvent, failure_of, number_of, text_of
 from idle_reaper.times import parse_iso, to_iso
 
+STOPS = ("stopped", "guardrail")
+"""The event types of a stop by the reaper: idle, or at once for a guardrail."""
+
 WEEK_INDEX = "ByAccountWeek"
 DEFAULT_RETENTION_DAYS = 400
 """Thirteen months: enough to compare a month with the same month a year before."""
@@ -123,10 +126,10 @@ def record_for(event: Mapping[str, Any], retention_days: int) -> AuditRecord:
         deadline=text_of(verdict.get("deadline")),
         allowed_idle_minutes=_whole(verdict.get("idle_minutes")),
         cost_usd=_amount(verdict.get("cost_usd")),
-        savings_usd=saved if detail_type == "stopped" else None,
+        savings_usd=saved if detail_type in STOPS else None,
         potential_savings_usd=saved if detail_type == "would-stop" else None,
         idle_minutes_reclaimed=_amount(verdict.get("idle_minutes_reclaimed"))
-        if detail_type == "stopped"
+        if detail_type in STOPS
         else None,
         error=": ".join(failure_of(error))[:1000] if error else None,
         notes="; ".join(parsed.notes)[:1000] or None,
@@ -136,8 +139,10 @@ def record_for(event: Mapping[str, Any], retention_days: int) -> AuditRecord:
 
 def metrics_for(record: AuditRecord) -> list[tuple[str, str, float]]:
     """(name, unit, value) for the metrics one record adds; the kind is their dimension."""
-    if record.type == "stopped":
+    if record.type in STOPS:
+        breach = [("GuardrailBreaches", "Count", 1.0)] if record.type == "guardrail" else []
         return [
+            *breach,
             ("ResourcesStopped", "Count", 1),
             ("IdleMinutesReclaimed", "Count", record.idle_minutes_reclaimed or 0),
             ("EstimatedSavingsUSD", "None", record.savings_usd or 0),
@@ -146,7 +151,7 @@ def metrics_for(record: AuditRecord) -> list[tuple[str, str, float]]:
         "warning": [("Warnings", "Count", 1)],
         "failed": [("StopFailures", "Count", 1)],
         "would-stop": [("WouldStop", "Count", 1)],
-        "guardrail": [("GuardrailBreaches", "Count", 1)],
+        "guardrail-notice": [("GuardrailBreaches", "Count", 1)],
     }
     return counted.get(record.type, [])
 

@@ -147,7 +147,7 @@ def _replaced(state: Mapping[str, Any], seen: Observation) -> str | None:
 def _guardrail_noticed(state: Mapping[str, Any], prior: Watch) -> bool:
     """A guardrail notice was delivered: carried, or just put on the bus by EmitWarning."""
     verdict = state.get("verdict")
-    just = isinstance(verdict, Mapping) and verdict.get("notice") == "guardrail"
+    just = isinstance(verdict, Mapping) and verdict.get("notice") == "guardrail-notice"
     return prior.guardrail_noticed or ("warned" in state and just)
 
 

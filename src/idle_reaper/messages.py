@@ -31,7 +31,7 @@ from idle_reaper.route import route_of
 from idle_reaper.times import minutes_between, parse_iso
 
 KIND_NAMES = {"glue-session": "Glue interactive session"}
-NOTIFIED_ALWAYS = ("warning", "guardrail", "stopped", "would-stop", "failed")
+NOTIFIED_ALWAYS = ("warning", "guardrail-notice", "guardrail", "stopped", "would-stop", "failed")
 NOTIFIED_ON_REQUEST = ("exempt", "gone")
 SUBJECT_LIMIT = 99
 """SNS Publish: a Subject must be "less than 100 characters long", with no line breaks or
@@ -239,10 +239,13 @@ def _story(facts: _Facts, style: _Style, exempt_tag_key: str) -> _Story:
             f"unless it is used.",
             keep + _notes(verdict, style),
         )
-    notice = verdict.get("notice") == "guardrail"  # a watcher from before guardrails says `warning`
-    if facts.detail_type == "guardrail" or (facts.detail_type == "warning" and notice):
+    # a watcher started before guardrails existed puts its notice on the bus as `warning`
+    notice = facts.detail_type == "guardrail-notice" or (
+        facts.detail_type == "warning" and verdict.get("notice") == "guardrail-notice"
+    )
+    if notice or facts.detail_type == "guardrail":
         reason = v(text_of(verdict.get("reason")) or "a guardrail")
-        if verdict.get("action") == "warn":
+        if notice:
             return _Story(
                 f"{rid} breaches a guardrail",
                 f"Your {kind} {named} breaches this account's guardrails ({reason}). "

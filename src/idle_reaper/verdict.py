@@ -19,7 +19,7 @@ from idle_reaper.times import ceil_seconds, to_iso
 
 Action = Literal["wait", "warn", "stop", "done"]
 Outcome = Literal["stopped", "would-stop", "exempt", "gone", "ignored", "guardrail"]
-Notice = Literal["warning", "guardrail"]
+Notice = Literal["warning", "guardrail-notice"]
 
 
 @dataclass(frozen=True)
@@ -163,7 +163,7 @@ def decide(
             checked_at=now,
         )
     if broken and (guarded or not guardrail_noticed):
-        return _guardrail(policy, broken, guarded, now, cost)
+        return _guardrail(policy, broken, guarded, now, cost, seen)
     if policy.is_exempt(seen.tags):
         return done("exempt", policy.exempt_reason(seen.tags), now, cost)
     idle_minutes, idle_note = policy.idle_minutes_for(kind, seen.tags)
@@ -336,7 +336,7 @@ def _held(policy: Policy) -> str | None:
 
 
 def _guardrail(
-    policy: Policy, broken: str, stop: bool, now: datetime, cost: float | None
+    policy: Policy, broken: str, stop: bool, now: datetime, cost: float | None, seen: Observation
 ) -> Verdict:
     """A guardrail breached: stop at once (outcome `guardrail`; a dry run only says so), or
     tell the owner once and then watch as usual."""
@@ -350,12 +350,28 @@ def _guardrail(
             checked_at=now,
         )
     if stop:
+        idle_since = seen.last_activity_at or seen.started_at or now
+        saved = None
+        if seen.cost_per_hour is not None:  # as any stop: against the service's own timeout
+            saved = savings(
+                seen.cost_per_hour,
+                seen.started_at or idle_since,
+                now,
+                idle_since,
+                seen.own_idle_timeout_minutes or DEFAULT_OWN_IDLE_TIMEOUT_MINUTES,
+            )
         return Verdict(
-            action="stop", outcome="guardrail", reason=reason, cost_usd=cost, checked_at=now
+            action="stop",
+            outcome="guardrail",
+            reason=reason,
+            cost_usd=cost,
+            checked_at=now,
+            savings_usd=saved.usd if saved else None,
+            idle_minutes_reclaimed=saved.idle_minutes_reclaimed if saved else None,
         )
     return Verdict(
         action="warn",
-        notice="guardrail",
+        notice="guardrail-notice",
         reason=f"{reason}; it is watched as usual",
         next_check_at=ceil_seconds(now) + timedelta(seconds=1),
         cost_usd=cost,

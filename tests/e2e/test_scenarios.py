@@ -117,8 +117,13 @@ def test_stops_land_within_a_minute_of_the_deadline(result: Any) -> None:
 
 
 def test_nothing_is_ever_stopped_while_a_statement_runs(result: Any) -> None:
-    _, account, _ = result
+    """(A policy rule's max_running_minutes stops busy or not: tests/e2e/test_policy.py.)"""
+    _, account, scenario = result
+    capped = _running_capped(scenario)
+    ids = {glue(account).resource_id(s) for s in scenario.resources if s.id in capped}
     for life in glue(account).lives.values():
+        if life.id in ids:
+            continue
         if life.ended_by == "reaper":
             assert all(s.state == "AVAILABLE" for s in life.statements), life.id
 

@@ -60,7 +60,7 @@ def test_gone_is_still_gone_while_paused() -> None:
 def test_a_guardrail_notifies_once_then_the_resource_is_watched_as_usual() -> None:
     policy = with_doc("version: 1\nguardrails: {max_workers: 4}")
     notice = decide("glue-session", READY, policy, at(1))
-    assert notice.action == "warn" and notice.notice == "guardrail"
+    assert notice.action == "warn" and notice.notice == "guardrail-notice"
     assert "5 workers, more than the 4 allowed" in notice.reason
     assert notice.next_check_at == at(1) + timedelta(seconds=1)
     after = decide("glue-session", READY, policy, at(1), guardrail_noticed=True)
@@ -94,7 +94,7 @@ def test_a_guardrail_in_dry_run_only_says_it_would_stop() -> None:
 def test_a_blank_required_tag_is_missing_and_a_resource_within_the_limits_passes() -> None:
     policy = with_doc("version: 1\nguardrails: {required_tags: [owner], max_workers: 5}")
     blank = replace(READY, tags={"owner": "  "})
-    assert decide("glue-session", blank, policy, at(1)).notice == "guardrail"
+    assert decide("glue-session", blank, policy, at(1)).notice == "guardrail-notice"
     assert decide("glue-session", READY, policy, at(1)).action == "wait"
 
 
