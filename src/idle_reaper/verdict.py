@@ -171,6 +171,7 @@ def decide(
         "idle"  # what the minutes count: idleness, or running time under a cap
     )
     kept_until: datetime | None = None
+    worked_until: datetime | None = None
     cap_look: datetime | None = None  # when a rule's maximum running time must be looked at
     most = policy.max_running_minutes
     if most is not None and seen.started_at is not None and seen.phase == "billing":
@@ -180,6 +181,8 @@ def decide(
             # from the start, as for SageMakerMaxHours, busy or not.
             idle_minutes, state, cap_look = most, "running", None
             idle_note = f"the policy's maximum running time is {most} minutes, busy or not"
+            # what the stop saves counts from the real last activity (now, while busy)
+            worked_until = now if seen.busy else seen.last_activity_at
             seen = replace(
                 seen,
                 busy=False,
@@ -290,7 +293,7 @@ def decide(
                 price,
                 seen.started_at or idle_since,
                 now,
-                idle_since,
+                max(idle_since, worked_until or idle_since),
                 seen.own_idle_timeout_minutes or DEFAULT_OWN_IDLE_TIMEOUT_MINUTES,
             )
         if policy.dry_run:
