@@ -132,6 +132,8 @@ class Functions:
         """The invocation running now (a sink or mailbox uses it to say what it served)."""
         self.context: FakeContext | None = None
         """Its context: an SDK retry's backoff is charged to its Timeout (`lambda_backend_on`)."""
+        self.context_thread: int | None = None
+        """The thread it runs on: only a backoff slept there is the handler's."""
         self.faults: dict[str, list[str]] = {}
         """Function logical id -> how its next invocations fail (`raise`, `timeout`): faults."""
         self.on_fault: Callable[[str, str], None] | None = None
@@ -178,7 +180,9 @@ class Functions:
         self.invocations.append(record)
         with self._lock, _environment(spec.environment), redirect_stdout(self.logs):
             self.current = record
+            outer = self.context, self.context_thread
             context = self.context = FakeContext(spec)
+            self.context_thread = threading.get_ident()
             try:
                 try:
                     self._fault(spec, context)
@@ -199,7 +203,8 @@ class Functions:
                 record.error = f"{type(exc).__name__}: {exc}"
                 raise
             finally:
-                self.current = self.context = None
+                self.current = None
+                self.context, self.context_thread = outer
         return record.result
 
     def _handler(self, spec: FunctionSpec) -> Callable[[Any, Any], Any]:
@@ -265,10 +270,11 @@ def lambda_backend_on(functions: Functions) -> Iterator[None]:
         return payload
 
     def backoff(seconds: float) -> None:
-        """botocore's retry backoff inside a handler: charged to its Timeout, not slept. The
-        virtual clock stands still while a handler runs, so no emulated moment moves."""
+        """botocore's retry backoff: inside a handler, charged to its Timeout, not slept (the
+        virtual clock stands still while a handler runs, so no emulated moment moves); outside
+        one (the runtime's own clients), not slept either."""
         context = functions.context
-        if context is not None:
+        if context is not None and functions.context_thread == threading.get_ident():
             context.charge(seconds)
 
     with (
