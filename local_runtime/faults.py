@@ -154,15 +154,33 @@ Fault = ApiFault | FunctionFault | DeleteFault | EventFault
 
 
 # -- parsing -------------------------------------------------------------------------------------
-def parse(value: Any, where: str, resources: Sequence[ResourceSpec]) -> tuple[Fault, ...]:
+def parse(
+    value: Any, where: str, resources: Sequence[ResourceSpec], until: timedelta
+) -> tuple[Fault, ...]:
     """The scenario's `faults:` list, every name checked against botocore, the template and the
-    scenario's resources."""
+    scenario's resources, every moment inside the run."""
     if value is None:
         return ()
     if not isinstance(value, list):
         raise ScenarioError(f"{where}: must be a list")
     kinds = {spec.id: spec.kind for spec in resources}
-    return tuple(_fault(raw, f"{where}[{i}]", kinds) for i, raw in enumerate(value))
+    created = {spec.id: spec.at for spec in resources}
+    out = []
+    for i, raw in enumerate(value):
+        fault = _fault(raw, f"{where}[{i}]", kinds)
+        if fault.at >= until:
+            raise ScenarioError(
+                f"{where}[{i}].at: {scenarios.human(fault.at)} never comes:"
+                f" the run ends at {scenarios.human(until)}"
+            )
+        named = fault.resource if isinstance(fault, DeleteFault | EventFault) else None
+        if named is not None and fault.at < created[named]:
+            raise ScenarioError(
+                f"{where}[{i}].at: {scenarios.human(fault.at)} is before {named} is created"
+                f" ({scenarios.human(created[named])})"
+            )
+        out.append(fault)
+    return tuple(out)
 
 
 def _fault(raw: Any, where: str, kinds: Mapping[str, str]) -> Fault:

@@ -1,8 +1,8 @@
 """Damaged events a scenario's `faults:` put on both buses: malformed, truncated, foreign, huge.
 
 On the default bus each is a Glue CreateSession record as CloudTrail would hand it to
-EventBridge (delivered as AWS delivers it: PutEvents refuses `aws.*` sources to anyone else),
-damaged so; with a `resource` it is that session's own start event. On the reaper's bus each
+EventBridge, delivered as AWS delivers its own events (`Bus.put`), damaged so; with a
+`resource` it is that session's own start event. On the reaper's bus each
 is a reaper event sent with PutEvents (source `idle-reaper`) by someone in the account, whom
 the bus policy refuses, or (`as: watcher`) with the watcher's own role, as a watcher gone wrong
 would; either way it is not counted among the events the watcher published.
@@ -10,12 +10,14 @@ would; either way it is not counted among the events the watcher published.
 - malformed: every field the reaper reads has the wrong type (ids that are numbers or lists, a
   request that is a string, an identity that is a list, a time that is not one).
 - truncated: cut short. A CloudTrail record whose request and response never arrived; on the
-  reaper bus the Detail text cut in half, which is no longer JSON: PutEvents refuses it
-  (MalformedDetail) and nothing is delivered.
+  reaper bus the Detail text cut in half, which is no longer JSON: PutEvents refuses the entry
+  (MalformedDetail, "The JSON provided is not valid": PutEventsResultEntry's ErrorCode) and
+  nothing is delivered.
 - foreign: from elsewhere. A record from another account (a bus forwarding another account's
   events), and on the reaper bus an event from another source.
 - huge: a record padded to HUGE_EVENT_BYTES (its request carries that much DefaultArguments),
-  and on the reaper bus a detail of that size; both stay under PutEvents' 256 KB entry limit.
+  and on the reaper bus a `stopped` detail of that size naming no resource; both stay under
+  PutEvents' 256 KB entry limit.
 """
 
 from __future__ import annotations

@@ -172,7 +172,7 @@ def parse(data: Any, where: str = "scenario") -> Scenario:
         channels=_channels(top, where),
         deliveries=whole(top.get("deliveries", 1), f"{where}.deliveries", 1, MAX_DELIVERIES),
         policy=_policy(top.get("policy"), f"{where}.policy"),
-        faults=faults.parse(top.get("faults"), f"{where}.faults", specs),
+        faults=faults.parse(top.get("faults"), f"{where}.faults", specs, until),
     )
 
 

@@ -333,7 +333,10 @@ def test_damaged_reaper_events_from_the_watchers_own_role_never_reach_a_person_t
 BASE: dict[str, Any] = {
     "start": "2026-03-02T09:00:00Z",
     "until": "1h",
-    "resources": [{"kind": "glue-session", "id": "tab"}],
+    "resources": [
+        {"kind": "glue-session", "id": "tab"},
+        {"kind": "glue-session", "id": "late-tab", "at": "10m"},
+    ],
 }
 
 
@@ -441,6 +444,12 @@ def with_faults(*entries: Any) -> dict[str, Any]:
         ({"at": "5m", "event": "enormous"}, "is not one of malformed"),
         ({"at": "5m", "event": "huge", "as": "admin"}, "is not outsider or watcher"),
         ({"at": "-5m", "event": "huge"}, "is negative"),
+        ({"at": "1h", "event": "huge"}, "1h never comes: the run ends at 1h"),
+        (
+            {"at": "5m", "event": "huge", "resource": "late-tab"},
+            "5m is before late-tab is created (10m)",
+        ),
+        ({"at": "5m", "resource": "late-tab", "delete": True}, "before late-tab is created"),
         ({"at": "5m"}, "needs one of `service`, `function`, `delete` or `event`"),
         ("GetSession fails", "must be a mapping"),
     ],
