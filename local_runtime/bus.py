@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -169,6 +170,9 @@ class Bus:
         """How many of the next PutEvents entries EventBridge rejects (scripted fault)."""
         self.deliveries = 1
         """Copies of each matched event every target gets (EventBridge is at-least-once)."""
+        self._injecting = threading.local()
+        """Set on the thread putting a scenario's damaged events (`inject`) while it does: a
+        watcher publishing at that moment, on its own thread, is still counted."""
 
     def put(self, event: dict[str, Any]) -> None:
         """Deliver a fully formed event (a CloudTrail record, a native state change)."""
@@ -179,6 +183,17 @@ class Bus:
             self._tell("unmatched", event)
         for rule in rules:
             rule.send_to_targets(envelope)
+
+    def inject(self, events: Any, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """PutEvents with the `events` client given (a scenario's fault): checked, delivered
+        and answered like any call (the answer's entries are returned), but never counted among
+        the events the watcher published. A refused call raises as boto3 raises it."""
+        self._injecting.active = True
+        try:
+            answer = events.put_events(Entries=entries)
+        finally:
+            self._injecting.active = False
+        return list(answer["Entries"])
 
     def arm_schedules(self) -> None:
         """Start the clock on every enabled scheduled rule of the default bus (the only bus
@@ -339,7 +354,8 @@ class Bus:
                 bus.failing_puts -= 1
                 return [{"ErrorCode": "InternalFailure", "ErrorMessage": "scripted fault"}]
             for entry in events:
-                if entry.get("Source") == REAPER_SOURCE:
+                injected = getattr(bus._injecting, "active", False)
+                if entry.get("Source") == REAPER_SOURCE and not injected:
                     record = Published(
                         bus.clock.now(), entry["DetailType"], json.loads(entry["Detail"])
                     )

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
+from types import ModuleType, SimpleNamespace
 from typing import Any
 from unittest import mock
 
@@ -84,6 +84,10 @@ class FakeContext:
         # so read the real one it keeps on its own module, at each call.
         self._deadline = _real_monotonic() + spec.timeout
 
+    def charge(self, seconds: float) -> None:
+        """Count time the handler spent without spending it (an SDK retry's backoff)."""
+        self._deadline -= max(0.0, seconds)
+
     def get_remaining_time_in_millis(self) -> int:
         """Counts down from the Timeout as the handler runs, as Lambda's does."""
         return max(0, int((self._deadline - _real_monotonic()) * 1000))
@@ -92,6 +96,10 @@ class FakeContext:
         """Lambda's error if the handler has used up its Timeout, else None."""
         if _real_monotonic() < self._deadline:
             return None
+        return self.timeout_error()
+
+    def timeout_error(self) -> FunctionTimedOut:
+        """The error Lambda reports for a handler that ran past its Timeout."""
         return FunctionTimedOut(
             f"RequestId: {self.aws_request_id} Error: Task timed out after "
             f"{self.timeout_seconds:.2f} seconds"
@@ -122,6 +130,14 @@ class Functions:
         self.invocations: list[Invocation] = []
         self.current: Invocation | None = None
         """The invocation running now (a sink or mailbox uses it to say what it served)."""
+        self.context: FakeContext | None = None
+        """Its context: an SDK retry's backoff is charged to its Timeout (`lambda_backend_on`)."""
+        self.context_thread: int | None = None
+        """The thread it runs on: only a backoff slept there is the handler's."""
+        self.faults: dict[str, list[str]] = {}
+        """Function logical id -> how its next invocations fail (`raise`, `timeout`): faults."""
+        self.on_fault: Callable[[str, str], None] | None = None
+        """Told (function logical id, `raise` or `timeout`) as a fault fails an invocation."""
 
     def add(self, spec: FunctionSpec) -> None:
         self._specs[spec.name] = spec
@@ -136,6 +152,24 @@ class Functions:
         spec = self._specs[logical_id]
         self._handlers[spec.name] = handler
 
+    def fail_next(self, logical_id: str, mode: str, count: int) -> None:
+        """Make the function's next `count` invocations raise (`raise`: an unhandled
+        RuntimeError) or run past its Timeout (`timeout`), without running the handler."""
+        if mode not in ("raise", "timeout"):
+            raise ValueError(f"a function fault raises or times out, not {mode!r}")
+        self.faults.setdefault(logical_id, []).extend([mode] * count)
+
+    def _fault(self, spec: FunctionSpec, context: FakeContext) -> None:
+        pending = self.faults.get(spec.logical_id)
+        if not pending:
+            return
+        mode = pending.pop(0)
+        if self.on_fault is not None:
+            self.on_fault(spec.logical_id, mode)
+        if mode == "raise":
+            raise RuntimeError(f"{spec.logical_id} crashed (scripted fault)")
+        raise context.timeout_error()
+
     def invoke(self, name_or_arn: str, event: Any) -> Any:
         """Run the handler; exceptions propagate (the caller decides how Lambda reports them)."""
         spec = self.spec(name_or_arn)
@@ -146,9 +180,12 @@ class Functions:
         self.invocations.append(record)
         with self._lock, _environment(spec.environment), redirect_stdout(self.logs):
             self.current = record
-            context = FakeContext(spec)
+            outer = self.context, self.context_thread
+            context = self.context = FakeContext(spec)
+            self.context_thread = threading.get_ident()
             try:
                 try:
+                    self._fault(spec, context)
                     result = handler(json.loads(json.dumps(event)), context)
                 except Exception as exc:
                     # Lambda would have stopped the handler at its Timeout, before it raised.
@@ -167,6 +204,7 @@ class Functions:
                 raise
             finally:
                 self.current = None
+                self.context, self.context_thread = outer
         return record.result
 
     def _handler(self, spec: FunctionSpec) -> Callable[[Any, Any], Any]:
@@ -231,7 +269,18 @@ def lambda_backend_on(functions: Functions) -> Iterator[None]:
         response_headers["Content-Length"] = str(len(payload))
         return payload
 
-    with mock.patch.object(LambdaBackend, "invoke", invoke):
+    def backoff(seconds: float) -> None:
+        """botocore's retry backoff: inside a handler, charged to its Timeout, not slept (the
+        virtual clock stands still while a handler runs, so no emulated moment moves); outside
+        one (the runtime's own clients), not slept either."""
+        context = functions.context
+        if context is not None and functions.context_thread == threading.get_ident():
+            context.charge(seconds)
+
+    with (
+        mock.patch.object(LambdaBackend, "invoke", invoke),
+        mock.patch("botocore.endpoint.time", SimpleNamespace(sleep=backoff)),
+    ):
         yield
 
 

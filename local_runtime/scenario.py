@@ -14,13 +14,16 @@ from collections.abc import Mapping, Set
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 
 from local_runtime.channels import LocalChannels
 from local_runtime.emulators.registry import all_emulators, emulator_for
 from local_runtime.errors import ScenarioError
+
+if TYPE_CHECKING:
+    from local_runtime.faults import Fault
 
 EventMode = Literal["normal", "missed", "duplicate", "late"]
 _EVENT_MODES: tuple[EventMode, ...] = ("normal", "missed", "duplicate", "late")
@@ -36,6 +39,7 @@ _TOP_KEYS = {
     "email",
     "deliveries",
     "policy",
+    "faults",
 }
 _SLACK_KEYS = {"responses", "then"}
 COMMON_KEYS = frozenset(
@@ -108,6 +112,8 @@ class Scenario:
     region: str | None = None
     account: str | None = None
     """Where the stack is deployed (`make replay`: the event's own); None: the runtime's default."""
+    faults: tuple[Fault, ...] = ()
+    """What fails, and when (`faults:`, local_runtime.faults)."""
 
     @property
     def end(self) -> datetime:
@@ -155,6 +161,8 @@ def parse(data: Any, where: str = "scenario") -> Scenario:
         if spec.id in seen:
             raise ScenarioError(f"{where}.resources: id {spec.id!r} is used twice")
         seen.add(spec.id)
+    from local_runtime import faults
+
     return Scenario(
         name=str(top.get("name") or Path(where).stem),
         start=start_time(_timestamp(top["start"], f"{where}.start"), f"{where}.start"),
@@ -164,6 +172,7 @@ def parse(data: Any, where: str = "scenario") -> Scenario:
         channels=_channels(top, where),
         deliveries=whole(top.get("deliveries", 1), f"{where}.deliveries", 1, MAX_DELIVERIES),
         policy=_policy(top.get("policy"), f"{where}.policy"),
+        faults=faults.parse(top.get("faults"), f"{where}.faults", specs, until),
     )
 
 

@@ -9,7 +9,7 @@ from functools import partial
 from typing import Any, TextIO
 
 from idle_reaper.times import to_iso
-from local_runtime import actors, stack
+from local_runtime import actors, faults, stack
 from local_runtime.runtime import Account, running
 from local_runtime.scenario import Scenario, human
 from local_runtime.summary import scenario_names, summarize
@@ -45,15 +45,19 @@ def simulate(
     """Run the scenario; write the timeline to `out`; return the summary. `inspect` sees the
     emulated account before it is torn down (tests check invariants there); `prepare` sees it
     before the clock runs (tests schedule their own changes there: a policy paused, resumed)."""
-    with running(
-        scenario.start,
-        scenario.parameters,
-        channels=scenario.channels,
-        origin=scenario.origin,
-        region=scenario.region or stack.REGION,
-        account=scenario.account or stack.ACCOUNT,
-        policy=scenario.policy,
-    ) as account:
+    with (
+        running(
+            scenario.start,
+            scenario.parameters,
+            channels=scenario.channels,
+            origin=scenario.origin,
+            region=scenario.region or stack.REGION,
+            account=scenario.account or stack.ACCOUNT,
+            policy=scenario.policy,
+        ) as account,
+        faults.injected(account, scenario) as injector,
+    ):
+        # faults first: one due at the moment a resource starts is armed before it starts
         account.bus.deliveries = scenario.deliveries
         timeline = Timeline(
             account.clock,
@@ -84,4 +88,7 @@ def simulate(
             tick(scenario.end)
         if inspect is not None:
             inspect(account)
-        return summarize(scenario, account, end)
+        summary = summarize(scenario, account, end)
+        if scenario.faults:
+            summary["summary"]["faults"] = injector.log
+        return summary

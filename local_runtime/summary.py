@@ -180,8 +180,10 @@ def _notification(
     invocation: Any, channel: str, at: datetime, names: dict[str, str]
 ) -> dict[str, Any]:
     event = getattr(invocation, "event", None) or {}
-    resource = (event.get("detail") or {}).get("resource") or {}
-    watched = resource.get("id")
+    detail, resource = event.get("detail"), None
+    if isinstance(detail, dict):  # a damaged event's detail or resource may be no object
+        resource = detail.get("resource")
+    watched = resource.get("id") if isinstance(resource, dict) else None
     return {
         "type": event.get("detail-type"),
         "channel": channel,

@@ -76,6 +76,7 @@ _TIMELINE_WORDS = {
     "statement-completed": "{text}",
     "ended": "billing ended ({text})",
     "refused": "{text}",
+    "deleted": "{text}",
 }
 
 
@@ -347,6 +348,27 @@ class GlueEmulator(Emulator):
             session.stop_session()
         finally:
             self._actor.name = None
+        return True
+
+    def user_delete(self, session_id: str) -> bool:
+        """The user's DeleteSession: the session is gone at once (GetSession answers
+        EntityNotFoundException from now on) and stops billing; False when it never existed.
+        Glue's DeleteSession may refuse a session in some states (IllegalSessionStateException
+        is among its errors); the emulator takes it from any state, which is all a watcher
+        mid-wait can meet (the user deleted it, from the console or their notebook)."""
+        session = self._session(session_id)
+        if session is None:
+            return False
+        life = self.lives[session_id]
+        ended = session.state in ENDED
+        session.state = "STOPPED"  # what still holds it (timers, statements) sees it ended
+        for statement in life.statements:
+            if statement.in_flight:
+                statement.completed_at, statement.state = self.clock.now(), "CANCELLED"
+        self._backend.delete_session(session_id)
+        if not ended:
+            self._ended(life, "user")
+        self._on_change(session_id, "deleted", "DeleteSession (the user)")
         return True
 
     def run_statement(
