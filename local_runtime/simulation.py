@@ -40,9 +40,11 @@ def simulate(
     progress: TextIO | None = sys.stderr,
     stop_when: Callable[[Account], bool] | None = None,
     inspect: Callable[[Account], None] | None = None,
+    amend: stack.Amendment | None = None,
 ) -> dict[str, Any]:
     """Run the scenario; write the timeline to `out`; return the summary. `inspect` sees the
-    emulated account before it is torn down (tests check invariants there)."""
+    emulated account before it is torn down (tests check invariants there); `amend` edits the
+    template before it is deployed (`stack.load`: the benchmark's alternative strategies)."""
     with running(
         scenario.start,
         scenario.parameters,
@@ -50,6 +52,7 @@ def simulate(
         origin=scenario.origin,
         region=scenario.region or stack.REGION,
         account=scenario.account or stack.ACCOUNT,
+        amend=amend,
     ) as account:
         account.bus.deliveries = scenario.deliveries
         timeline = Timeline(
