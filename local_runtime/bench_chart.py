@@ -33,7 +33,7 @@ def draw(report: dict[str, Any], path: Path) -> None:
     idle.set_yticks(list(rows), titles)
     idle.invert_yaxis()
     idle.set_xlabel("USD billed while idle (after the last statement)")
-    idle.legend(loc="center right", fontsize=8)
+    idle.legend(loc="lower right", fontsize=8)
     if limit:
         idle.set_xlim(0, limit)
     for y, r in zip(rows, results, strict=True):

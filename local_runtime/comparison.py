@@ -184,6 +184,10 @@ def run_strategy(
     false_by_archetype = Counter(
         r.archetype for r, o in zip(seen["records"], outcomes, strict=True) if o.false_stop
     )
+    transitions: dict[str, list[int]] = {}
+    for resource in summary["resources"]:
+        kind = workload.archetype[resource["id"]]
+        transitions.setdefault(kind, []).append(int(resource["state_transitions"]))
     return {
         "key": strategy.key,
         "title": strategy.title,
@@ -191,6 +195,10 @@ def run_strategy(
         **strategy_metrics.totals(outcomes),
         "false_stops_by_archetype": dict(sorted(false_by_archetype.items())),
         "executions": int(summary["totals"]["executions"]),
+        "state_transitions_per_session_by_archetype": {
+            kind: round(sum(counts) / len(counts), 1)
+            for kind, counts in sorted(transitions.items())
+        },
         "usage": {
             "state_transitions": usage.state_transitions,
             "lambda_requests": usage.lambda_requests,
