@@ -422,3 +422,25 @@ def test_the_naive_strategies_judge_idleness_as_a_plain_script_would(
     ]
     session = {"Id": "s1", "Status": status, "CreatedOn": created}
     assert glue_idleness.judge(_Glue(listed), session, ALLOWANCE) == expected
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--sessions", "0"], "--sessions"),
+        (["--sessions", "100001"], "--sessions"),
+        (["--workdays", "6"], "--workdays"),
+        (["--strategies", "reaper,cron"], "unknown cron"),
+    ],
+)
+def test_the_comparison_refuses_bad_options_in_one_line_before_running(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert comparison.main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and message in err and err.count("\n") == 1
+
+
+def test_the_scale_run_refuses_an_absurd_size(capsys: pytest.CaptureFixture[str]) -> None:
+    assert scale.main(["--sessions", "0"]) == 2
+    assert "--sessions" in capsys.readouterr().err
