@@ -4,6 +4,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# checkov has its own virtualenv: its pins (boto3, packaging, networkx) clash with ours.
+CHECKOV_VENV := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 export PYTHONPATH := $(CURDIR)/src:$(CURDIR)
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
@@ -12,7 +15,7 @@ SCENARIO ?= scenarios/demo.yaml
 EVENT ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install test lint typecheck format demo simulate replay report bench bench-quick bench-scale bench-runtime bench-notify build deploy validate invoke-inspect invoke-notify invoke-audit clean
+.PHONY: help install test lint security typecheck format demo simulate replay report bench bench-quick bench-scale bench-runtime bench-notify coldstart build deploy validate invoke-inspect invoke-sweep invoke-policy-check invoke-notify invoke-audit clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -26,13 +29,24 @@ $(STAMP): requirements-dev.txt
 
 install: $(STAMP) ## Create .venv with the pinned dependencies
 
-test: $(STAMP) ## Run every test (unit, workflow, template, end-to-end) and the linters
+$(CHECKOV_STAMP): requirements-checkov.txt
+	@echo "Setting up $(CHECKOV_VENV): checkov and its $$(grep -c '^[^#]' $<) pins (once)"
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --no-deps -r requirements-checkov.txt
+	$(CHECKOV_VENV)/bin/python -m pip check
+	@touch $(CHECKOV_STAMP)
+
+security: $(STAMP) $(CHECKOV_STAMP) ## checkov and cfn-lint's serverless rules on template.yaml
+	$(BIN)/cfn-lint template.yaml -a cfn_lint_serverless.rules
+	$(CHECKOV_VENV)/bin/checkov --file template.yaml --framework cloudformation --skip-download --quiet --compact
+
+test: $(STAMP) security ## Run every test (unit, workflow, template, end-to-end) and the linters
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/pytest -n auto --dist loadfile
 
-lint: $(STAMP) ## ruff, mypy and sam validate --lint
+lint: $(STAMP) security ## ruff, mypy, sam validate --lint, checkov and the serverless rules
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
@@ -69,6 +83,13 @@ bench-runtime: $(STAMP) ## Time the local runtime itself on a generated workload
 bench-notify: $(STAMP) ## Measure the notify handler's warm duration against the loopback Slack sink
 	$(BIN)/python -m local_runtime bench-notify $(BENCH_ARGS)
 
+.PHONY: whatif
+whatif: $(STAMP) ## Glue sessions in a CloudTrail history, reaper vs Glue's default: [TRAIL=folder] [WHATIF_ARGS=...]
+	$(BIN)/python -m local_runtime whatif "$(or $(TRAIL),samples/trail)" $(WHATIF_ARGS)
+
+coldstart: $(STAMP) ## Import time of each handler and the package and layer sizes (builds the layer with pip)
+	$(BIN)/python -m local_runtime.coldstart $(COLDSTART_ARGS)
+
 validate: $(STAMP) ## sam validate --lint
 	$(BIN)/sam validate --lint --template template.yaml
 
@@ -87,6 +108,9 @@ invoke-inspect: $(STAMP) ## sam local invoke the inspect function (Docker): EVEN
 invoke-sweep: $(STAMP) ## sam local invoke the sweep function (Docker): EVENT=events/sweep-scheduled.json
 	$(call invoke,SweepFunction,events/sweep-scheduled.json)
 
+invoke-policy-check: $(STAMP) ## sam local invoke the policy check (Docker; PolicyParameterName set): EVENT=events/policy-*.json
+	$(call invoke,PolicyCheckFunction,events/policy-parameter-changed.json)
+
 invoke-notify: $(STAMP) ## sam local invoke the notify function (Docker): EVENT=events/reaper-*.json
 	$(call invoke,NotifyFunction,events/reaper-stopped.json)
 
@@ -94,4 +118,4 @@ invoke-audit: $(STAMP) ## sam local invoke the audit function (Docker): EVENT=ev
 	$(call invoke,AuditFunction,events/reaper-stopped.json)
 
 clean: ## Remove the virtual environment and build output
-	rm -rf $(VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache

@@ -1,4 +1,5 @@
-"""Command line: simulate a scenario, replay an event, benchmark the runtime."""
+"""Command line: simulate a scenario, replay an event, benchmark the runtime, replay a
+CloudTrail history both ways (what-if)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ them asynchronously, and retries them 1 and 2 minutes later), the session's STOP
 MAX_BENCH_SESSIONS = 100_000
 MAX_BENCH_INVOCATIONS = 100_000
 _ACCOUNT_ID = re.compile(r"\d{12}")
+_PARAMETER_NAME = re.compile(r"[A-Za-z][A-Za-z0-9]{0,254}")
+"""A CloudFormation parameter's logical name: alphanumeric."""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,10 +46,30 @@ def main(argv: list[str] | None = None) -> int:
     bench.add_argument("--seed", type=int, default=7)
     notify = commands.add_parser("bench-notify", help="time the notify handler, warm")
     notify.add_argument("--invocations", type=int, default=200)
+    what = commands.add_parser(
+        "whatif", help="a CloudTrail history through the reaper and Glue's default"
+    )
+    what.add_argument("trail", type=Path, help="folder of CloudTrail .json / .json.gz files")
+    what.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a template parameter for the reaper run (GlueIdleMinutes=60); repeatable",
+    )
+    what.add_argument(
+        "--statement-minutes",
+        type=float,
+        default=5.0,
+        help="how long a statement is taken to run when the trail has no GetStatement polls",
+    )
+    what.add_argument("--quiet", action="store_true", help="no progress on stderr")
     args = parser.parse_args(argv)
     try:
         if args.command == "simulate":
             summary = _simulate(args.scenario, args.quiet, args.audit_out)
+        elif args.command == "whatif":
+            summary = _whatif(args.trail, args.param, args.statement_minutes, args.quiet)
         elif args.command == "replay":
             summary = _replay(args.event)
         elif args.command == "bench-notify":
@@ -83,6 +106,24 @@ def _simulate(path: Path, quiet: bool, audit_out: Path | None) -> dict[str, Any]
             print(f"[simulate] audit table ({kept} records) kept in {out}", file=sys.stderr)
 
     return simulate(scenario, progress=None if quiet else sys.stderr, inspect=keep_audit_table)
+
+
+def _whatif(trail: Path, params: list[str], minutes: float, quiet: bool) -> dict[str, Any]:
+    from local_runtime.whatif import MAX_STATEMENT_MINUTES, Assumptions, whatif
+
+    _bounded("--statement-minutes", minutes, 1 / 60, MAX_STATEMENT_MINUTES)
+    parameters: dict[str, str] = {}
+    for item in params:
+        name, equals, value = item.partition("=")
+        if not equals or not _PARAMETER_NAME.fullmatch(name):
+            raise LocalRuntimeError(f"--param: {item[:60]!r} is not NAME=VALUE")
+        parameters[name] = value
+    return whatif(
+        trail,
+        parameters,
+        Assumptions(statement_minutes=minutes),
+        progress=None if quiet else sys.stderr,
+    )
 
 
 def _bounded(option: str, value: float, low: float, high: float) -> None:

@@ -14,6 +14,7 @@ from unittest import mock
 
 import boto3
 
+from local_runtime import policy_parameter
 from local_runtime import stack as stack_module
 from local_runtime.bus import Bus
 from local_runtime.channels import LocalChannels
@@ -36,6 +37,7 @@ _SERVICES = (
     "lambda",
     "dynamodb",
     "secretsmanager",
+    "ssm",
     "iam",
 )
 """The stack's own services; each emulator adds those its kind's actors call."""
@@ -114,6 +116,7 @@ def running(
     region: str = stack_module.REGION,
     account: str = stack_module.ACCOUNT,
     origin: datetime | None = None,
+    policy: str | None = None,
     amend: stack_module.Amendment | None = None,
 ) -> Iterator[Account]:
     """Deploy template.yaml at `start` into a fresh emulated account whose clock starts at
@@ -125,6 +128,8 @@ def running(
 
     Unless the parameters name their own, Slack points at a local sink (its webhook URL in
     an emulated Secrets Manager secret) and the notification topic has an email subscriber.
+    A `policy` document is written to its parameter just after the deployment, as an admin
+    would: its change event reaches the stack's policy check.
     """
     from aws_lambda_powertools.utilities.parameters.base import clear_caches
     from moto import mock_aws
@@ -163,6 +168,8 @@ def running(
             parameters["SlackWebhookSecretArn"] = secret["ARN"]
         if channels.email and "NotificationEmail" not in parameters:
             parameters["NotificationEmail"] = channels.email
+        if policy is not None:
+            parameters.setdefault("PolicyParameterName", policy_parameter.NAME)
         stack = stack_module.load(template, parameters, region=region, account=account, amend=amend)
         bus = Bus(
             clock,
@@ -187,6 +194,8 @@ def running(
             deploy(stack, clients, functions, identities)
             bus.arm_schedules()
             emulated.deployed_at = clock.now()
+            if policy is not None:
+                policy_parameter.write(emulated, policy, parameters["PolicyParameterName"])
 
         if origin < start:
             clock.at(start, deployment)

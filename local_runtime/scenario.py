@@ -8,6 +8,7 @@ here instead of overflowing somewhere in the middle of a run.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Set
 from dataclasses import dataclass, field
@@ -25,7 +26,17 @@ EventMode = Literal["normal", "missed", "duplicate", "late"]
 _EVENT_MODES: tuple[EventMode, ...] = ("normal", "missed", "duplicate", "late")
 _DURATION = re.compile(r"^\s*(-)?\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$")
 _SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-_TOP_KEYS = {"name", "start", "until", "parameters", "resources", "slack", "email", "deliveries"}
+_TOP_KEYS = {
+    "name",
+    "start",
+    "until",
+    "parameters",
+    "resources",
+    "slack",
+    "email",
+    "deliveries",
+    "policy",
+}
 _SLACK_KEYS = {"responses", "then"}
 COMMON_KEYS = frozenset(
     {"kind", "id", "at", "by", "tags", "stop_by_user", "event", "event_delay", "activity"}
@@ -92,6 +103,8 @@ class Scenario:
     """How many times EventBridge delivers each matched event to each target (at least once)."""
     events: tuple[dict[str, Any], ...] = ()
     """Recorded events to put on the bus at the start (`make replay` of a non-start event)."""
+    policy: str | None = None
+    """The policy document's text (a `policy:` mapping as JSON, or a string as written)."""
     region: str | None = None
     account: str | None = None
     """Where the stack is deployed (`make replay`: the event's own); None: the runtime's default."""
@@ -150,6 +163,7 @@ def parse(data: Any, where: str = "scenario") -> Scenario:
         resources=specs,
         channels=_channels(top, where),
         deliveries=whole(top.get("deliveries", 1), f"{where}.deliveries", 1, MAX_DELIVERIES),
+        policy=_policy(top.get("policy"), f"{where}.policy"),
     )
 
 
@@ -198,6 +212,18 @@ def whole(value: Any, where: str, minimum: int, maximum: int) -> int:
             f"{where}: must be a whole number from {minimum} to {maximum}, not {shown}"
         )
     return value
+
+
+def _policy(value: Any, where: str) -> str | None:
+    """The document as the parameter will hold it. It is not validated here: an invalid
+    document is a what-if worth running (nothing stops; one failed event names the field)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        return json.dumps(value, default=str)
+    raise ScenarioError(f"{where}: a mapping (the document) or a string (its text)")
 
 
 def _channels(top: Mapping[str, Any], where: str) -> LocalChannels:

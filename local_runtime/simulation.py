@@ -40,11 +40,14 @@ def simulate(
     progress: TextIO | None = sys.stderr,
     stop_when: Callable[[Account], bool] | None = None,
     inspect: Callable[[Account], None] | None = None,
+    prepare: Callable[[Account], None] | None = None,
     amend: stack.Amendment | None = None,
 ) -> dict[str, Any]:
     """Run the scenario; write the timeline to `out`; return the summary. `inspect` sees the
-    emulated account before it is torn down (tests check invariants there); `amend` edits the
-    template before it is deployed (`stack.load`: the benchmark's alternative strategies)."""
+    emulated account before it is torn down (tests check invariants there); `prepare` sees it
+    before the clock runs (tests schedule their own changes there: a policy paused, resumed);
+    `amend` edits the template before it is deployed (`stack.load`: the benchmark's
+    alternative strategies)."""
     with running(
         scenario.start,
         scenario.parameters,
@@ -52,6 +55,7 @@ def simulate(
         origin=scenario.origin,
         region=scenario.region or stack.REGION,
         account=scenario.account or stack.ACCOUNT,
+        policy=scenario.policy,
         amend=amend,
     ) as account:
         account.bus.deliveries = scenario.deliveries
@@ -71,6 +75,8 @@ def simulate(
             actors.schedule(account, scenario, spec)
         for event in scenario.events:
             account.clock.at(scenario.start, partial(account.bus.put, event))
+        if prepare is not None:
+            prepare(account)
         tick = Progress(scenario, account, progress) if progress else None
         account.clock.run_until(
             scenario.end,

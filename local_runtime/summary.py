@@ -18,14 +18,16 @@ from local_runtime.runtime import Account
 from local_runtime.scenario import ResourceSpec, Scenario
 
 # When a resource has several reaper events (a duplicate watcher), the one that says most.
-_PRECEDENCE = ("stopped", "would-stop", "failed", "exempt", "gone")
+_PRECEDENCE = ("stopped", "guardrail", "would-stop", "failed", "exempt", "gone")
+STOPS = ("stopped", "guardrail")
+"""Outcomes where the reaper stopped the resource: idle, or at once for a guardrail."""
 
 
 def summarize(scenario: Scenario, account: Account, end: datetime) -> dict[str, Any]:
     watchers = executions_by_resource(account)
     resources = [_resource(account, spec, end, watchers) for spec in scenario.resources]
     totals: dict[str, Any] = {
-        "stopped": sum(1 for r in resources if r["outcome"] == "stopped"),
+        "stopped": sum(1 for r in resources if r["outcome"] in STOPS),
         "would_stop": sum(1 for r in resources if r["outcome"] == "would-stop"),
         "warnings": sum(r["warnings"] for r in resources),
         "cost_usd": usd(sum(r["cost_usd"] or 0.0 for r in resources)),
@@ -72,7 +74,7 @@ def _resource(
     else:
         billed_until = min(life.ended_at or end, end)
         last = billed_until if life.busy and life.ended_at is None else life.last_activity_at
-        stopped = decisive.at if decisive and outcome in ("stopped", "would-stop") else None
+        stopped = decisive.at if decisive and outcome in (*STOPS, "would-stop") else None
         out.update(
             started_at=to_iso(life.created_at),
             last_activity_at=to_iso(last),
@@ -82,7 +84,7 @@ def _resource(
             wasted_usd=_priced(life, lambda p: idle_cost(p, last, billed_until)),
             ended_by=life.ended_by,
         )
-        saved = _saved(life) if outcome == "stopped" else None
+        saved = _saved(life) if outcome in STOPS else None
         out.update(
             saved_usd=saved.usd if saved else (None if life.cost_per_hour is None else 0.0),
             idle_minutes_reclaimed=saved.idle_minutes_reclaimed if saved else 0.0,
@@ -93,6 +95,7 @@ def _resource(
     histories = [account.history(arn) for arn in executions]
     out.update(
         warnings=sum(1 for e in events if e.detail_type == "warning"),
+        guardrail_notices=sum(1 for e in events if _notice(e)),
         executions=len(executions),
         state_transitions=sum(_transitions(history) for history in histories),
         history_events=max((len(history) for history in histories), default=0),
@@ -119,10 +122,20 @@ def _saved(life: Life) -> Savings | None:
     )
 
 
+def _notice(event: Published) -> bool:
+    """A guardrail notice (the watch goes on), not the guardrail stop that ends it."""
+    verdict = event.detail.get("verdict")
+    return (
+        event.detail_type == "guardrail"
+        and isinstance(verdict, dict)
+        and (verdict.get("action") == "warn")
+    )
+
+
 def _outcome(events: list[Published], ended: bool) -> tuple[str, Published | None]:
     for outcome in _PRECEDENCE:
         for event in events:
-            if event.detail_type == outcome:
+            if event.detail_type == outcome and not _notice(event):
                 return outcome, event
     return ("gone" if ended else "running"), None
 

@@ -10,10 +10,11 @@ from typing import Any
 import boto3
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.utilities.parameters import SSMProvider
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 
-from idle_reaper import Policy
+from idle_reaper import Policy, policy_source
 from idle_reaper.aws import CLIENT_CONFIG
 from idle_reaper.claims import Claims
 from idle_reaper.exceptions import SweepError
@@ -62,12 +63,20 @@ def _emit(report: SweepReport) -> None:
             metric.add_dimension(name="kind", value=name)
 
 
+@cache
+def _ssm() -> SSMProvider:
+    """The policy parameter's provider for the life of the container (it caches the value)."""
+    return policy_source.provider()
+
+
 @logger.inject_lambda_context(log_event=False)
 @tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     env = os.environ
     home = Home.from_env(env)
-    policy = Policy.from_env(env)
+    policy = policy_source.with_document(
+        Policy.from_env(env), env.get("POLICY_PARAMETER_NAME"), _ssm()
+    )
     try:
         report = sweep(
             _client,

@@ -232,6 +232,15 @@ def _secret_arn(call: Call, secret: str) -> str:
     return secret if secret.startswith("arn:") else call.arn("secretsmanager", f"secret:{secret}")
 
 
+def _ssm(call: Call) -> Resources:
+    """A parameter's ARN is `parameter/` and its name without the leading slash (Service
+    Authorization Reference for Systems Manager: parameter/${ParameterNameWithoutLeadingSlash})."""
+    name = call.params.get("Name")
+    if call.operation in ("GetParameter", "PutParameter", "DeleteParameter") and name:
+        return [call.arn("ssm", "parameter/" + str(name).removeprefix("/"))]
+    return None
+
+
 def _lambda(call: Call) -> Resources:
     p = call.params
     name = p.get("FunctionName")
@@ -426,6 +435,7 @@ _RESOURCE_RULES: dict[str, Callable[[Call], Resources]] = {
     "sns": _sns,
     "sqs": _sqs,
     "secretsmanager": _secretsmanager,
+    "ssm": _ssm,
     "lambda": _lambda,
     "states": _states,
     "sts": _sts,

@@ -146,6 +146,7 @@ def metrics_for(record: AuditRecord) -> list[tuple[str, str, float]]:
         "warning": [("Warnings", "Count", 1)],
         "failed": [("StopFailures", "Count", 1)],
         "would-stop": [("WouldStop", "Count", 1)],
+        "guardrail": [("GuardrailBreaches", "Count", 1)],
     }
     return counted.get(record.type, [])
 

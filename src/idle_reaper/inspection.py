@@ -4,6 +4,7 @@ normalized resource, a verdict, and the watcher's next state (watch.py)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -40,6 +41,7 @@ def inspect(
     prior = Watch.parse(state.get("watch"))
     errored = "error" in state
     warned_since = _warned_since(state, prior)
+    noticed = _guardrail_noticed(state, prior)
     found = _locate(payload, state, home)
     if not isinstance(found, str) and found[0].name in policy.disabled_kinds:
         found = f"watching {found[0].name} is switched off in this stack"
@@ -52,14 +54,17 @@ def inspect(
         seen = kind.observe(ref, Look(lambda service: client_for(service, region), policy, now))
         replaced = _replaced(state, seen)
         landed = _stop_landed(kind, state, seen, now)
-        verdict = (
-            landed
-            or (
-                done("gone", replaced, now)
-                if replaced
-                else decide(kind.name, seen, policy, now, warned_since)
-            ).to_dict()
+        own = policy.for_resource(kind.name, seen.tags, ref.account)
+        if own.paused or own.document_error is not None:
+            warned_since = None  # held: after it, the owner is warned afresh before any stop
+        decided = (
+            done("gone", replaced, now)
+            if replaced
+            else decide(kind.name, seen, own, now, warned_since, noticed)
         )
+        route = own.route.model_dump(exclude_none=True) if own.route else None
+        rule = own.rule.name if own.rule else None
+        verdict = landed or replace(decided, rule=rule, route=route).to_dict()
         resource = describe(kind, ref, seen)
         claim = HELD if holds_claim(state) else claim_for(ref, seen.started_at, now)
     name = payload.get("execution_name") if isinstance(payload, Mapping) else None
@@ -69,6 +74,7 @@ def inspect(
         errored=errored,
         warned_since=warned_since,
         waiting=verdict["action"] == "wait",
+        guardrail_noticed=noticed,
     )
     # Failures count while they are consecutive: a look after a failed step keeps the count,
     # a look after a step that worked starts it again.
@@ -117,7 +123,7 @@ def _stop_landed(
     return {
         **previous,
         "action": "done",
-        "outcome": "stopped",
+        "outcome": "guardrail" if previous.get("outcome") == "guardrail" else "stopped",
         "reason": f"{previous.get('reason', 'idle')}; the stop's answer was lost, and the "
         f"resource is {seen.status}",
         "next_check_at": None,
@@ -138,11 +144,23 @@ def _replaced(state: Mapping[str, Any], seen: Observation) -> str | None:
     return f"the resource created at {born} is gone; the one created at {now_born} is another"
 
 
+def _guardrail_noticed(state: Mapping[str, Any], prior: Watch) -> bool:
+    """A guardrail notice was delivered: carried, or just put on the bus by EmitWarning."""
+    verdict = state.get("verdict")
+    just = isinstance(verdict, Mapping) and verdict.get("notice") == "guardrail"
+    return prior.guardrail_noticed or ("warned" in state and just)
+
+
 def _warned_since(state: Mapping[str, Any], prior: Watch) -> str | None:
     """The idle period a warning was delivered for: the one the watcher carries, or the
     previous verdict's when the EmitWarning state just put it on the bus (`warned`)."""
     verdict = state.get("verdict")
-    if "warned" in state and isinstance(verdict, Mapping) and verdict.get("action") == "warn":
+    if (
+        "warned" in state
+        and isinstance(verdict, Mapping)
+        and verdict.get("action") == "warn"
+        and verdict.get("notice", "warning") == "warning"
+    ):
         since, kept = verdict.get("idle_since"), verdict.get("kept_until")
         if not isinstance(since, str):
             return prior.warned_since

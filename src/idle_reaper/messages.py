@@ -25,11 +25,13 @@ from urllib.parse import urlsplit
 
 from idle_reaper.partition import CONSOLE_HOSTS, is_region, partition_for
 from idle_reaper.policy import DEFAULT_EXEMPT_TAG
+from idle_reaper.policy_check import POLICY_INVALID
 from idle_reaper.reaper_event import ReaperEvent, failure_of, number_of, text_of
+from idle_reaper.route import route_of
 from idle_reaper.times import minutes_between, parse_iso
 
 KIND_NAMES = {"glue-session": "Glue interactive session"}
-NOTIFIED_ALWAYS = ("warning", "stopped", "would-stop", "failed")
+NOTIFIED_ALWAYS = ("warning", "guardrail", "stopped", "would-stop", "failed")
 NOTIFIED_ON_REQUEST = ("exempt", "gone")
 SUBJECT_LIMIT = 99
 """SNS Publish: a Subject must be "less than 100 characters long", with no line breaks or
@@ -168,6 +170,7 @@ def render(event: ReaperEvent, exempt_tag_key: str = DEFAULT_EXEMPT_TAG) -> Mess
             "kind": text_of(event.resource.get("kind")) or "unknown",
             "outcome": event.detail_type,
             "owner": text_of(event.resource.get("owner")) or "unknown",
+            **({"team": team} if (team := route_of(event.verdict).get("team")) else {}),
         },
     )
 
@@ -221,12 +224,44 @@ def _story(facts: _Facts, style: _Style, exempt_tag_key: str) -> _Story:
         "To keep it: run a cell (any statement resets the idle clock), or tag it "
         f"{style.code(v(exempt_tag_key) + '=true')} if it must never be stopped."
     )
+    if facts.detail_type == "warning" and verdict.get("counting") == "running":
+        return _Story(
+            f"{rid} will be stopped {when}: its maximum running time",
+            f"Your {kind} {named} has run as long as the policy allows. idle-reaper will stop it "
+            f"{when}, busy or not: save your work before then.",
+            "Using it does not keep it running; ask the policy's owner if it must run longer."
+            + _notes(verdict, style),
+        )
     if facts.detail_type == "warning":
         return _Story(
             f"{rid} will be stopped {when}",
             f"Your {kind} {named} has been idle for {idle}. idle-reaper will stop it {when} "
             f"unless it is used.",
             keep + _notes(verdict, style),
+        )
+    notice = verdict.get("notice") == "guardrail"  # a watcher from before guardrails says `warning`
+    if facts.detail_type == "guardrail" or (facts.detail_type == "warning" and notice):
+        reason = v(text_of(verdict.get("reason")) or "a guardrail")
+        if verdict.get("action") == "warn":
+            return _Story(
+                f"{rid} breaches a guardrail",
+                f"Your {kind} {named} breaches this account's guardrails ({reason}). "
+                "Fix it when you can: the policy's owner set these limits.",
+                "",
+            )
+        return _Story(
+            f"{rid} was stopped: it breaches a guardrail",
+            f"idle-reaper stopped your {kind} {named} {when} because it breaches this "
+            f"account's guardrails ({reason}). Start it again within the limits.",
+            "",
+        )
+    if facts.detail_type == "failed" and text_of(facts.error.get("Error")) == POLICY_INVALID:
+        _, why = failure_of(facts.error)
+        return _Story(
+            "the idle-reaper policy document is invalid",
+            f"{v(text_of(verdict.get('reason')) or 'The policy document is invalid')}: "
+            f"{v(why[:CAUSE_LIMIT])}. Watchers wait; nothing is stopped until it is fixed.",
+            "",
         )
     if facts.detail_type == "stopped":
         reason = v(text_of(verdict.get("reason")) or "idle")

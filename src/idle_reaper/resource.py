@@ -137,6 +137,9 @@ class Observation:
     """None when the price is not known (an instance type outside the kind's table): then no
     cost and no savings figure is given, never a guess."""
     arn: str | None = None
+    workers: int | None = None
+    """How many workers it runs on, where the kind has them (Glue's NumberOfWorkers): the
+    max_workers guardrail reads it."""
     own_idle_timeout_minutes: int | None = None
     """The service's own idle timeout, when it has one (Glue's IdleTimeout, a Studio domain's
     IdleSettings): the savings model's "left alone" end."""

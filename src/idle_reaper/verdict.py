@@ -5,18 +5,21 @@ The watcher never computes time; every moment it waits for comes from here.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from idle_reaper.billing import billed_cost, usd
+from idle_reaper.guardrail import breaches
 from idle_reaper.policy import KEEP_UNTIL_TAG, Policy
 from idle_reaper.resource import Observation
 from idle_reaper.savings import DEFAULT_OWN_IDLE_TIMEOUT_MINUTES, Savings, savings
 from idle_reaper.times import ceil_seconds, to_iso
 
 Action = Literal["wait", "warn", "stop", "done"]
-Outcome = Literal["stopped", "would-stop", "exempt", "gone", "ignored"]
+Outcome = Literal["stopped", "would-stop", "exempt", "gone", "ignored", "guardrail"]
+Notice = Literal["warning", "guardrail"]
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,16 @@ class Verdict:
     """What the owner should know about their tags (an ignored value, a near-miss exempt tag)."""
     kept_until: datetime | None = None
     """The `idle-reaper:keep-until` moment that moved the deadline, when one did."""
+    counting: Literal["idle", "running"] | None = None
+    """What the minutes to the deadline count: idleness, or running time under a cap (the
+    stop then comes busy or not, and the warning must say so)."""
+    notice: Notice | None = None
+    """For `warn`, what the owner is told: the stop is coming, or a guardrail is breached
+    (the watcher's EmitWarning puts it on the bus as the event's detail-type)."""
+    rule: str | None = None
+    """The policy document's rule that set this resource's policy, if one did."""
+    route: Mapping[str, str] | None = None
+    """Where the rule sends notifications (team, slack_webhook_secret), if it says."""
 
     def to_dict(self) -> dict[str, Any]:
         def iso(moment: datetime | None) -> str | None:
@@ -58,12 +71,29 @@ class Verdict:
             "idle_minutes_reclaimed": self.idle_minutes_reclaimed,
             "notes": list(self.notes),
             "kept_until": iso(self.kept_until),
+            "counting": self.counting,
+            "notice": self.notice,
+            "rule": self.rule,
+            "route": dict(self.route) if self.route else None,
         }
 
 
 BUSY_RECHECK_FLOOR = timedelta(minutes=1)
 """While work runs the watcher looks again no sooner than this: with the warning lead never
 the whole allowance, it is the finest look that still keeps every warning exact."""
+
+
+POLICY_RECHECK = timedelta(minutes=10)
+"""While the policy document is invalid or paused, the watcher looks again this often: a fix or
+a resume is honoured within it, and nothing stops in between."""
+
+
+GUARDRAIL_RECHECK = timedelta(minutes=1)
+"""A resource a guardrail stops is looked at again this soon while it is still starting."""
+GUARDRAIL_STOP_WINDOW = timedelta(hours=1)
+"""Guardrails are for creation: a guardrail that stops does so only within this long of the
+resource's start. One older (a guardrail added later, a resource the sweeper found running for
+days) gets the notice instead: nothing long-running is stopped without a warning."""
 
 
 def done(outcome: Outcome, reason: str, now: datetime, cost: float | None = None) -> Verdict:
@@ -88,6 +118,7 @@ def decide(
     policy: Policy,
     now: datetime,
     warned_since: str | None = None,
+    guardrail_noticed: bool = False,
 ) -> Verdict:
     """Turn one observation into a verdict. Pure: same inputs, same answer.
 
@@ -96,6 +127,10 @@ def decide(
     period, so a resource first seen past its deadline (a late start event, a missed look)
     is warned and stopped `WarningMinutes` later, and a look inside the warning window warns
     and still stops at the deadline: a warning never adds billed minutes otherwise.
+
+    `policy` is the resource's own (Policy.for_resource). An invalid or paused policy document
+    stops nothing; a guardrail is noticed once (or stops at once); a rule's maximum running
+    time stops even a busy resource, after its warning.
     """
     if seen.phase == "missing":
         return done("gone", "the resource no longer exists", now)
@@ -103,14 +138,56 @@ def decide(
         return done("gone", f"the resource is {seen.status}: nothing bills any more", now)
     price = seen.cost_per_hour
     cost = None if price is None else usd(billed_cost(price, seen.started_at or now, now))
+    held = _held(policy)
+    if held is not None:
+        return Verdict(
+            action="wait",
+            reason=held,
+            next_check_at=ceil_seconds(now + POLICY_RECHECK),
+            cost_usd=cost,
+            checked_at=now,
+        )
+    if seen.unwatchable is not None and seen.running_cap_minutes is None:
+        return done("exempt", seen.unwatchable, now, cost)  # never judged, guardrails or not
+    if policy.rule is not None and policy.rule.exempt:
+        return done("exempt", policy.exempt_reason(seen.tags), now, cost)
+    broken = "; ".join(breaches(policy.guardrails, seen))
+    young = seen.started_at is None or now - seen.started_at <= GUARDRAIL_STOP_WINDOW
+    guarded = policy.guardrails is not None and policy.guardrails.action == "stop" and young
+    if broken and guarded and seen.phase == "starting":  # a stop would be refused yet
+        return Verdict(
+            action="wait",
+            reason=f"guardrail: {broken}; stopped as soon as it can be",
+            next_check_at=ceil_seconds(now) + GUARDRAIL_RECHECK,
+            cost_usd=cost,
+            checked_at=now,
+        )
+    if broken and (guarded or not guardrail_noticed):
+        return _guardrail(policy, broken, guarded, now, cost)
     if policy.is_exempt(seen.tags):
-        return done("exempt", f"tagged {policy.exempt_tag_key}=true", now, cost)
+        return done("exempt", policy.exempt_reason(seen.tags), now, cost)
     idle_minutes, idle_note = policy.idle_minutes_for(kind, seen.tags)
-    state = "idle"  # what the minutes count: idleness, or running time under a cap
+    state: Literal["idle", "running"] = (
+        "idle"  # what the minutes count: idleness, or running time under a cap
+    )
     kept_until: datetime | None = None
-    if seen.unwatchable is not None:
-        if seen.running_cap_minutes is None:
-            return done("exempt", seen.unwatchable, now, cost)
+    cap_look: datetime | None = None  # when a rule's maximum running time must be looked at
+    most = policy.max_running_minutes
+    if most is not None and seen.started_at is not None and seen.phase == "billing":
+        cap_look = seen.started_at + timedelta(minutes=most - warning_lead(policy, most))
+        if now >= cap_look and most <= (seen.running_cap_minutes or most):
+            # Past the rule's maximum running time (less the warning): running time counts
+            # from the start, as for SageMakerMaxHours, busy or not.
+            idle_minutes, state, cap_look = most, "running", None
+            idle_note = f"the policy's maximum running time is {most} minutes, busy or not"
+            seen = replace(
+                seen,
+                busy=False,
+                last_activity_at=seen.started_at,
+                unreadable=None,
+                unwatchable=None,
+            )
+    if seen.unwatchable is not None and seen.running_cap_minutes is not None:
         # No signal, but a running cap: "idle" from the start, with the cap as its allowance.
         idle_minutes, idle_note, state = seen.running_cap_minutes, seen.unwatchable, "running"
         seen = replace(seen, busy=False, last_activity_at=seen.started_at, unreadable=None)
@@ -128,8 +205,10 @@ def decide(
         next_check_at: datetime | None = None,
         saved: Savings | None = None,
     ) -> Verdict:
+        if next_check_at is not None and cap_look is not None:
+            next_check_at = min(next_check_at, cap_look)
         if next_check_at is not None:  # whole seconds, and never now: no tight loop
-            earliest = ceil_seconds(now) + timedelta(seconds=1)
+            earliest = now.replace(microsecond=0) + timedelta(seconds=1)
             next_check_at = max(ceil_seconds(next_check_at), earliest)
         return Verdict(
             action=action,
@@ -145,6 +224,8 @@ def decide(
             idle_minutes_reclaimed=saved.idle_minutes_reclaimed if saved else None,
             notes=notes,
             kept_until=kept_until if idle_since is not None else None,
+            notice="warning" if action == "warn" else None,
+            counting=state if idle_since is not None else None,
         )
 
     if seen.phase == "starting":
@@ -173,7 +254,7 @@ def decide(
 
     idle_since = seen.last_activity_at or seen.started_at or now
     deadline = ceil_seconds(idle_since + allowance)
-    keep, keep_note = policy.keep_until(seen.tags, idle_since)
+    keep, keep_note = policy.keep_until(seen.tags, idle_since, seen.started_at)
     keep_notes = [keep_note] if keep_note else []
     if keep is not None and keep > deadline:  # the owner keeps it: the stop waits till then
         deadline = kept_until = ceil_seconds(keep)
@@ -186,6 +267,7 @@ def decide(
     stop_look = deadline + seen.signal_lag  # when the signal has reported up to the deadline
     idle_for = max(0, int((now - idle_since).total_seconds() // 60))
     key = warning_key(to_iso(idle_since), to_iso(kept_until) if kept_until else None)
+    unless = "busy or not" if state == "running" else "unless used"  # a cap is not postponed
     warned = not lead or warned_since == key
     if not warned and now >= deadline - lead:
         late = now >= deadline
@@ -193,9 +275,9 @@ def decide(
         return verdict(
             "warn",
             f"{state} for {idle_for} minutes, past the {idle_minutes}-minute allowance when first "
-            "seen: stops after the full warning unless used"
+            f"seen: stops after the full warning {unless}"
             if late
-            else f"{state} for {idle_for} minutes: stops at the deadline unless used",
+            else f"{state} for {idle_for} minutes: stops at the deadline {unless}",
             idle_since=idle_since,
             deadline=stop_at,
             next_check_at=stop_at + seen.signal_lag,
@@ -219,7 +301,7 @@ def decide(
     if warned and lead:  # warned for this idle period: the next look is the deadline
         return verdict(
             "wait",
-            f"{state} for {idle_for} minutes, warned: stops at the deadline unless used",
+            f"{state} for {idle_for} minutes, warned: stops at the deadline {unless}",
             idle_since=idle_since,
             deadline=deadline,
             next_check_at=stop_look,
@@ -238,4 +320,44 @@ def decide(
         idle_since=idle_since,
         deadline=deadline,
         next_check_at=deadline - lead if lead else stop_look,
+    )
+
+
+def _held(policy: Policy) -> str | None:
+    """Why nothing may be stopped at all right now, if so: the policy document."""
+    if policy.document_error is not None:
+        return (
+            f"the policy document is invalid ({policy.document_error}): nothing is stopped "
+            "until it is fixed"
+        )
+    if policy.paused:
+        return "paused by the policy document: nothing is stopped until it is resumed"
+    return None
+
+
+def _guardrail(
+    policy: Policy, broken: str, stop: bool, now: datetime, cost: float | None
+) -> Verdict:
+    """A guardrail breached: stop at once (outcome `guardrail`; a dry run only says so), or
+    tell the owner once and then watch as usual."""
+    reason = f"guardrail: {broken}"
+    if stop and policy.dry_run:
+        return Verdict(
+            action="done",
+            outcome="would-stop",
+            reason=f"dry run: {reason}",
+            cost_usd=cost,
+            checked_at=now,
+        )
+    if stop:
+        return Verdict(
+            action="stop", outcome="guardrail", reason=reason, cost_usd=cost, checked_at=now
+        )
+    return Verdict(
+        action="warn",
+        notice="guardrail",
+        reason=f"{reason}; it is watched as usual",
+        next_check_at=ceil_seconds(now) + timedelta(seconds=1),
+        cost_usd=cost,
+        checked_at=now,
     )

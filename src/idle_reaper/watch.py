@@ -52,6 +52,8 @@ class Watch:
     """History events this execution may have written (an upper bound)."""
     warned_since: str | None = None
     """The `idle_since` of the idle period a warning was delivered for."""
+    guardrail_noticed: bool = False
+    """A `guardrail` notice was delivered for this resource: it is not sent again."""
     continue_: bool = False
     """Set on a `wait` verdict once the history budget is spent: the state machine then
     starts the next execution with this state and ends this one."""
@@ -70,6 +72,7 @@ class Watch:
             origin=origin if isinstance(origin, str) and 0 < len(origin) <= MAX_NAME else None,
             history=_count(data.get("history")),
             warned_since=warned if isinstance(warned, str) and len(warned) <= 64 else None,
+            guardrail_noticed=data.get("guardrail_noticed") is True,
             continue_=data.get("continue") is True,
             next_name=_name(data.get("next_name")),
         )
@@ -142,6 +145,7 @@ def next_watch(
     errored: bool,
     warned_since: str | None,
     waiting: bool,
+    guardrail_noticed: bool = False,
 ) -> Watch:
     """The watch after one more look in this execution (or the first of a continuation).
 
@@ -160,6 +164,7 @@ def next_watch(
         origin=origin,
         history=history,
         warned_since=warned_since,
+        guardrail_noticed=guardrail_noticed,
         continue_=waiting and spent,
         next_name=continuation_name(origin, generation + 1) if waiting and spent else None,
     )

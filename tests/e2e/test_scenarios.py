@@ -16,7 +16,8 @@ import pytest
 from idle_reaper.audit import AuditRecord
 from idle_reaper.billing import usd
 from idle_reaper.kinds import kind_named
-from idle_reaper.policy import IDLE_MINUTES_TAG
+from idle_reaper.policy import IDLE_MINUTES_TAG, Policy
+from idle_reaper.policy_check import POLICY_INVALID
 from idle_reaper.times import parse_iso, to_iso
 from idle_reaper.watch import HISTORY_BUDGET
 from local_runtime import scenario as scenarios
@@ -95,6 +96,8 @@ def test_stops_land_within_a_minute_of_the_deadline(result: Any) -> None:
     """At the deadline; or, for a resource first seen past it (a late start event), a full
     warning after it was first seen: never at once, never unwarned."""
     summary, _, scenario = result
+    if scenario.policy is not None:
+        pytest.skip("a policy document sets its own allowances: tests/e2e/test_policy.py")
     warning = int(scenario.parameters.get("WarningMinutes", 5))
     for spec, res in zip(scenario.resources, summary["resources"], strict=True):
         if res["outcome"] in ("stopped", "would-stop"):
@@ -122,10 +125,14 @@ def test_nothing_is_ever_stopped_while_a_statement_runs(result: Any) -> None:
 
 def test_no_resource_of_any_kind_is_stopped_inside_one_of_its_busy_periods(result: Any) -> None:
     """Every kind's `activity:`: a busy kernel, a working instance, a running statement. (A
-    running cap, SageMakerMaxHours, stops whatever runs: no bundled scenario sets one.)"""
+    running cap, SageMakerMaxHours or a policy rule's max_running_minutes, stops whatever
+    runs: no bundled scenario sets SageMakerMaxHours; a rule's cap is tested in test_policy.)"""
     _, account, scenario = result
     assert int(scenario.parameters.get("SageMakerMaxHours", 0)) == 0
+    capped = _running_capped(scenario)
     for spec in scenario.resources:
+        if spec.id in capped:
+            continue
         life = account.emulators[spec.kind].life(spec.id)
         if life is None or life.ended_by != "reaper" or life.ended_at is None:
             continue
@@ -148,9 +155,31 @@ def test_dry_run_stops_nothing(result: Any) -> None:
         assert summary["totals"]["stopped"] == 0
 
 
+def _running_capped(scenario: scenarios.Scenario) -> set[str]:
+    """Resources a policy rule with max_running_minutes applies to (stopped busy or not)."""
+    if scenario.policy is None:
+        return set()
+    policy = Policy(idle_minutes={}).with_document(scenario.policy)
+    return {
+        spec.id
+        for spec in scenario.resources
+        if policy.for_resource(spec.kind, spec.tags, None).max_running_minutes is not None
+    }
+
+
+def _notice(published: Any) -> bool:
+    """A notice (a warning, a guardrail notice): the watch goes on after it."""
+    verdict = published.detail.get("verdict") or {}
+    return published.detail_type == "warning" or verdict.get("action") == "warn"
+
+
+def _policy_failure(published: Any) -> bool:
+    return (published.detail.get("error") or {}).get("Error") == POLICY_INVALID
+
+
 def test_every_watcher_ended_in_one_outcome_or_still_waits(result: Any) -> None:
     _, account, _ = result
-    outcomes = [p for p in account.bus.published if p.detail_type != "warning"]
+    outcomes = [p for p in account.bus.published if not _notice(p) and not _policy_failure(p)]
     ids = [p.resource_id for p in outcomes]
     assert None not in ids, "an outcome names no resource"
     assert len(ids) == len(set(ids)), "a resource got two outcomes"
@@ -182,7 +211,7 @@ def test_summary_has_every_documented_key(result: Any) -> None:
         }
     assert set(summary["totals"]) >= {"stopped", "cost_usd", "wasted_usd", "state_transitions"}
     assert summary["totals"]["stopped"] == sum(
-        r["outcome"] == "stopped" for r in summary["resources"]
+        r["outcome"] in ("stopped", "guardrail") for r in summary["resources"]
     )
 
 

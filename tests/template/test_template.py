@@ -306,6 +306,7 @@ RULE_EXPECTATIONS: dict[str, set[str]] = {
     "reaper-exempt.json": {AUDIT},
     "reaper-gone.json": {AUDIT},
     "sweep-scheduled.json": set(),  # the sweeper's schedule is not a pattern: it fires by time
+    "policy-parameter-changed.json": set(),  # no PolicyParameterName: tests/template/test_policy
 }
 
 

@@ -115,6 +115,7 @@ class GlueSession(ResourceKind):
             tags=self._tags(client, arn),
             cost_per_hour=cost_per_hour(session),
             arn=arn,
+            workers=_workers(session.get("NumberOfWorkers")),
             own_idle_timeout_minutes=int(
                 session.get("IdleTimeout") or DEFAULT_IDLE_TIMEOUT_MINUTES
             ),
@@ -234,3 +235,8 @@ def cost_per_hour(session: Mapping[str, Any]) -> float:
     else:
         dpus = float(DEFAULT_WORKERS)
     return dpus * PRICE_PER_DPU_HOUR
+
+
+def _workers(value: Any) -> int | None:
+    """NumberOfWorkers when GetSession gives a whole number (a MaxCapacity session has none)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
