@@ -15,7 +15,7 @@ SCENARIO ?= scenarios/demo.yaml
 EVENT ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install test lint security typecheck format demo simulate replay report bench bench-notify coldstart build deploy validate invoke-inspect invoke-sweep invoke-policy-check invoke-notify invoke-audit clean
+.PHONY: help install test lint security typecheck format demo simulate replay report bench bench-quick bench-scale bench-runtime bench-notify coldstart build deploy validate invoke-inspect invoke-sweep invoke-policy-check invoke-notify invoke-audit clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -68,7 +68,16 @@ replay: $(STAMP) ## Replay one event file through the local runtime: make replay
 report: $(STAMP) ## Stops and savings from the audit table: [TABLE=name] [REPORT_ARGS="--since 30d --by day"]
 	$(BIN)/python -m reporting $(if $(TABLE),--table $(TABLE),--local) $(REPORT_ARGS)
 
-bench: $(STAMP) ## Measure the local runtime on a large generated workload (writes to stdout)
+bench: $(STAMP) ## Five ways to stop idle Glue sessions on one generated week of 1,000 (long; BENCHMARKS.md, docs/bench.png)
+	$(BIN)/python -m local_runtime.comparison --chart docs/bench.png $(BENCH_ARGS)
+
+bench-quick: $(STAMP) ## The same comparison, small: 25 sessions on one working day
+	$(BIN)/python -m local_runtime.comparison --sessions 25 --workdays 1 $(BENCH_ARGS)
+
+bench-scale: $(STAMP) ## 1,000 sessions started within one virtual minute: watchers, outcomes, Step Functions quotas
+	$(BIN)/python -m local_runtime.scale $(BENCH_ARGS)
+
+bench-runtime: $(STAMP) ## Time the local runtime itself on a generated workload (writes to stdout)
 	$(BIN)/python -m local_runtime bench $(BENCH_ARGS)
 
 bench-notify: $(STAMP) ## Measure the notify handler's warm duration against the loopback Slack sink

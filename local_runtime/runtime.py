@@ -117,12 +117,14 @@ def running(
     account: str = stack_module.ACCOUNT,
     origin: datetime | None = None,
     policy: str | None = None,
+    amend: stack_module.Amendment | None = None,
 ) -> Iterator[Account]:
     """Deploy template.yaml at `start` into a fresh emulated account whose clock starts at
     `origin` (default `start`). An earlier origin lets resources be created before the stack
     exists (a scenario's negative `at`): the clock cannot go back, so it starts at the earliest
     creation and the deployment waits on it until `start`; until then no rule exists and no
-    event reaches a target. Scheduled rules start counting at the deployment.
+    event reaches a target. Scheduled rules start counting at the deployment. `amend` edits
+    the template before it is deployed (`stack.load`; benchmark strategies only).
 
     Unless the parameters name their own, Slack points at a local sink (its webhook URL in
     an emulated Secrets Manager secret) and the notification topic has an email subscriber.
@@ -168,7 +170,7 @@ def running(
             parameters["NotificationEmail"] = channels.email
         if policy is not None:
             parameters.setdefault("PolicyParameterName", policy_parameter.NAME)
-        stack = stack_module.load(template, parameters, region=region, account=account)
+        stack = stack_module.load(template, parameters, region=region, account=account, amend=amend)
         bus = Bus(
             clock,
             functions,

@@ -41,10 +41,13 @@ def simulate(
     stop_when: Callable[[Account], bool] | None = None,
     inspect: Callable[[Account], None] | None = None,
     prepare: Callable[[Account], None] | None = None,
+    amend: stack.Amendment | None = None,
 ) -> dict[str, Any]:
     """Run the scenario; write the timeline to `out`; return the summary. `inspect` sees the
     emulated account before it is torn down (tests check invariants there); `prepare` sees it
-    before the clock runs (tests schedule their own changes there: a policy paused, resumed)."""
+    before the clock runs (tests schedule their own changes there: a policy paused, resumed);
+    `amend` edits the template before it is deployed (`stack.load`: the benchmark's
+    alternative strategies)."""
     with (
         running(
             scenario.start,
@@ -54,6 +57,7 @@ def simulate(
             region=scenario.region or stack.REGION,
             account=scenario.account or stack.ACCOUNT,
             policy=scenario.policy,
+            amend=amend,
         ) as account,
         faults.injected(account, scenario) as injector,
     ):

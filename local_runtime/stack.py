@@ -28,6 +28,10 @@ from samtranslator.translator.transform import transform
 from local_runtime.errors import ScenarioError, TemplateError
 
 STACK_NAME = "idle-reaper"
+Amendment = Callable[[dict[str, Any]], None]
+"""Edits a SAM template in place as read (plain JSON, intrinsics as {"Ref": ...}), before the
+transform: a benchmark strategy swaps the watcher's definition or adds a function. The
+product deploys template.yaml unamended."""
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 
@@ -64,14 +68,18 @@ def load(
     *,
     region: str = REGION,
     account: str = ACCOUNT,
+    amend: Amendment | None = None,
 ) -> Stack:
     """Read, transform and resolve a SAM template with parameter overrides, as deployed into
-    `account` and `region` (the partition, for ARNs, is the region's)."""
+    `account` and `region` (the partition, for ARNs, is the region's). `amend` edits the
+    template as read, before anything else (the benchmark's alternative strategies)."""
     partition_of(region)  # an unknown region fails here, before anything is deployed
     raw, problems = decode(str(template))
     if raw is None:
         raise TemplateError(f"{template}: {problems}")
     sam = _json_clean(raw)
+    if amend is not None:
+        amend(sam)
     parameters = _parameters(sam, overrides or {})
     _check_rules(sam.get("Rules") or {}, parameters)
     root = template.parent
