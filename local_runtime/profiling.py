@@ -28,6 +28,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 from local_runtime.errors import LocalRuntimeError
 
@@ -117,13 +118,12 @@ def every_thread_profiled() -> Iterator[list[cProfile.Profile]]:
 
     main = cProfile.Profile()
     profiles.append(main)
-    threading.Thread.run = run  # type: ignore[method-assign]
-    main.enable()
-    try:
-        yield profiles
-    finally:
-        main.disable()
-        threading.Thread.run = original_run  # type: ignore[method-assign]
+    with mock.patch.object(threading.Thread, "run", run):
+        main.enable()
+        try:
+            yield profiles
+        finally:
+            main.disable()
 
 
 def merged(profiles: list[cProfile.Profile]) -> pstats.Stats:
@@ -163,14 +163,14 @@ def by_area(stats: pstats.Stats) -> tuple[Counter[str], float]:
         if key in shares:
             return shares[key]
         callers = raw[key][4] if key in raw else {}
-        found: Counter[str] = Counter()
+        found: dict[str, float] = {}
         used = 0.0
         for caller, timing in callers.items():
             if caller in seen:
                 continue
             weight = timing[3] or timing[2] or 1e-9
             for area, part in areas_of(caller, seen | {key}).items():
-                found[area] += part * weight
+                found[area] = found.get(area, 0.0) + part * weight
             used += weight
         result = {area: t / used for area, t in found.items()} if used else {}
         if not any(caller in seen for caller in callers):  # complete: keep it
