@@ -75,10 +75,11 @@ def _attribute_keys() -> Iterator[None]:
 
     picker_cls: Any = serialize.AttributePicker
     original_call = picker_cls.__call__
-    candidates: dict[tuple[Any, ...], tuple[str, ...]] = {}
     from moto.core import utils
     from moto.core.utils import get_value
 
+    candidates: dict[tuple[Any, ...], tuple[tuple[str, ...], bool]] = {}
+    """cache key -> (candidate names in moto's order, whether any is a dotted path)"""
     missing = getattr(utils, "MISSING")  # noqa: B009 (moto's sentinel; not exported for mypy)
 
     def pick(self: Any, context: Any) -> Any:
@@ -95,15 +96,26 @@ def _attribute_keys() -> Iterator[None]:
             getattr(shape, "parent", None),
             context.key,
         )
-        keys = candidates.get(cache_key)
-        if keys is None:
-            keys = candidates[cache_key] = tuple(self.get_possible_keys(context))
-        for possible_key in keys:
-            value = get_value(obj, possible_key, missing)
-            if value is not missing:
-                break
+        found = candidates.get(cache_key)
+        if found is None:
+            keys = tuple(self.get_possible_keys(context))
+            found = candidates[cache_key] = (keys, any("." in k for k in keys))
+        keys, dotted = found
+        value = None
+        if type(obj) is dict and not dotted:  # moto's get_value on a dict: obj[key] or missing
+            for possible_key in keys:
+                value = obj.get(possible_key, missing)
+                if value is not missing:
+                    break
+            else:
+                value = None
         else:
-            value = None
+            for possible_key in keys:
+                value = get_value(obj, possible_key, missing)
+                if value is not missing:
+                    break
+            else:
+                value = None
         if self.response_transformers:
             key_path = f"{context.key_path}.{context.key}"
             for transform_path, transform in self.response_transformers.items():
