@@ -60,6 +60,13 @@ bench: $(STAMP) ## Measure the local runtime on a large generated workload (writ
 bench-notify: $(STAMP) ## Measure the notify handler's warm duration against the loopback Slack sink
 	$(BIN)/python -m local_runtime bench-notify $(BENCH_ARGS)
 
+.PHONY: bench-compare profile
+bench-compare: $(STAMP) ## The bench week on BASE (default 709968c) then on this tree, compared: [BASE=..] [BENCH_ARGS="--sessions 1000 --days 7"]
+	$(BIN)/python -m local_runtime.side_by_side $(if $(BASE),--base $(BASE)) $(BENCH_ARGS)
+
+profile: $(STAMP) ## Where the runtime's time goes, by area (cProfile on every thread): [BENCH_ARGS="--sessions 200 --days 2"]
+	$(BIN)/python -m local_runtime.profiling $(BENCH_ARGS)
+
 validate: $(STAMP) ## sam validate --lint
 	$(BIN)/sam validate --lint --template template.yaml
 
