@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from functools import lru_cache
 from typing import Any
 from unittest import mock
@@ -35,6 +35,7 @@ def fast_paths_on() -> Iterator[None]:
         stack.enter_context(_user_agent_components())
         stack.enter_context(_signatures())
         stack.enter_context(_routes())
+        stack.enter_context(_requests())
         yield
 
 
@@ -336,3 +337,154 @@ def _route(clean_url: str) -> tuple[type, str] | None:
                 return None
         return None  # moto would go on to the next service's patterns: let it
     return None
+
+
+_NEWLINE = ("\r", "\n")
+
+
+@contextmanager
+def _requests() -> Iterator[None]:
+    """moto turns every botocore request into a werkzeug Request through werkzeug's test
+    EnvironBuilder (`Request.from_primitives`), which builds a header object, a form parser and
+    an environ through a dozen properties. `wsgi_environ` writes the same environ directly, key
+    for key (the unit tests compare the two on every protocol the product uses); a request the
+    direct path does not cover (a streamed, form-encoded or multipart body, a header value
+    werkzeug refuses) is built by werkzeug as before."""
+    from moto.core import request as moto_request
+
+    request_cls: Any = moto_request.Request
+    original = request_cls.from_primitives.__func__
+    uris = _Memo(limit=4096)
+
+    def from_primitives(cls: Any, method: str, url: str, headers: Any, body: Any = None) -> Any:
+        environ = wsgi_environ(method, url, headers, body, uris)
+        if environ is None or cls is not request_cls:
+            return original(cls, method, url, headers, body)
+        return cls(environ)
+
+    try:
+        with mock.patch.object(request_cls, "from_primitives", classmethod(from_primitives)):
+            yield
+    finally:
+        uris.clear()
+
+
+def wsgi_environ(
+    method: str, url: str, headers: Any, body: Any, uris: _Memo | None = None
+) -> dict[str, Any] | None:
+    """The environ `moto.core.request.Request.from_primitives` builds for this request (through
+    werkzeug's EnvironBuilder), or None where this does not follow it (then werkzeug builds it).
+    """
+    import sys
+    from io import BytesIO
+    from urllib.parse import unquote, urlparse, urlsplit
+
+    from moto.core.request import (
+        PRESERVED_HEADER_NAMES_ENVIRON_KEY,
+        environ_key_for_header,
+        should_preserve_original_header_name,
+    )
+    from werkzeug.urls import iri_to_uri
+
+    memo = uris or _Memo(limit=16)
+    if not isinstance(body, bytes | str | None):
+        return None  # a stream or a chunked wrapper: read by moto's own path
+    items: list[tuple[str, str]] = []
+    for key, value in headers.items():
+        if key.lower() in ["transfer-encoding"]:
+            continue
+        value = value.decode("utf-8") if isinstance(value, bytes) else value
+        if not isinstance(key, str) or not isinstance(value, str):
+            return None
+        if _NEWLINE[0] in value or _NEWLINE[1] in value:
+            return None  # werkzeug refuses it: let it
+        items.append((key, value))
+    parsed = urlparse(url)
+    path = parsed.path
+    if "?" in path:
+        return None
+    data = body.encode() if isinstance(body, str) else (body or b"")
+
+    def lookup(name: str) -> str | None:
+        lowered = name.lower()
+        return next((v for k, v in items if k.lower() == lowered), None)
+
+    content_type = lookup("Content-Type")
+    if data:
+        input_stream: Any = BytesIO(data)
+        content_length: int | None = len(data)
+    else:
+        mimetype = content_type.partition(";")[0].strip() if content_type else None
+        if mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
+            return None
+        input_stream = BytesIO()
+        try:
+            declared = lookup("Content-Length")
+            content_length = None if declared is None else int(declared)
+        except ValueError:
+            content_length = None
+    base_url = memo.get(("base", parsed.scheme, parsed.netloc), lambda: _iri(parsed, iri_to_uri))
+    scheme, host, script_root = base_url
+    if scheme is None:
+        return None
+    uri_path = memo.get(("path", path), lambda: iri_to_uri(urlsplit(path).path))
+    server_name, sep, port = host.partition(":")
+    server_port = 443 if scheme == "https" else 80
+    if sep:
+        with suppress(ValueError):
+            server_port = int(port)
+
+    def encode(text: str) -> str:  # werkzeug's _wsgi_encoding_dance
+        return text.encode().decode("latin1")
+
+    raw_uri = encode(path)
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": method,
+        "SCRIPT_NAME": encode(unquote(script_root)),
+        "PATH_INFO": encode(unquote(uri_path)),
+        "QUERY_STRING": encode(parsed.query),
+        "REQUEST_URI": raw_uri,
+        "RAW_URI": raw_uri,
+        "SERVER_NAME": server_name,
+        "SERVER_PORT": str(server_port),
+        "HTTP_HOST": host,
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": scheme,
+        "wsgi.input": input_stream,
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": False,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
+    }
+    if content_type is not None:
+        environ["CONTENT_TYPE"] = content_type
+    if content_length is not None:
+        environ["CONTENT_LENGTH"] = str(content_length)
+    combined: dict[str, list[str]] = {}
+    for key, value in items:
+        if key.lower() in ("content-type", "content-length"):
+            continue
+        combined.setdefault(f"HTTP_{key.upper().replace('-', '_')}", []).append(value)
+    for key, values in combined.items():
+        environ[key] = ", ".join(values)
+    environ[PRESERVED_HEADER_NAMES_ENVIRON_KEY] = {
+        environ_key_for_header(key): key
+        for key, _ in items
+        if should_preserve_original_header_name(key)
+    }
+    environ.setdefault("CONTENT_LENGTH", "0")
+    return environ
+
+
+def _iri(parsed: Any, iri_to_uri: Callable[[str], str]) -> tuple[str | None, str, str]:
+    """(scheme, host, script root) of the request's base URL as EnvironBuilder splits it;
+    scheme None where it would refuse the URL."""
+    from urllib.parse import urlsplit
+
+    scheme, netloc, script_root, query, anchor = urlsplit(
+        iri_to_uri(f"{parsed.scheme}://{parsed.netloc}")
+    )
+    if query or anchor:
+        return None, "", ""
+    return scheme, netloc, script_root.rstrip("/")

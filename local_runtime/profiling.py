@@ -231,6 +231,18 @@ def profile_week(sessions: int, days: float, seed: int, out: Path | None) -> dic
     }
 
 
+def _profile_commit(base: str, sessions: int, days: float, seed: int, out: Path | None) -> int:
+    """This module, run against another commit's runtime (side_by_side.run_in)."""
+    from local_runtime.side_by_side import resolve, run_in, worktree
+
+    argv: list[Any] = ["--sessions", sessions, "--days", days, "--seed", seed]
+    if out is not None:
+        argv += ["--out", out.resolve()]
+    with worktree(resolve(base)) as tree:
+        print(run_in(tree, "local_runtime.profiling", argv), end="")
+    return 0
+
+
 def _table(report: dict[str, Any]) -> str:
     profile = report["profile"]
     lines = [
@@ -253,11 +265,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--days", type=float, default=2)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--out", type=Path, default=None, help="also keep the merged pstats")
+    parser.add_argument(
+        "--base", default=None, help="profile this commit's runtime instead (a git worktree)"
+    )
     args = parser.parse_args(argv)
     if not 1 <= args.sessions <= MAX_SESSIONS or not 1 / 1440 <= args.days <= MAX_DAYS:
         print(f"error: --sessions 1 to {MAX_SESSIONS}, --days up to {MAX_DAYS}", file=sys.stderr)
         return 2
     try:
+        if args.base is not None:
+            return _profile_commit(args.base, args.sessions, args.days, args.seed, args.out)
         report = profile_week(args.sessions, args.days, args.seed, args.out)
     except LocalRuntimeError as exc:
         print("error: " + " ".join(str(exc).split()), file=sys.stderr)

@@ -19,6 +19,8 @@ import os
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -61,22 +63,16 @@ def main(argv: list[str] | None = None) -> int:
 
 def compare(base: str, sessions: int, days: float, seed: int, rounds: int) -> dict[str, Any]:
     """Run the week `rounds` times on each tree (base first each round)."""
-    if not base or base.startswith("-"):
-        raise LocalRuntimeError(f"--base {base[:40]!r} is not a commit")
-    base_commit = _git("rev-parse", "--verify", "--quiet", f"{base}^{{commit}}").strip()
+    base_commit = resolve(base)
     head_commit = _git("rev-parse", "HEAD").strip()
     dirty = bool(_git("status", "--porcelain", "--untracked-files=no").strip())
     runs: dict[str, list[dict[str, Any]]] = {"base": [], "head": []}
-    with tempfile.TemporaryDirectory(prefix="side-by-side-") as scratch:
-        base_tree = Path(scratch) / "base"
-        _git("worktree", "add", "--detach", "--quiet", str(base_tree), base_commit)
-        try:
-            for n in range(rounds):
-                for label, tree in (("base", base_tree), ("head", ROOT)):
-                    _say(f"round {n + 1}/{rounds}: {label} ({tree})")
-                    runs[label].append(_run(tree, sessions, days, seed))
-        finally:
-            _git("worktree", "remove", "--force", str(base_tree))
+    with worktree(base_commit) as base_tree:
+        for n in range(rounds):
+            for label, tree in (("base", base_tree), ("head", ROOT)):
+                _say(f"round {n + 1}/{rounds}: {label} ({tree})")
+                out = run_in(tree, "local_runtime.measured_run", [sessions, days, seed])
+                runs[label].append(_measurement(out, tree))
     first = runs["base"][0]
     mismatches = [
         f"{label} round {n + 1}: {key}"
@@ -110,12 +106,50 @@ def compare(base: str, sessions: int, days: float, seed: int, rounds: int) -> di
     }
 
 
-def _run(tree: Path, sessions: int, days: float, seed: int) -> dict[str, Any]:
-    """measured_run.py's source, run in `tree` (its code, this interpreter): progress on
-    stderr as it goes, the measurement as the last line of stdout."""
+def resolve(base: str) -> str:
+    """The full id of the commit `base` names (refused: anything git could read as an
+    option, anything that is not a commit)."""
+    if not base or base.startswith("-"):
+        raise LocalRuntimeError(f"--base {base[:40]!r} is not a commit")
+    return _git("rev-parse", "--verify", "--quiet", f"{base}^{{commit}}").strip()
+
+
+@contextmanager
+def worktree(commit: str) -> Iterator[Path]:
+    """A detached git worktree of `commit` in a temporary folder, removed afterwards."""
+    with tempfile.TemporaryDirectory(prefix="side-by-side-") as scratch:
+        tree = Path(scratch) / "base"
+        _git("worktree", "add", "--detach", "--quiet", str(tree), commit)
+        try:
+            yield tree
+        finally:
+            _git("worktree", "remove", "--force", str(tree))
+
+
+_BOOT = """
+import importlib.util, sys
+import local_runtime
+for path in sys.argv[1].split("\\n"):
+    name = "local_runtime." + path.rsplit("/", 1)[-1].removesuffix(".py")
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+sys.exit(sys.modules[sys.argv[2]].main(sys.argv[3:]))
+"""
+"""Runs one of THIS tree's measuring modules against another tree's runtime: the other tree's
+`local_runtime` package is imported (PYTHONPATH), then this tree's measured_run.py and
+profiling.py are loaded into it under their own names, and the module's main() runs."""
+_MEASURING = (CHILD, CHILD.with_name("profiling.py"))
+
+
+def run_in(tree: Path, module: str, argv: list[Any]) -> str:
+    """`module`'s main(argv) run against the runtime of `tree`, in its own process (this
+    interpreter): progress on stderr as it goes; its stdout returned."""
     env = {**os.environ, "PYTHONPATH": f"{tree / 'src'}{os.pathsep}{tree}"}
+    paths = "\n".join(str(p) for p in _MEASURING)
     done = subprocess.run(
-        [sys.executable, "-c", CHILD.read_text(), str(sessions), repr(days), str(seed)],
+        [sys.executable, "-c", _BOOT, paths, module, *(str(a) for a in argv)],
         cwd=tree,
         env=env,
         stdout=subprocess.PIPE,
@@ -124,7 +158,12 @@ def _run(tree: Path, sessions: int, days: float, seed: int) -> dict[str, Any]:
     )
     if done.returncode != 0:
         raise LocalRuntimeError(f"the run in {tree} failed (exit {done.returncode})")
-    lines = done.stdout.strip().splitlines()
+    return done.stdout
+
+
+def _measurement(out: str, tree: Path) -> dict[str, Any]:
+    """The last line of a measured run's output."""
+    lines = out.strip().splitlines()
     try:
         result: dict[str, Any] = json.loads(lines[-1])
     except (IndexError, json.JSONDecodeError) as exc:

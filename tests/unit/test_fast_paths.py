@@ -180,3 +180,80 @@ def test_a_memo_keeps_answers_apart_by_key_and_bounded() -> None:
         memo.get((int, n), lambda n=n: answer(n))
     assert len(memo._answers) <= 4
     assert memo.get([1], lambda: "unhashable, computed") == "unhashable, computed"
+
+
+def _built(method: str, url: str, headers: dict[str, Any], body: Any) -> Any:
+    """The request moto builds (its environ, its body), or the error it raises."""
+    from moto.core.request import Request
+
+    try:
+        request = Request.from_primitives(method, url, dict(headers), body)
+    except Exception as exc:
+        return ("raised", type(exc), str(exc))
+    data = request.get_data()
+    environ = dict(request.environ)
+    environ.pop("wsgi.input")
+    environ.pop("werkzeug.request", None)
+    return type(request), data, environ
+
+
+REQUESTS: list[tuple[str, str, dict[str, Any], Any]] = [
+    (  # JSON protocol (Glue, DynamoDB, Step Functions), the signer's host header
+        "POST",
+        "https://glue.us-east-1.amazonaws.com/",
+        {
+            "X-Amz-Target": "AWSGlue.GetSession",
+            "Content-Type": "application/x-amz-json-1.1",
+            "host": "glue.us-east-1.amazonaws.com",
+            "Content-Length": "12",
+            "X-Amz-Security-Token": b"token-as-bytes",
+        },
+        b'{"Id": "s1"}',
+    ),
+    (  # query protocol (SNS, EC2): a form-encoded text body
+        "POST",
+        "https://sns.us-east-1.amazonaws.com/",
+        {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
+        "Action=Publish&TopicArn=arn%3Aaws%3Asns%3Aus-east-1%3A1%3At&Message=%C3%A9",
+    ),
+    (  # REST-JSON (Lambda Invoke): the resource in the path, a qualifier in the query
+        "POST",
+        "https://lambda.us-east-1.amazonaws.com/2015-03-31/functions/arn%3Aaws%3Alambda%3Aus-east-1%3A1%3Afunction%3Af/invocations?Qualifier=%24LATEST",
+        {"X-Amz-Invocation-Type": "RequestResponse", "Transfer-Encoding": "chunked"},
+        b"{}",
+    ),
+    ("GET", "https://lambda.us-east-1.amazonaws.com/2015-03-31/functions/", {}, None),
+    (  # no body, a declared length, repeated and odd headers, a port
+        "GET",
+        "https://sqs.us-east-1.amazonaws.com:4443/path/with%20space/",
+        {"Content-Length": "0", "X-Amz-Meta-My_Key": "v", "Accept": "a", "accept": "b"},
+        b"",
+    ),
+    ("DELETE", "http://example.com:notaport/x", {"Content-Length": "nope"}, b""),
+]
+
+
+@pytest.mark.parametrize("method, url, headers, body", REQUESTS)
+def test_requests_reach_moto_as_werkzeug_builds_them(
+    method: str, url: str, headers: dict[str, Any], body: Any
+) -> None:
+    expected = _built(method, url, headers, body)
+    with fast_paths_on():
+        assert _built(method, url, headers, body) == expected
+
+
+def test_multipart_and_form_bodies_are_left_to_werkzeug() -> None:
+    """Its multipart boundary is random: nothing to compare, so the direct path never builds
+    one (nor an empty form)."""
+    from local_runtime.fast_paths import wsgi_environ
+
+    for content_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        headers = {"Content-Type": content_type}
+        assert wsgi_environ("POST", "https://glue.us-east-1.amazonaws.com/", headers, b"") is None
+
+
+def test_a_header_werkzeug_refuses_is_still_refused() -> None:
+    from moto.core.request import Request
+
+    with fast_paths_on(), pytest.raises(ValueError, match="newline"):
+        Request.from_primitives("GET", "https://glue.us-east-1.amazonaws.com/", {"X": "a\nb"})
