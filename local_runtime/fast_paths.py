@@ -68,55 +68,62 @@ def _handler_lookup() -> Iterator[None]:
 def _attribute_keys() -> Iterator[None]:
     """moto's serializer reads each response field from the backend's object under the first
     of several candidate names, and builds those candidates anew for every field of every
-    response (six alias-provider objects, each asking the object and the shape). The
-    candidates depend only on the object's class (and its `Meta`), the field's shape (and the
-    structure holding it) and the field's name, so they are worked out once per combination;
-    the value is still read from the object each time, as moto reads it."""
-    from moto.core import serialize
-
-    picker_cls: Any = serialize.AttributePicker
-    original_call = picker_cls.__call__
-    from moto.core import utils
+    response (a context object, the field's dotted path, six alias-provider objects each
+    asking the object and the shape). The candidates depend only on the picker's providers,
+    the object's class (and its `Meta`), the field's shape (and the structure holding it) and
+    the field's name, so they are worked out once per combination, by moto's own code; the
+    value is still read from the object each time, as moto reads it. A response with
+    transformers (which read the field's path) or an object whose aliases are its own goes
+    moto's whole way."""
+    from moto.core import serialize, utils
     from moto.core.utils import get_value
 
+    picker_cls: Any = serialize.AttributePicker
+    serializer_cls: Any = serialize.ResponseSerializer
+    original_call = picker_cls.__call__
+    original_get_value = serializer_cls.get_value
+    default_providers = serialize.DEFAULT_ALIAS_PROVIDERS
     candidates: dict[tuple[Any, ...], tuple[tuple[str, ...], bool]] = {}
     """cache key -> (candidate names in moto's order, whether any is a dotted path)"""
     missing = getattr(utils, "MISSING")  # noqa: B009 (moto's sentinel; not exported for mypy)
+
+    def cache_key(picker: Any, obj: Any, meta: Any, shape: Any, key: str) -> tuple[Any, ...]:
+        providers = picker.alias_providers
+        return (
+            type(picker),
+            "default" if providers is default_providers else tuple(providers),
+            obj.__class__,
+            meta,
+            shape,
+            getattr(shape, "parent", None),
+            key,
+        )
+
+    def read(obj: Any, keys: tuple[str, ...], dotted: bool) -> Any:
+        """moto's AttributePicker loop: the first candidate the object has, else None."""
+        if type(obj) is dict and not dotted:  # moto's get_value on a dict: obj[key] or missing
+            for possible_key in keys:
+                value = obj.get(possible_key, missing)
+                if value is not missing:
+                    return value
+            return None
+        for possible_key in keys:
+            value = get_value(obj, possible_key, missing)
+            if value is not missing:
+                return value
+        return None
 
     def pick(self: Any, context: Any) -> Any:
         obj, shape = context.obj, context.shape
         meta = getattr(obj, "Meta", None)
         if meta is not None and not isinstance(meta, type):
             return original_call(self, context)  # aliases held by the instance: moto's way
-        cache_key = (
-            type(self),
-            tuple(self.alias_providers),
-            obj.__class__,
-            meta,
-            shape,
-            getattr(shape, "parent", None),
-            context.key,
-        )
-        found = candidates.get(cache_key)
+        found_key = cache_key(self, obj, meta, shape, context.key)
+        found = candidates.get(found_key)
         if found is None:
             keys = tuple(self.get_possible_keys(context))
-            found = candidates[cache_key] = (keys, any("." in k for k in keys))
-        keys, dotted = found
-        value = None
-        if type(obj) is dict and not dotted:  # moto's get_value on a dict: obj[key] or missing
-            for possible_key in keys:
-                value = obj.get(possible_key, missing)
-                if value is not missing:
-                    break
-            else:
-                value = None
-        else:
-            for possible_key in keys:
-                value = get_value(obj, possible_key, missing)
-                if value is not missing:
-                    break
-            else:
-                value = None
+            found = candidates[found_key] = (keys, any("." in k for k in keys))
+        value = read(obj, *found)
         if self.response_transformers:
             key_path = f"{context.key_path}.{context.key}"
             for transform_path, transform in self.response_transformers.items():
@@ -125,8 +132,25 @@ def _attribute_keys() -> Iterator[None]:
                     break
         return value
 
+    def serializer_get_value(self: Any, value: Any, key: str, shape: Any) -> Any:
+        picker = self._value_picker
+        if (
+            isinstance(picker, picker_cls)
+            and type(picker).__call__ is pick
+            and not picker.response_transformers
+        ):
+            meta = getattr(value, "Meta", None)
+            if meta is None or isinstance(meta, type):
+                found = candidates.get(cache_key(picker, value, meta, shape, key))
+                if found is not None:
+                    return read(value, *found)
+        return original_get_value(self, value, key, shape)  # moto's way (and the cache filled)
+
     try:
-        with mock.patch.object(picker_cls, "__call__", pick):
+        with (
+            mock.patch.object(picker_cls, "__call__", pick),
+            mock.patch.object(serializer_cls, "get_value", serializer_get_value),
+        ):
             yield
     finally:
         candidates.clear()
