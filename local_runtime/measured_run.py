@@ -18,6 +18,7 @@ import resource
 import sys
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
@@ -72,7 +73,7 @@ def _cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def measure(sessions: int, days: float, seed: int) -> dict[str, Any]:
+def measure(sessions: int, days: float, seed: int, keep: Path | None = None) -> dict[str, Any]:
     """Run the week; its wall and CPU time, its counts, and fingerprints of everything it
     reported: the summary (every resource's outcome, times, costs, transitions, every
     notification) and the timeline (every event of the run, in order)."""
@@ -83,6 +84,11 @@ def measure(sessions: int, days: float, seed: int) -> dict[str, Any]:
     wall, cpu = time.clock_gettime(time.CLOCK_MONOTONIC), _cpu_seconds()
     summary = simulate(scenario, out=timeline, progress=sys.stderr)["summary"]
     wall, cpu = time.clock_gettime(time.CLOCK_MONOTONIC) - wall, _cpu_seconds() - cpu
+    if keep is not None:  # what was fingerprinted, to diff two runs
+        keep.mkdir(parents=True, exist_ok=True)
+        (keep / "timeline.txt").write_text(timeline.getvalue())
+        kept = json.dumps(summary, indent=1, sort_keys=True, default=str)
+        (keep / "summary.json").write_text(kept)
     outcomes: dict[str, int] = {}
     for res in summary["resources"]:
         outcomes[res["outcome"]] = outcomes.get(res["outcome"], 0) + 1
@@ -105,7 +111,8 @@ def measure(sessions: int, days: float, seed: int) -> dict[str, Any]:
 
 def main(argv: list[str]) -> int:
     sessions, days, seed = int(argv[0]), float(argv[1]), int(argv[2])
-    print(json.dumps(measure(sessions, days, seed)))
+    keep = Path(argv[3]) if len(argv) > 3 else None
+    print(json.dumps(measure(sessions, days, seed, keep)))
     return 0
 
 

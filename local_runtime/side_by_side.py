@@ -47,12 +47,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--rounds", type=int, default=1, help="base then head, this many times (alternating)"
     )
+    parser.add_argument(
+        "--keep", type=Path, default=None, help="keep each run's timeline and summary here"
+    )
     args = parser.parse_args(argv)
     try:
         _bounded("--sessions", args.sessions, 1, MAX_SESSIONS)
         _bounded("--days", args.days, 1 / 1440, MAX_DAYS)
         _bounded("--rounds", args.rounds, 1, MAX_ROUNDS)
-        report = compare(args.base, args.sessions, args.days, args.seed, args.rounds)
+        report = compare(args.base, args.sessions, args.days, args.seed, args.rounds, args.keep)
     except LocalRuntimeError as exc:
         print("error: " + " ".join(str(exc).split()), file=sys.stderr)
         return 2
@@ -61,8 +64,11 @@ def main(argv: list[str] | None = None) -> int:
     return 0 if report["same_behaviour"] else 1
 
 
-def compare(base: str, sessions: int, days: float, seed: int, rounds: int) -> dict[str, Any]:
-    """Run the week `rounds` times on each tree (base first each round)."""
+def compare(
+    base: str, sessions: int, days: float, seed: int, rounds: int, keep: Path | None = None
+) -> dict[str, Any]:
+    """Run the week `rounds` times on each tree (base first each round); with `keep`, each
+    run's timeline and summary are kept in `keep/<tree>-<round>/`."""
     base_commit = resolve(base)
     head_commit = _git("rev-parse", "HEAD").strip()
     dirty = bool(_git("status", "--porcelain", "--untracked-files=no").strip())
@@ -71,7 +77,10 @@ def compare(base: str, sessions: int, days: float, seed: int, rounds: int) -> di
         for n in range(rounds):
             for label, tree in (("base", base_tree), ("head", ROOT)):
                 _say(f"round {n + 1}/{rounds}: {label} ({tree})")
-                out = run_in(tree, "local_runtime.measured_run", [sessions, days, seed])
+                argv: list[Any] = [sessions, days, seed]
+                if keep is not None:
+                    argv.append((keep / f"{label}-{n + 1}").resolve())
+                out = run_in(tree, "local_runtime.measured_run", argv)
                 runs[label].append(_measurement(out, tree))
     first = runs["base"][0]
     mismatches = [

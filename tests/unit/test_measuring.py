@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import json
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -84,3 +85,14 @@ def test_every_thread_is_profiled_and_parked_time_is_apart() -> None:
     assert areas[profiling.OTHER] > 0  # deepcopy, charged to this test's own function
     assert parked > 0.01
     assert not any(a is None for a in areas)
+
+
+def test_a_measured_run_keeps_what_it_fingerprinted(tmp_path: Path) -> None:
+    from local_runtime.measured_run import measure
+
+    result = measure(2, 0.02, 7, keep=tmp_path)
+    assert result["executions"] == 2
+    assert fingerprint((tmp_path / "timeline.txt").read_text()) == result["timeline_sha256"]
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert len(summary["resources"]) == 2
+    assert result["cpu_seconds"] > 0
