@@ -90,6 +90,13 @@ whatif: $(STAMP) ## Glue sessions in a CloudTrail history, reaper vs Glue's defa
 coldstart: $(STAMP) ## Import time of each handler and the package and layer sizes (builds the layer with pip)
 	$(BIN)/python -m local_runtime.coldstart $(COLDSTART_ARGS)
 
+.PHONY: bench-compare profile
+bench-compare: $(STAMP) ## The bench week on BASE (default 709968c) then on this tree, compared: [BASE=..] [BENCH_ARGS="--sessions 1000 --days 7"]
+	$(BIN)/python -m local_runtime.side_by_side $(if $(BASE),--base $(BASE)) $(BENCH_ARGS)
+
+profile: $(STAMP) ## Where the runtime's time goes, by area (cProfile on every thread): [BENCH_ARGS="--sessions 200 --days 2"]
+	$(BIN)/python -m local_runtime.profiling $(BENCH_ARGS)
+
 validate: $(STAMP) ## sam validate --lint
 	$(BIN)/sam validate --lint --template template.yaml
 

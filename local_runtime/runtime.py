@@ -21,6 +21,7 @@ from local_runtime.channels import LocalChannels
 from local_runtime.clock import VirtualClock
 from local_runtime.deploy import deploy
 from local_runtime.emulators import Emulator, all_emulators
+from local_runtime.fast_paths import fast_paths_on
 from local_runtime.fidelity import interpreter_on
 from local_runtime.iam import Identities, enforced
 from local_runtime.lambdas import Functions, lambda_backend_on
@@ -100,6 +101,25 @@ class Account:
             if not token:
                 return events
 
+    def history_types(self, execution_arn: str) -> list[str]:
+        """The type of each event of the execution's history, in order: what
+        GetExecutionHistory lists, read from the emulated Step Functions without the API's deep
+        copy, serialization and parsing of every event (a week's summary reads a thousand
+        histories and needs only their types)."""
+        from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+        region, account = execution_arn.split(":")[3:5]
+        execution: Any = stepfunctions_parser_backends[account][region].describe_execution(
+            execution_arn
+        )
+        env = execution.exec_worker.env if execution.exec_worker else None
+        if env is None:  # not started yet: an empty history, as GetExecutionHistory's
+            return []
+        manager = env.event_manager
+        with manager._mutex:
+            types = [e["type"] for e in manager._history_event_list]
+        return [str(getattr(t, "value", t)) for t in types]
+
     def execution_status(self, execution_arn: str) -> str:
         return str(
             self.clients["stepfunctions"].describe_execution(executionArn=execution_arn)["status"]
@@ -147,6 +167,7 @@ def running(
         exits.enter_context(
             mock_aws(config={"stepfunctions": {"execute_state_machine": True}})  # type: ignore[arg-type]
         )
+        exits.enter_context(fast_paths_on())
         # Every call from here on is checked against its caller's policies; clients built from
         # the environment (these, the tests') are the runtime's administrator.
         identities = exits.enter_context(enforced(account, region))

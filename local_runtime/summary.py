@@ -91,13 +91,13 @@ def _resource(
     if outcome == "failed" and decisive is not None:
         error = decisive.detail.get("error")
         out["error"] = ": ".join(failure_of(error if isinstance(error, dict) else {}))
-    histories = [account.history(arn) for arn in executions]
+    histories = [account.history_types(arn) for arn in executions]
     out.update(
         warnings=sum(1 for e in events if e.detail_type == "warning"),
         guardrail_notices=sum(1 for e in events if _notice(e)),
         executions=len(executions),
-        state_transitions=sum(_transitions(history) for history in histories),
-        history_events=max((len(history) for history in histories), default=0),
+        state_transitions=sum(_transitions(types) for types in histories),
+        history_events=max((len(types) for types in histories), default=0),
     )
     return out
 
@@ -153,9 +153,9 @@ def executions_by_resource(account: Account) -> dict[str, list[str]]:
     return out
 
 
-def _transitions(history: list[dict[str, Any]]) -> int:
+def _transitions(types: list[str]) -> int:
     """States entered: what Standard workflows bill."""
-    return sum(1 for e in history if str(e["type"]).endswith("StateEntered"))
+    return sum(1 for t in types if t.endswith("StateEntered"))
 
 
 def scenario_names(account: Account, scenario: Scenario) -> dict[str, str]:

@@ -1,0 +1,514 @@
+"""Exact shortcuts through the per-request work moto and botocore repeat on every call.
+
+A simulated week makes hundreds of thousands of in-process AWS calls, and most of their cost is
+not the emulated service but work that gives the same answer every time: moto listing a
+response class's methods with `inspect.getmembers` to find the handler, moto's serializer
+building six alias providers per response field to find the attribute it reads, botocore and
+moto parsing and formatting the same timestamps, botocore sanitising the same user-agent
+strings. Each shortcut here memoizes a pure function of its inputs or answers the same question
+more directly, so every response, error and IAM decision is what it was (the side-by-side run,
+`python -m local_runtime.side_by_side`, compares the whole summary and timeline); none skips a
+check: the request is still built, validated against the model, routed, IAM-checked,
+dispatched, serialized and parsed.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager, suppress
+from functools import lru_cache
+from typing import Any
+from unittest import mock
+
+_TIMESTAMP_CACHE = 65_536
+"""Distinct timestamps kept per cache (a week of sessions has a few hundred thousand)."""
+
+
+@contextmanager
+def fast_paths_on() -> Iterator[None]:
+    """Apply every shortcut for the duration of the block (caches are dropped at its end)."""
+    with ExitStack() as stack:
+        stack.enter_context(_handler_lookup())
+        stack.enter_context(_attribute_keys())
+        stack.enter_context(_timestamps())
+        stack.enter_context(_user_agent_components())
+        stack.enter_context(_signatures())
+        stack.enter_context(_routes())
+        stack.enter_context(_requests())
+        yield
+
+
+class _FunctionNames:
+    """`name in method_names_from_class(cls)` without listing the class: moto asks only
+    whether the action's name is a plain function of the response class, which is exactly
+    `inspect.getmembers(cls, inspect.isfunction)` containing it (getmembers reads every name
+    of dir(cls) with getattr, and getattr finds nothing else that is a function)."""
+
+    __slots__ = ("_cls",)
+
+    def __init__(self, cls: type) -> None:
+        self._cls = cls
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and inspect.isfunction(getattr(self._cls, name, None))
+
+
+@contextmanager
+def _handler_lookup() -> Iterator[None]:
+    """moto's `call_action` finds the handler by listing every member of the response class
+    (`inspect.getmembers`, a thousand attributes for EC2) on every request."""
+    from moto.core import responses
+
+    with mock.patch.object(responses, "method_names_from_class", _FunctionNames):
+        yield
+
+
+@contextmanager
+def _attribute_keys() -> Iterator[None]:
+    """moto's serializer reads each response field from the backend's object under the first
+    of several candidate names, and builds those candidates anew for every field of every
+    response (a context object, the field's dotted path, six alias-provider objects each
+    asking the object and the shape). The candidates depend only on the picker's providers,
+    the object's class (and its `Meta`), the field's shape (and the structure holding it) and
+    the field's name, so they are worked out once per combination, by moto's own code; the
+    value is still read from the object each time, as moto reads it. A response with
+    transformers (which read the field's path) or an object whose aliases are its own goes
+    moto's whole way."""
+    from moto.core import serialize, utils
+    from moto.core.utils import get_value
+
+    picker_cls: Any = serialize.AttributePicker
+    serializer_cls: Any = serialize.ResponseSerializer
+    original_call = picker_cls.__call__
+    original_get_value = serializer_cls.get_value
+    default_providers = serialize.DEFAULT_ALIAS_PROVIDERS
+    candidates: dict[tuple[Any, ...], tuple[tuple[str, ...], bool]] = {}
+    """cache key -> (candidate names in moto's order, whether any is a dotted path)"""
+    missing = getattr(utils, "MISSING")  # noqa: B009 (moto's sentinel; not exported for mypy)
+
+    def cache_key(picker: Any, obj: Any, meta: Any, shape: Any, key: str) -> tuple[Any, ...]:
+        providers = picker.alias_providers
+        return (
+            type(picker),
+            "default" if providers is default_providers else tuple(providers),
+            obj.__class__,
+            meta,
+            shape,
+            getattr(shape, "parent", None),
+            key,
+        )
+
+    def read(obj: Any, keys: tuple[str, ...], dotted: bool) -> Any:
+        """moto's AttributePicker loop: the first candidate the object has, else None."""
+        if type(obj) is dict and not dotted:  # moto's get_value on a dict: obj[key] or missing
+            for possible_key in keys:
+                value = obj.get(possible_key, missing)
+                if value is not missing:
+                    return value
+            return None
+        for possible_key in keys:
+            value = get_value(obj, possible_key, missing)
+            if value is not missing:
+                return value
+        return None
+
+    def pick(self: Any, context: Any) -> Any:
+        obj, shape = context.obj, context.shape
+        meta = getattr(obj, "Meta", None)
+        if meta is not None and not isinstance(meta, type):
+            return original_call(self, context)  # aliases held by the instance: moto's way
+        found_key = cache_key(self, obj, meta, shape, context.key)
+        found = candidates.get(found_key)
+        if found is None:
+            keys = tuple(self.get_possible_keys(context))
+            found = candidates[found_key] = (keys, any("." in k for k in keys))
+        value = read(obj, *found)
+        if self.response_transformers:
+            key_path = f"{context.key_path}.{context.key}"
+            for transform_path, transform in self.response_transformers.items():
+                if key_path.endswith(transform_path):
+                    value = transform(value)
+                    break
+        return value
+
+    def serializer_get_value(self: Any, value: Any, key: str, shape: Any) -> Any:
+        picker = self._value_picker
+        if (
+            isinstance(picker, picker_cls)
+            and type(picker).__call__ is pick
+            and not picker.response_transformers
+        ):
+            meta = getattr(value, "Meta", None)
+            if meta is None or isinstance(meta, type):
+                found = candidates.get(cache_key(picker, value, meta, shape, key))
+                if found is not None:
+                    return read(value, *found)
+        return original_get_value(self, value, key, shape)  # moto's way (and the cache filled)
+
+    try:
+        with (
+            mock.patch.object(picker_cls, "__call__", pick),
+            mock.patch.object(serializer_cls, "get_value", serializer_get_value),
+        ):
+            yield
+    finally:
+        candidates.clear()
+
+
+class _Memo:
+    """Answers kept by key, at most `limit` of them (the oldest half dropped when full)."""
+
+    def __init__(self, limit: int = _TIMESTAMP_CACHE) -> None:
+        self._answers: dict[Any, Any] = {}
+        self._limit = limit
+
+    def get(self, key: Any, compute: Callable[[], Any]) -> Any:
+        """The answer kept for `key`, else compute()'s (kept); an unhashable key computes."""
+        try:
+            return self._answers[key]
+        except KeyError:
+            pass
+        except TypeError:  # unhashable
+            return compute()
+        answer = compute()
+        if len(self._answers) >= self._limit:
+            for old in list(self._answers)[: self._limit // 2]:
+                self._answers.pop(old, None)
+        self._answers[key] = answer
+        return answer
+
+    def clear(self) -> None:
+        self._answers.clear()
+
+
+@contextmanager
+def _timestamps() -> Iterator[None]:
+    """botocore parses every timestamp of every response (`parse_timestamp`, dateutil for
+    text), and moto's serializer formats every one it sends (`parse_to_aware_datetime`, then
+    the protocol's format): both are pure functions of the value (a datetime is immutable;
+    equal aware datetimes are the same instant, which is all either reads). Keys carry the
+    value's type, so 1, 1.0 and "1" (and a frozen clock's FakeDatetime) stay apart."""
+    from botocore import parsers
+    from moto.core import serialize
+
+    original_parse = parsers.DEFAULT_TIMESTAMP_PARSER  # read by each parser's __init__
+    serializer_cls: Any = serialize.TimestampSerializer
+    original_convert = serializer_cls._convert_timestamp_to_str
+    parsed, converted = _Memo(), _Memo()
+
+    def parse(value: Any) -> Any:
+        return parsed.get((type(value), value), lambda: original_parse(value))
+
+    def convert(self: Any, value: Any, timestamp_format: str) -> Any:
+        key = (type(self), type(value), value, timestamp_format)
+        return converted.get(key, lambda: original_convert(self, value, timestamp_format))
+
+    try:
+        with (
+            mock.patch.object(parsers, "DEFAULT_TIMESTAMP_PARSER", parse),
+            mock.patch.object(serializer_cls, "_convert_timestamp_to_str", convert),
+        ):
+            yield
+    finally:
+        parsed.clear()
+        converted.clear()
+
+
+@contextmanager
+def _user_agent_components() -> Iterator[None]:
+    """botocore rebuilds the User-Agent header for every request, sanitising each of its
+    components character by character (`sanitize_user_agent_string_component`, a pure
+    function of its two arguments)."""
+    from botocore import useragent
+
+    sanitize = lru_cache(maxsize=4096)(useragent.sanitize_user_agent_string_component)
+    try:
+        with mock.patch.object(useragent, "sanitize_user_agent_string_component", sanitize):
+            yield
+    finally:
+        sanitize.cache_clear()
+
+
+UNVERIFIED_SIGNATURE = "0" * 64
+"""What the runtime writes where SigV4's signature goes: nothing in the emulated account
+verifies a signature (IAM resolves the caller from the access key in the credential scope,
+local_runtime/iam/enforcement.py), so computing one only costs time."""
+
+
+@contextmanager
+def _signatures() -> Iterator[None]:
+    """botocore signs every request with SigV4 through the CRT (a canonical request, a
+    payload hash, four HMACs). The runtime's IAM reads only the credential scope (access key,
+    date, region, service) and moto reads the region and key from it too, so the request
+    gets the same headers (`X-Amz-Date`, `X-Amz-Security-Token`, `Authorization` with that
+    scope) without the arithmetic. Anything but a plain header-signed request (S3's signer,
+    presigned URLs, an unsigned or streaming payload) is signed as botocore signs it."""
+    from botocore.crt import auth
+    from botocore.exceptions import NoCredentialsError
+
+    crt_auth: Any = auth  # get_current_datetime: what the CRT signer dates requests with
+    signer_cls: Any = crt_auth.CrtSigV4Auth
+    original = signer_cls.add_auth
+
+    def add_auth(self: Any, request: Any) -> None:
+        if (
+            type(self) is not signer_cls
+            or self._is_streaming_checksum_payload(request)
+            or not self._should_sha256_sign_payload(request)
+            or self._get_existing_sha256(request)
+        ):
+            original(self, request)
+            return
+        if self.credentials is None:
+            raise NoCredentialsError()
+        stamp = crt_auth.get_current_datetime(remove_tzinfo=False).strftime("%Y%m%dT%H%M%SZ")
+        self._modify_request_before_signing(request)
+        headers = request.headers
+        headers["X-Amz-Date"] = stamp
+        if self.credentials.token:
+            headers["X-Amz-Security-Token"] = self.credentials.token
+        scope = f"{stamp[:8]}/{self._region_name}/{self._service_name}/aws4_request"
+        headers["Authorization"] = (
+            f"AWS4-HMAC-SHA256 Credential={self.credentials.access_key}/{scope},"
+            f" SignedHeaders=host;x-amz-date, Signature={UNVERIFIED_SIGNATURE}"
+        )
+
+    with mock.patch.object(signer_cls, "add_auth", add_auth):
+        yield
+
+
+@contextmanager
+def _routes() -> Iterator[None]:
+    """moto finds the service of every request by trying each service's URL patterns in turn
+    (compiling each of the service's own URL patterns again on every request). Which handler
+    a URL reaches never changes in a run, so it is found once per URL, by moto's own search
+    (`_route`), and kept as the handler's class and name, read again at each call (a test may
+    patch it). Everything after the lookup is moto's: the normalized request, the recorder,
+    the dispatch, the error handling."""
+    from moto.core import botocore_stubber
+    from moto.moto_api import recorder
+    from werkzeug.exceptions import HTTPException
+
+    stubber: Any = botocore_stubber  # the names moto's process_request uses, where it uses them
+
+    stubber_cls: Any = botocore_stubber.BotocoreStubber
+    original = stubber_cls.process_request
+    routes = _Memo(limit=4096)
+
+    def process_request(self: Any, request: Any) -> Any:
+        parsed_url, _ = stubber.get_equivalent_url_in_aws_domain(request.url)
+        clean_url = f"{parsed_url.scheme}://{parsed_url.netloc}{parsed_url.path}"
+        route = routes.get(clean_url, lambda: _route(clean_url))
+        if route is None:  # passed through, refused, unmatched or not a class's handler
+            return original(self, request)
+        handler = getattr(*route)
+        normalized_request = stubber.normalize_request(request)
+        try:
+            recorder._record_request(normalized_request)
+            status, headers, body = handler(
+                normalized_request, normalized_request.raw_url, normalized_request.headers
+            )
+        except HTTPException as e:
+            status, headers, body = e.code, e.get_headers(), e.get_body()
+        return status, headers, body
+
+    try:
+        with mock.patch.object(stubber_cls, "process_request", process_request):
+            yield
+    finally:
+        routes.clear()
+
+
+def _route(clean_url: str) -> tuple[type, str] | None:
+    """The (class, name) of the handler moto's BotocoreStubber.process_request would call for
+    the URL, found as it finds it; None where it would not call a class's handler (the URL
+    passes through, its service is not allowed, nothing matches)."""
+    import re
+
+    import moto.backends as backends
+    from moto.core import botocore_stubber
+    from moto.core.base_backend import BackendDict
+    from moto.core.models import DEFAULT_ACCOUNT_ID
+
+    stubber: Any = botocore_stubber
+
+    if stubber.passthrough_url(clean_url):
+        return None
+    for service, pattern in stubber.backend_index.backend_url_patterns:
+        if not pattern.match(clean_url):
+            continue
+        if stubber.passthrough_service(service) or not stubber.service_whitelisted(service):
+            return None
+        backend_dict = backends.get_backend(service)
+        if isinstance(backend_dict, BackendDict):
+            if "us-east-1" in backend_dict[DEFAULT_ACCOUNT_ID]:
+                backend = backend_dict[DEFAULT_ACCOUNT_ID]["us-east-1"]
+            else:
+                backend = backend_dict[DEFAULT_ACCOUNT_ID]["aws"]
+        else:
+            backend = backend_dict["global"]
+        for url, handler in backend.urls.items():
+            if re.compile(url).match(clean_url):
+                owner = getattr(handler, "__self__", None)
+                name = getattr(handler, "__name__", None)
+                if (
+                    isinstance(owner, type)
+                    and isinstance(name, str)
+                    and getattr(owner, name) == handler
+                ):
+                    return owner, name
+                return None
+        return None  # moto would go on to the next service's patterns: let it
+    return None
+
+
+_NEWLINE = ("\r", "\n")
+
+
+@contextmanager
+def _requests() -> Iterator[None]:
+    """moto turns every botocore request into a werkzeug Request through werkzeug's test
+    EnvironBuilder (`Request.from_primitives`), which builds a header object, a form parser and
+    an environ through a dozen properties. `wsgi_environ` writes the same environ directly, key
+    for key (the unit tests compare the two on every protocol the product uses); a request the
+    direct path does not cover (a streamed, form-encoded or multipart body, a header value
+    werkzeug refuses) is built by werkzeug as before."""
+    from moto.core import request as moto_request
+
+    request_cls: Any = moto_request.Request
+    original = request_cls.from_primitives.__func__
+    uris = _Memo(limit=4096)
+
+    def from_primitives(cls: Any, method: str, url: str, headers: Any, body: Any = None) -> Any:
+        environ = wsgi_environ(method, url, headers, body, uris)
+        if environ is None or cls is not request_cls:
+            return original(cls, method, url, headers, body)
+        return cls(environ)
+
+    try:
+        with mock.patch.object(request_cls, "from_primitives", classmethod(from_primitives)):
+            yield
+    finally:
+        uris.clear()
+
+
+def wsgi_environ(
+    method: str, url: str, headers: Any, body: Any, uris: _Memo | None = None
+) -> dict[str, Any] | None:
+    """The environ `moto.core.request.Request.from_primitives` builds for this request (through
+    werkzeug's EnvironBuilder), or None where this does not follow it (then werkzeug builds it).
+    """
+    import sys
+    from io import BytesIO
+    from urllib.parse import unquote, urlparse, urlsplit
+
+    from moto.core.request import (
+        PRESERVED_HEADER_NAMES_ENVIRON_KEY,
+        environ_key_for_header,
+        should_preserve_original_header_name,
+    )
+    from werkzeug.urls import iri_to_uri
+
+    memo = uris or _Memo(limit=16)
+    if not isinstance(body, bytes | str | None):
+        return None  # a stream or a chunked wrapper: read by moto's own path
+    items: list[tuple[str, str]] = []
+    for key, value in headers.items():
+        if key.lower() in ["transfer-encoding"]:
+            continue
+        value = value.decode("utf-8") if isinstance(value, bytes) else value
+        if not isinstance(key, str) or not isinstance(value, str):
+            return None
+        if _NEWLINE[0] in value or _NEWLINE[1] in value:
+            return None  # werkzeug refuses it: let it
+        items.append((key, value))
+    parsed = urlparse(url)
+    path = parsed.path
+    if "?" in path:
+        return None
+    data = body.encode() if isinstance(body, str) else (body or b"")
+
+    def lookup(name: str) -> str | None:
+        lowered = name.lower()
+        return next((v for k, v in items if k.lower() == lowered), None)
+
+    content_type = lookup("Content-Type")
+    if data:
+        input_stream: Any = BytesIO(data)
+        content_length: int | None = len(data)
+    else:
+        mimetype = content_type.partition(";")[0].strip() if content_type else None
+        if mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
+            return None
+        input_stream = BytesIO()
+        try:
+            declared = lookup("Content-Length")
+            content_length = None if declared is None else int(declared)
+        except ValueError:
+            content_length = None
+    base_url = memo.get(("base", parsed.scheme, parsed.netloc), lambda: _iri(parsed, iri_to_uri))
+    scheme, host, script_root = base_url
+    if scheme is None:
+        return None
+    uri_path = memo.get(("path", path), lambda: iri_to_uri(urlsplit(path).path))
+    server_name, sep, port = host.partition(":")
+    server_port = 443 if scheme == "https" else 80
+    if sep:
+        with suppress(ValueError):
+            server_port = int(port)
+
+    def encode(text: str) -> str:  # werkzeug's _wsgi_encoding_dance
+        return text.encode().decode("latin1")
+
+    raw_uri = encode(path)
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": method,
+        "SCRIPT_NAME": encode(unquote(script_root)),
+        "PATH_INFO": encode(unquote(uri_path)),
+        "QUERY_STRING": encode(parsed.query),
+        "REQUEST_URI": raw_uri,
+        "RAW_URI": raw_uri,
+        "SERVER_NAME": server_name,
+        "SERVER_PORT": str(server_port),
+        "HTTP_HOST": host,
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": scheme,
+        "wsgi.input": input_stream,
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": False,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
+    }
+    if content_type is not None:
+        environ["CONTENT_TYPE"] = content_type
+    if content_length is not None:
+        environ["CONTENT_LENGTH"] = str(content_length)
+    combined: dict[str, list[str]] = {}
+    for key, value in items:
+        if key.lower() in ("content-type", "content-length"):
+            continue
+        combined.setdefault(f"HTTP_{key.upper().replace('-', '_')}", []).append(value)
+    for key, values in combined.items():
+        environ[key] = ", ".join(values)
+    environ[PRESERVED_HEADER_NAMES_ENVIRON_KEY] = {
+        environ_key_for_header(key): key
+        for key, _ in items
+        if should_preserve_original_header_name(key)
+    }
+    environ.setdefault("CONTENT_LENGTH", "0")
+    return environ
+
+
+def _iri(parsed: Any, iri_to_uri: Callable[[str], str]) -> tuple[str | None, str, str]:
+    """(scheme, host, script root) of the request's base URL as EnvironBuilder splits it;
+    scheme None where it would refuse the URL."""
+    from urllib.parse import urlsplit
+
+    scheme, netloc, script_root, query, anchor = urlsplit(
+        iri_to_uri(f"{parsed.scheme}://{parsed.netloc}")
+    )
+    if query or anchor:
+        return None, "", ""
+    return scheme, netloc, script_root.rstrip("/")

@@ -1,0 +1,259 @@
+"""The runtime's shortcuts through moto's and botocore's per-request work give the same answers
+as the work they skip: the same handler, the same serialized responses and errors, the same
+timestamps, the same credential scope for IAM to read."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import boto3
+import pytest
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+from botocore.crt.auth import CrtS3SigV4Auth, CrtSigV4Auth
+from botocore.exceptions import ClientError
+from freezegun import freeze_time
+from moto import mock_aws
+from moto.core.responses import BaseResponse
+from moto.core.utils import method_names_from_class
+from moto.dynamodb.responses import DynamoHandler
+from moto.glue.responses import GlueResponse
+
+from local_runtime.fast_paths import _FunctionNames, _Memo, _route, fast_paths_on
+from local_runtime.iam.requests import credential_scope
+
+
+@pytest.mark.parametrize("response_cls", [GlueResponse, DynamoHandler, BaseResponse])
+def test_the_handler_lookup_answers_as_moto_lists_methods(response_cls: type) -> None:
+    listed = method_names_from_class(response_cls)
+    names = _FunctionNames(response_cls)
+    for name in [*dir(response_cls), "no_such_action", "", "__class__", "list_sessions"]:
+        assert (name in names) == (name in listed), name
+
+
+def test_a_url_is_routed_to_the_handler_moto_would_call() -> None:
+    assert _route("https://glue.us-east-1.amazonaws.com/") == (GlueResponse, "dispatch")
+    assert _route("https://dynamodb.eu-west-1.amazonaws.com/") == (DynamoHandler, "dispatch")
+    assert _route("https://example.com/anything") is None  # moto's own path decides
+
+
+def _calls(prefix: str) -> list[Any]:
+    """Deterministic calls (and refusals) across protocols: what each returned, less the
+    request's own metadata."""
+    dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+    glue = boto3.client("glue", region_name="us-east-1")
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    answers: list[Any] = []
+
+    def keep(call: Any) -> None:
+        try:
+            answer = call()
+            answer.pop("ResponseMetadata", None)
+            answers.append(answer)
+        except ClientError as exc:
+            answers.append(("error", exc.response["Error"], exc.operation_name))
+
+    table = f"{prefix}-claims"
+    keep(
+        lambda: dynamodb.create_table(
+            TableName=table,
+            KeySchema=[{"AttributeName": "claim", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "claim", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+    )
+    keep(lambda: dynamodb.put_item(TableName=table, Item={"claim": {"S": "k"}, "n": {"N": "1"}}))
+    keep(lambda: dynamodb.get_item(TableName=table, Key={"claim": {"S": "k"}}))
+    keep(
+        lambda: dynamodb.put_item(
+            TableName=table,
+            Item={"claim": {"S": "k"}},
+            ConditionExpression="attribute_not_exists(claim)",
+        )
+    )
+    keep(lambda: dynamodb.get_item(TableName="missing", Key={"claim": {"S": "k"}}))
+    keep(lambda: dynamodb.describe_table(TableName=table))
+    keep(
+        lambda: glue.create_session(
+            Id=f"{prefix}-s1", Role="arn:aws:iam::123456789012:role/r", Command={"Name": "glueetl"}
+        )
+    )
+    keep(lambda: glue.get_session(Id=f"{prefix}-s1"))
+    keep(lambda: glue.list_sessions())
+    keep(lambda: glue.get_session(Id="missing"))
+    keep(lambda: sqs.create_queue(QueueName=f"{prefix}-q"))
+    keep(lambda: sqs.get_queue_attributes(QueueUrl="https://nowhere/123456789012/missing"))
+    return answers
+
+
+def test_responses_and_errors_are_the_same_with_the_shortcuts() -> None:
+    with freeze_time("2026-03-02T08:00:00.250Z"), mock_aws():
+        without = _calls("a")
+    with freeze_time("2026-03-02T08:00:00.250Z"), mock_aws(), fast_paths_on():
+        with_shortcuts = _calls("a")
+    assert with_shortcuts == without
+    assert any(isinstance(a, tuple) for a in without)  # refusals were compared too
+
+
+def _signed(signer: Any) -> dict[str, str]:
+    request = AWSRequest(
+        method="POST",
+        url="https://glue.us-east-1.amazonaws.com/",
+        data=b'{"Id": "s1"}',
+        headers={
+            "X-Amz-Target": "AWSGlue.GetSession",
+            "Content-Type": "application/x-amz-json-1.1",
+        },
+    )
+    signer.add_auth(request)
+    return dict(request.headers.items())
+
+
+@freeze_time("2026-03-02T08:00:05Z")
+def test_requests_carry_the_credential_scope_the_signer_would_write() -> None:
+    credentials = Credentials("AKIDEXAMPLE", "secret", "session-token")
+    signed = _signed(CrtSigV4Auth(credentials, "glue", "us-east-1"))
+    with fast_paths_on():
+        quick = _signed(CrtSigV4Auth(credentials, "glue", "us-east-1"))
+    assert credential_scope(quick["Authorization"]) == credential_scope(signed["Authorization"])
+    assert credential_scope(quick["Authorization"]) == [
+        "AKIDEXAMPLE",
+        "20260302",
+        "us-east-1",
+        "glue",
+        "aws4_request",
+    ]
+    for header in ("X-Amz-Date", "X-Amz-Security-Token", "host", "X-Amz-Target"):
+        assert quick[header] == signed[header]
+    assert set(quick) == set(signed)
+
+
+@freeze_time("2026-03-02T08:00:05Z")
+def test_other_signers_still_sign() -> None:
+    """S3's signer (a subclass) is left to botocore: it signs the payload too."""
+    credentials = Credentials("AKIDEXAMPLE", "secret")
+    expected = _signed(CrtS3SigV4Auth(credentials, "s3", "us-east-1"))
+    with fast_paths_on():
+        got = _signed(CrtS3SigV4Auth(credentials, "s3", "us-east-1"))
+    assert got == expected
+
+
+def test_timestamps_convert_as_moto_and_botocore_convert_them() -> None:
+    from botocore import parsers
+    from moto.core.serialize import TimestampSerializer
+
+    values: list[Any] = [
+        datetime(2026, 3, 2, 8, 0, 0, 250_000, tzinfo=UTC),
+        datetime(2026, 3, 2, 9, 0, 0, 250_000, tzinfo=timezone(timedelta(hours=1))),
+        datetime(2026, 3, 2, 8, 0, 0),
+        1772438400,
+        1772438400.25,
+        "2026-03-02T08:00:00Z",
+        "1772438400",
+    ]
+    formats = ["iso8601", "unixtimestamp", "rfc822", "iso8601_zeroed"]
+    serializer = TimestampSerializer("iso8601")
+    expected = [[serializer._convert_timestamp_to_str(v, f) for f in formats] for v in values]
+    parse = parsers.DEFAULT_TIMESTAMP_PARSER
+    parsed = [parse(v) for v in values[3:]]
+    with fast_paths_on():
+        for _ in range(2):  # computed, then remembered
+            got = [[serializer._convert_timestamp_to_str(v, f) for f in formats] for v in values]
+            assert got == expected
+            assert [parsers.DEFAULT_TIMESTAMP_PARSER(v) for v in values[3:]] == parsed
+    assert parsers.DEFAULT_TIMESTAMP_PARSER is parse  # restored
+
+
+def test_a_memo_keeps_answers_apart_by_key_and_bounded() -> None:
+    memo = _Memo(limit=4)
+    calls: list[int] = []
+
+    def answer(n: int) -> int:
+        calls.append(n)
+        return n * 10
+
+    assert [memo.get((int, n), lambda n=n: answer(n)) for n in (1, 2, 1, 2)] == [10, 20, 10, 20]
+    assert calls == [1, 2]
+    assert memo.get((float, 1.0), lambda: 99) == 99  # 1.0 is not 1 once typed
+    for n in range(3, 10):
+        memo.get((int, n), lambda n=n: answer(n))
+    assert len(memo._answers) <= 4
+    assert memo.get([1], lambda: "unhashable, computed") == "unhashable, computed"
+
+
+def _built(method: str, url: str, headers: dict[str, Any], body: Any) -> Any:
+    """The request moto builds (its environ, its body), or the error it raises."""
+    from moto.core.request import Request
+
+    try:
+        request = Request.from_primitives(method, url, dict(headers), body)
+    except Exception as exc:
+        return ("raised", type(exc), str(exc))
+    data = request.get_data()
+    environ = dict(request.environ)
+    environ.pop("wsgi.input")
+    environ.pop("werkzeug.request", None)
+    return type(request), data, environ
+
+
+REQUESTS: list[tuple[str, str, dict[str, Any], Any]] = [
+    (  # JSON protocol (Glue, DynamoDB, Step Functions), the signer's host header
+        "POST",
+        "https://glue.us-east-1.amazonaws.com/",
+        {
+            "X-Amz-Target": "AWSGlue.GetSession",
+            "Content-Type": "application/x-amz-json-1.1",
+            "host": "glue.us-east-1.amazonaws.com",
+            "Content-Length": "12",
+            "X-Amz-Security-Token": b"token-as-bytes",
+        },
+        b'{"Id": "s1"}',
+    ),
+    (  # query protocol (SNS, EC2): a form-encoded text body
+        "POST",
+        "https://sns.us-east-1.amazonaws.com/",
+        {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
+        "Action=Publish&TopicArn=arn%3Aaws%3Asns%3Aus-east-1%3A1%3At&Message=%C3%A9",
+    ),
+    (  # REST-JSON (Lambda Invoke): the resource in the path, a qualifier in the query
+        "POST",
+        "https://lambda.us-east-1.amazonaws.com/2015-03-31/functions/arn%3Aaws%3Alambda%3Aus-east-1%3A1%3Afunction%3Af/invocations?Qualifier=%24LATEST",
+        {"X-Amz-Invocation-Type": "RequestResponse", "Transfer-Encoding": "chunked"},
+        b"{}",
+    ),
+    ("GET", "https://lambda.us-east-1.amazonaws.com/2015-03-31/functions/", {}, None),
+    (  # no body, a declared length, repeated and odd headers, a port
+        "GET",
+        "https://sqs.us-east-1.amazonaws.com:4443/path/with%20space/",
+        {"Content-Length": "0", "X-Amz-Meta-My_Key": "v", "Accept": "a", "accept": "b"},
+        b"",
+    ),
+    ("DELETE", "http://example.com:notaport/x", {"Content-Length": "nope"}, b""),
+]
+
+
+@pytest.mark.parametrize("method, url, headers, body", REQUESTS)
+def test_requests_reach_moto_as_werkzeug_builds_them(
+    method: str, url: str, headers: dict[str, Any], body: Any
+) -> None:
+    expected = _built(method, url, headers, body)
+    with fast_paths_on():
+        assert _built(method, url, headers, body) == expected
+
+
+def test_multipart_and_form_bodies_are_left_to_werkzeug() -> None:
+    """Its multipart boundary is random: nothing to compare, so the direct path never builds
+    one (nor an empty form)."""
+    from local_runtime.fast_paths import wsgi_environ
+
+    for content_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        headers = {"Content-Type": content_type}
+        assert wsgi_environ("POST", "https://glue.us-east-1.amazonaws.com/", headers, b"") is None
+
+
+def test_a_header_werkzeug_refuses_is_still_refused() -> None:
+    from moto.core.request import Request
+
+    with fast_paths_on(), pytest.raises(ValueError, match="newline"):
+        Request.from_primitives("GET", "https://glue.us-east-1.amazonaws.com/", {"X": "a\nb"})

@@ -1,0 +1,98 @@
+"""The tools that measure the runtime: side-by-side runs compare what two trees did, and the
+profile charges every thread's time to an area."""
+
+from __future__ import annotations
+
+import copy
+import json
+import threading
+from pathlib import Path
+
+import pytest
+
+from local_runtime import profiling, side_by_side
+from local_runtime.errors import LocalRuntimeError
+from local_runtime.measured_run import fingerprint, workload
+
+
+def test_fingerprints_ignore_only_the_secrets_random_suffix() -> None:
+    one = "Arn=arn:aws:secretsmanager:us-east-1:1:secret:idle-reaper/slack-webhook-zkjlRH"
+    two = one.replace("zkjlRH", "YTCTwB")
+    assert fingerprint(one) == fingerprint(two)
+    assert fingerprint(one) != fingerprint(one.replace("us-east-1", "us-west-2"))
+
+
+def test_the_workload_is_the_seeded_week() -> None:
+    first, again = workload(30, 1, seed=7), workload(30, 1, seed=7)
+    assert first == again
+    assert workload(30, 1, seed=8) != first
+    assert [r.id for r in first.resources] == [f"s{n:05d}" for n in range(30)]
+
+
+def test_speedup_is_the_ratio_of_medians() -> None:
+    runs = {
+        "base": [{"wall_seconds": 300.0}, {"wall_seconds": 320.0}, {"wall_seconds": 310.0}],
+        "head": [{"wall_seconds": 100.0}, {"wall_seconds": 155.0}, {"wall_seconds": 150.0}],
+    }
+    assert side_by_side._ratio(runs, "wall_seconds") == round(310 / 150, 2)
+
+
+@pytest.mark.parametrize("base", ["", "--upload-pack=evil", "-x", "0" * 40])
+def test_a_base_that_is_not_a_commit_is_refused(base: str) -> None:
+    with pytest.raises(LocalRuntimeError):
+        side_by_side.compare(base, 1, 1, 7, 1)
+
+
+def test_bad_arguments_exit_2_with_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert side_by_side.main(["--sessions", "0"]) == 2
+    assert side_by_side.main(["--days", "nan"]) == 2
+    assert profiling.main(["--sessions", "0"]) == 2
+    assert all(line.startswith("error: ") for line in capsys.readouterr().err.splitlines())
+
+
+def test_areas_come_from_the_file_and_the_standard_library_goes_to_its_caller() -> None:
+    assert profiling.area_of("/x/site-packages/moto/core/serialize.py") == (
+        "moto: response serialization"
+    )
+    assert profiling.area_of("/x/site-packages/moto/glue/models.py") == "moto: service backends"
+    assert profiling.area_of("/repo/local_runtime/iam/policies.py") == (
+        "IAM evaluation (the runtime's)"
+    )
+    assert profiling.area_of("~") is None
+    assert profiling.area_of(copy.__file__) is None  # the standard library: its caller's
+    assert profiling.area_of(json.__file__) == "JSON (encoding, decoding)"
+    assert profiling.area_of("/x/site-packages/somethingelse/mod.py") == profiling.OTHER
+
+
+def test_every_thread_is_profiled_and_parked_time_is_apart() -> None:
+    document = {"a": [list(range(50)) for _ in range(50)]}
+    gate = threading.Event()
+
+    def work() -> None:
+        gate.wait()  # parked
+        for _ in range(200):
+            copy.deepcopy(document)
+            json.dumps(document)
+
+    with profiling.every_thread_profiled() as profiles:
+        thread = threading.Thread(target=work)
+        thread.start()
+        threading.Timer(0.05, gate.set).start()
+        thread.join()
+    stats = profiling.merged(profiles)
+    areas, parked = profiling.by_area(stats)
+    assert areas["JSON (encoding, decoding)"] > 0
+    assert areas[profiling.OTHER] > 0  # deepcopy, charged to this test's own function
+    assert parked > 0.01
+    assert not any(a is None for a in areas)
+
+
+def test_a_measured_run_keeps_what_it_fingerprinted(tmp_path: Path) -> None:
+    from local_runtime.measured_run import measure
+
+    result = measure(2, 0.02, 7, keep=tmp_path)
+    assert result["executions"] == 2
+    assert fingerprint((tmp_path / "timeline.txt").read_text()) == result["timeline_sha256"]
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert len(summary["resources"]) == 2
+    assert result["cpu_seconds"] > 0
