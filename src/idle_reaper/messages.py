@@ -221,9 +221,7 @@ def _facts(event: ReaperEvent, buttons: bool = False) -> _Facts:
         console=console_link(resource.get("console_url"), resource.get("region")),
         watcher=event.execution_arn,
         kept=_kept(resource, verdict),
-        buttons=keep_buttons(resource)
-        if buttons and event.detail_type == "warning" and verdict.get("notice") == "warning"
-        else [],
+        buttons=keep_buttons(resource) if buttons and event.detail_type == "warning" else [],
     )
 
 
