@@ -264,3 +264,22 @@ def test_make_invoke_keep_tries_the_sample_click() -> None:
     makefile = (ROOT / "Makefile").read_text()
     found = re.search(r"^invoke-keep:.*\n\t\$\(call invoke,KeepFunction,(\S+)\)$", makefile, re.M)
     assert found and (ROOT / found.group(1)).is_file()
+
+
+def test_the_slack_app_manifest_points_its_interactivity_at_the_route() -> None:
+    import yaml
+
+    from local_runtime.http_api import routes_of
+
+    manifest = yaml.safe_load((ROOT / "slack/manifest.yaml").read_text())
+    interactivity = manifest["settings"]["interactivity"]
+    assert interactivity["is_enabled"] is True
+    ((_method, path),) = routes_of(load(**ON))
+    assert interactivity["request_url"].endswith(".amazonaws.com" + path)
+    assert set(manifest["oauth_config"]["scopes"]["bot"]) == {
+        "incoming-webhook",
+        "users:read",
+        "users:read.email",
+    }
+    output = (ROOT / "template.yaml").read_text().split("\nOutputs:\n", 1)[1]
+    assert "SlackInteractivityUrl:" in output and f"{path}\n" in output
