@@ -15,7 +15,7 @@ SCENARIO ?= scenarios/demo.yaml
 EVENT ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install test lint security typecheck format demo simulate replay report bench bench-notify build deploy validate invoke-inspect invoke-sweep invoke-policy-check invoke-notify invoke-audit invoke-keep clean
+.PHONY: help install test lint security typecheck format demo simulate replay report bench bench-notify coldstart build deploy validate invoke-inspect invoke-sweep invoke-policy-check invoke-notify invoke-audit invoke-keep clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -77,6 +77,9 @@ bench-notify: $(STAMP) ## Measure the notify handler's warm duration against the
 .PHONY: whatif
 whatif: $(STAMP) ## Glue sessions in a CloudTrail history, reaper vs Glue's default: [TRAIL=folder] [WHATIF_ARGS=...]
 	$(BIN)/python -m local_runtime whatif "$(or $(TRAIL),samples/trail)" $(WHATIF_ARGS)
+
+coldstart: $(STAMP) ## Import time of each handler and the package and layer sizes (builds the layer with pip)
+	$(BIN)/python -m local_runtime.coldstart $(COLDSTART_ARGS)
 
 validate: $(STAMP) ## sam validate --lint
 	$(BIN)/sam validate --lint --template template.yaml

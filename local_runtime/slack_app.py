@@ -44,6 +44,12 @@ PATH = "/slack/interactions"
 """The route template.yaml gives the interactivity endpoint."""
 
 
+_LOCAL = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+"""An opener of its own, with no proxy: the endpoint is on 127.0.0.1. urllib.request.urlopen
+would build (once, for the whole process) a global opener with the proxies of the environment
+of that moment, which every later caller of urlopen (slack_sdk included) would inherit."""
+
+
 def user_id_for(person: str) -> str:
     """The Slack user id of a scenario's person: theirs when given as an id, else one made
     from their email."""
@@ -207,7 +213,7 @@ class SlackApp:
             },
         )
         try:
-            with urllib.request.urlopen(request, timeout=30) as answer:
+            with _LOCAL.open(request, timeout=30) as answer:
                 record.status = int(answer.status)
         except urllib.error.HTTPError as exc:
             record.status = exc.code

@@ -20,13 +20,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from idle_reaper import aws, keep_reply, policy_source
 from idle_reaper.audit import AuditRecord, latest_warning, pk_of
+from idle_reaper.deadline import Deadline
 from idle_reaper.exceptions import InteractionError, KeepError
 from idle_reaper.keep import Keeper, keep
 from idle_reaper.keep_claims import claim
 from idle_reaper.kinds.base import ResourceKind
 from idle_reaper.policy import Policy
 from idle_reaper.resource import Home, ResourceRef
-from idle_reaper.slack import Deadline
 from idle_reaper.slack_interaction import click_of, request_of, signed_time, verify
 from idle_reaper.slack_users import email_of
 from idle_reaper.times import now_utc

@@ -7,7 +7,7 @@ import os
 import time
 from collections.abc import Callable
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
@@ -16,18 +16,22 @@ from aws_lambda_powertools.utilities.idempotency import (
     IdempotencyConfig,
     idempotent_function,
 )
-from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from idle_reaper import aws
+from idle_reaper.deadline import Deadline
 from idle_reaper.exceptions import MalformedEventError, SlackSecretError
 from idle_reaper.notification import Channels, notify
 from idle_reaper.policy import DEFAULT_EXEMPT_TAG
-from idle_reaper.slack import Deadline
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
 logger = Logger()
 metrics = Metrics()
-tracer = Tracer()
+tracer = Tracer(patch_modules=["botocore"])
+"""AWS calls only: X-Ray's httplib patch records each request's URL, and Slack's is the webhook,
+a secret (whoever holds it can post to the channel)."""
 idempotency = IdempotencyConfig(expires_after_seconds=7 * 24 * 3600)
 SECRET_MAX_AGE_SECONDS = 300
 SLACK_MARGIN_SECONDS = aws.ONE_ATTEMPT_SECONDS + 1
@@ -51,7 +55,10 @@ def _deliveries() -> DynamoDBPersistenceLayer:
 
 @cache
 def _secrets() -> SecretsProvider:
-    """parameters.get_secret builds its provider without a botocore Config: build our own."""
+    """parameters.get_secret builds its provider without a botocore Config: build our own.
+    Imported here: only a deployment with a Slack webhook reads a secret."""
+    from aws_lambda_powertools.utilities.parameters import SecretsProvider
+
     return SecretsProvider(boto_config=aws.CLIENT_CONFIG)
 
 
@@ -84,6 +91,21 @@ def _slack_url(secret_id: str | None = None) -> str | None:
     return value or None
 
 
+def _team_slack_url(secret_name: str) -> str | None:
+    """A team's webhook (a policy rule's route), or None when it cannot be read: a missing or
+    misnamed team secret must not hold back the message, which then goes to the stack's channel."""
+    from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
+
+    try:
+        return _slack_url(secret_name)
+    except (GetParameterError, SlackSecretError, ValueError) as exc:  # any provider's .get
+        logger.warning(
+            "the team's Slack webhook cannot be read: using the stack's",
+            extra={"secret": secret_name, "why": type(exc).__name__},
+        )
+        return None
+
+
 def slack_deadline(context: LambdaContext, clock: Callable[[], float] = time.monotonic) -> Deadline:
     """When Slack must have answered: the function's own deadline less SLACK_MARGIN_SECONDS,
     so a slow Slack fails the delivery (and Lambda retries it) instead of the function."""
@@ -99,7 +121,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     channels = Channels(
         topic_arn=os.environ.get("TOPIC_ARN") or None,
         slack_url=_slack_url,
-        team_slack_url=_slack_url,
+        team_slack_url=_team_slack_url,
         notify_exempt_and_gone=os.environ.get("NOTIFY_EXEMPT_AND_GONE", "false") == "true",
         exempt_tag_key=os.environ.get("EXEMPT_TAG_KEY") or DEFAULT_EXEMPT_TAG,
         slack_deadline=slack_deadline(context),

@@ -7,6 +7,8 @@ policy document sets them.
 
 from __future__ import annotations
 
+import unicodedata
+
 from idle_reaper.policy_document import Guardrails
 from idle_reaper.resource import Observation
 
@@ -23,7 +25,7 @@ def breaches(guardrails: Guardrails | None, seen: Observation) -> list[str]:
     own = seen.own_idle_timeout_minutes
     if longest is not None and own is not None and own > longest:
         found.append(f"its own idle timeout is {own} minutes, more than the {longest} allowed")
-    missing = [key for key in guardrails.required_tags if not seen.tags.get(key, "").strip()]
+    missing = [key for key in guardrails.required_tags if _blank(seen.tags.get(key, ""))]
     if missing:
         found.append(
             "missing the required tag"
@@ -31,3 +33,13 @@ def breaches(guardrails: Guardrails | None, seen: Observation) -> list[str]:
             + ", ".join(repr(key[:64]) for key in missing)
         )
     return found
+
+
+_FILLERS = frozenset("\u115f\u1160\u3164\uffa0")
+"""Hangul fillers: letters by category, blank to the eye."""
+
+
+def _blank(value: str) -> bool:
+    """Nothing a person could read: spaces, and invisible format characters (zero-width space,
+    word joiner, byte-order mark) or fillers that `str.strip()` keeps."""
+    return all(ch.isspace() or ch in _FILLERS or unicodedata.category(ch) == "Cf" for ch in value)

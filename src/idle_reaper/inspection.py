@@ -55,6 +55,8 @@ def inspect(
         replaced = _replaced(state, seen)
         landed = _stop_landed(kind, state, seen, now)
         own = policy.for_resource(kind.name, seen.tags, ref.account)
+        if own.paused or own.document_error is not None:
+            warned_since = None  # held: after it, the owner is warned afresh before any stop
         decided = (
             done("gone", replaced, now)
             if replaced

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from idle_reaper import slack
+from idle_reaper.deadline import Deadline
 from idle_reaper.keep import Answer
 from idle_reaper.keep_choices import ACTION_PREFIX
 from idle_reaper.messages import TEXT_LIMIT, slack_escape
@@ -53,7 +54,7 @@ def _without_keep_buttons(blocks: tuple[Mapping[str, Any], ...]) -> list[dict[st
     return out
 
 
-def send(url: str, payload: dict[str, Any], deadline: slack.Deadline) -> int | None:
+def send(url: str, payload: dict[str, Any], deadline: Deadline) -> int | None:
     """Post the answer; Slack's status, or None when it could not be reached in time."""
     if deadline.remaining() < slack.MIN_ATTEMPT_SECONDS:
         return None

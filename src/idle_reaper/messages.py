@@ -27,6 +27,7 @@ from idle_reaper.keep_choices import keep_buttons
 from idle_reaper.kept_by import kept_by
 from idle_reaper.partition import CONSOLE_HOSTS, is_region, partition_for
 from idle_reaper.policy import DEFAULT_EXEMPT_TAG, KEEP_UNTIL_TAG
+from idle_reaper.policy_check import POLICY_INVALID
 from idle_reaper.reaper_event import ReaperEvent, failure_of, number_of, text_of
 from idle_reaper.route import route_of
 from idle_reaper.times import minutes_between, parse_iso
@@ -48,8 +49,6 @@ FIELD_LIMIT = 2000
 URL_LIMIT = 3000
 """Slack: a button's url is at most 3000 characters."""
 CAUSE_LIMIT = 500
-POLICY_INVALID = "PolicyInvalid"
-"""The error a `failed` event names when the policy document is refused (policy_check.py)."""
 _HOST = re.compile(r"[a-z0-9.-]+")
 """A console host name is letters, digits, dots and hyphens: nothing a browser would read
 differently from urllib (a backslash, a percent sign)."""
@@ -271,6 +270,14 @@ def _story(facts: _Facts, style: _Style, exempt_tag_key: str) -> _Story:
             f"{style.code(v(exempt_tag_key) + '=true')} if it must never be stopped."
         )
     kept = _kept_sentence(facts, style)
+    if facts.detail_type == "warning" and verdict.get("counting") == "running":
+        return _Story(
+            f"{rid} will be stopped {when}: its maximum running time",
+            f"Your {kind} {named} has run as long as the policy allows. idle-reaper will stop it "
+            f"{when}, busy or not: save your work before then.",
+            "Using it does not keep it running; ask the policy's owner if it must run longer."
+            + _notes(verdict, style),
+        )
     if facts.detail_type == "warning":
         return _Story(
             f"{rid} will be stopped {when}",
@@ -278,7 +285,8 @@ def _story(facts: _Facts, style: _Style, exempt_tag_key: str) -> _Story:
             f"unless it is used.{kept}",
             keep + _notes(verdict, style),
         )
-    if facts.detail_type == "guardrail":
+    notice = verdict.get("notice") == "guardrail"  # a watcher from before guardrails says `warning`
+    if facts.detail_type == "guardrail" or (facts.detail_type == "warning" and notice):
         reason = v(text_of(verdict.get("reason")) or "a guardrail")
         if verdict.get("action") == "warn":
             return _Story(

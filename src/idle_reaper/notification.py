@@ -14,7 +14,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from idle_reaper import mail, slack
+from idle_reaper import mail
+from idle_reaper.deadline import NO_DEADLINE, Deadline
 from idle_reaper.exceptions import DeliveryError, NotificationsFailedError
 from idle_reaper.messages import NOTIFIED_ALWAYS, NOTIFIED_ON_REQUEST, Message, render
 from idle_reaper.policy import DEFAULT_EXEMPT_TAG
@@ -31,11 +32,12 @@ class Channels:
     slack_url: Callable[[], str | None] = lambda: None
     """Read the webhook URL only when a message is due (it is a secret: fetched, cached)."""
     team_slack_url: Callable[[str], str | None] = lambda secret: None
-    """A team's webhook URL, by the secret name a policy rule routes its resources to."""
+    """A team's webhook URL, by the secret name a policy rule routes its resources to; None
+    when it cannot be read (then the stack's channel gets the message)."""
     notify_exempt_and_gone: bool = False
     exempt_tag_key: str = DEFAULT_EXEMPT_TAG
     """Named in the how-to-keep line, so people are told the tag this deployment honours."""
-    slack_deadline: slack.Deadline = slack.NO_DEADLINE
+    slack_deadline: Deadline = NO_DEADLINE
     """When Slack must have answered, retries included (the function's own deadline, less
     what the invocation still has to do afterwards)."""
     keep_buttons: bool = False
@@ -77,8 +79,11 @@ def notify(event: Mapping[str, Any], channels: Channels, sns: Any, once: Deliver
         topic = channels.topic_arn
         attempt("email", lambda: {"message_id": mail.publish(sns, topic, message)})
     team_secret = route_of(parsed.verdict).get("slack_webhook_secret")
-    url = channels.team_slack_url(team_secret) if team_secret else channels.slack_url()
+    # a team webhook that cannot be read (None) falls back to the stack's channel: never lost
+    url = (channels.team_slack_url(team_secret) if team_secret else None) or channels.slack_url()
     if url:
+        from idle_reaper import slack  # slack_sdk only where a webhook is configured
+
         deadline = channels.slack_deadline
         attempt("slack", lambda: slack.send(url, message, deadline).__dict__)
     if failures:

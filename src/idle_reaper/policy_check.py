@@ -1,9 +1,11 @@
-"""When the policy document is written, say at once, and once, if it is invalid.
+"""When the policy document is invalid, say so, once, naming the bad field.
 
 Every watcher keeps waiting while the document is invalid (verdict.py), so it must not be
-left unnoticed: the parameter's own change event (EventBridge `Parameter Store Change`) brings
-one check per write, and an invalid document gives one `failed` reaper event that names the
-bad field. Notify and Audit take it like any watcher's failure.
+left unnoticed. The parameter's own change event (EventBridge `Parameter Store Change`) brings a
+check at each write; a schedule brings one every 15 minutes, for a document that was invalid
+before the stack existed (its write came before the rule) or whose change event was lost (they
+are best effort). Each distinct problem is reported once a day (Powertools Idempotency), as a
+`failed` reaper event that Notify and Audit take like any watcher's failure.
 """
 
 from __future__ import annotations
@@ -11,8 +13,25 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from idle_reaper.messages import POLICY_INVALID
 from idle_reaper.policy import Policy
+
+POLICY_INVALID = "PolicyInvalid"
+"""The error a `failed` event names when the policy document is refused."""
+REPORT_AGAIN_SECONDS = 24 * 3600
+"""A document that stays invalid is reported again once a day, never more often."""
+WRITES = ("Create", "Update", "Delete")
+"""The operations that change the document (a label on a version does not)."""
+
+
+def checked_by(event: Mapping[str, Any], name: str) -> str | None:
+    """Why this invocation checks the document (`Update`, `schedule`), or None: a change of
+    another parameter, a label, anything else."""
+    if event.get("source") == "aws.events" and event.get("detail-type") == "Scheduled Event":
+        return "schedule"
+    changed = changed_parameter(event)
+    if changed is None or changed[1] != name or changed[0] not in WRITES:
+        return None
+    return changed[0]
 
 
 def changed_parameter(event: Mapping[str, Any]) -> tuple[str, str] | None:

@@ -9,12 +9,20 @@ and nothing is stopped on a document half understood.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+)
 
 from idle_reaper.exceptions import PolicyError
 from idle_reaper.route import SLACK_SECRET_PATTERN, TEAM_PATTERN
@@ -28,6 +36,8 @@ Minutes = Annotated[int, Field(ge=1, le=MAX_MINUTES, strict=True)]
 Flag = Annotated[bool, Field(strict=True)]
 """true or false only: `"yes"` or `1` for `exempt` is a mistake to name, not to guess at."""
 Text = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+TagValue = Annotated[str, StringConstraints(max_length=256)]
+"""AWS tag values run to 256 characters (keys to 128)."""
 Name = Annotated[str, StringConstraints(pattern=TEAM_PATTERN)]
 Account = Annotated[str, StringConstraints(pattern=r"^[0-9]{12}$")]
 SecretName = Annotated[str, StringConstraints(pattern=SLACK_SECRET_PATTERN)]
@@ -43,7 +53,9 @@ class Match(_Strict):
     """Which resources a rule is for; every listed condition must hold (empty = all)."""
 
     kinds: tuple[Text, ...] = ()
-    tags: Mapping[Text, Text | tuple[Text, ...]] = Field(default_factory=dict)
+    tags: Mapping[Text, TagValue | Annotated[tuple[TagValue, ...], Field(min_length=1)]] = Field(
+        default_factory=dict
+    )
     """Tag key -> the value, or any of the values, it must have (exactly, case and all)."""
     accounts: tuple[Account, ...] = ()
 
@@ -118,6 +130,14 @@ class PolicyDocument(_Strict):
     rules: tuple[Rule, ...] = ()
     guardrails: Guardrails | None = None
 
+    @field_validator("version", mode="before")
+    @classmethod
+    def _not_a_boolean(cls, value: Any) -> Any:
+        """`version: true` is not version 1 (True == 1 in Python)."""
+        if isinstance(value, bool):
+            raise ValueError("Input should be 1")
+        return value
+
     def rule_for(self, kind: str, tags: Mapping[str, str], account: str | None) -> Rule | None:
         return next((rule for rule in self.rules if rule.matches(kind, tags, account)), None)
 
@@ -133,11 +153,15 @@ def _parse(text: str, kinds: tuple[str, ...]) -> PolicyDocument:
     if len(text) > MAX_DOCUMENT_CHARS:
         raise PolicyError(f"policy: {len(text)} characters, more than {MAX_DOCUMENT_CHARS}")
     try:
-        raw: Any = yaml.safe_load(text)  # JSON is YAML too
+        raw: Any = yaml.load(text, Loader=_StrictLoader)
     except yaml.YAMLError as exc:
         place = getattr(exc, "problem_mark", None)
         where = f" at line {place.line + 1}" if place is not None else ""
-        raise PolicyError(f"policy: not valid YAML or JSON{where}") from None
+        problem = getattr(exc, "problem", None)
+        why = f": {problem}" if problem in (_DUPLICATE, _GUESSED) else ""
+        raise PolicyError(f"policy: not valid YAML or JSON{where}{why}") from None
+    except RecursionError:  # `[[[[…` thousands deep: refused, never a crash of every reader
+        raise PolicyError("policy: nested too deeply") from None
     if not isinstance(raw, dict):
         raise PolicyError("policy: the document must be a mapping with `version: 1`")
     try:
@@ -158,11 +182,52 @@ def _parse(text: str, kinds: tuple[str, ...]) -> PolicyDocument:
     return document
 
 
+_DUPLICATE = "a key is given twice"
+_GUESSED = "only true and false are booleans, and whole numbers are written in decimal"
+
+
+class _StrictLoader(yaml.SafeLoader):  # type: ignore[misc]
+    """YAML as a person means it: a key given twice is an error (not the last one silently),
+    and YAML 1.1's guesses (`yes`/`on` as true, `0120` as octal 80, `1:30` as 90) are refused
+    rather than read as something the author did not write."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        keys = [self.construct_object(key, deep=deep) for key, _ in node.value]
+        for n, key in enumerate(keys):
+            if isinstance(key, str | int) and key in keys[:n]:
+                raise yaml.constructor.ConstructorError(
+                    None, None, _DUPLICATE, node.value[n][0].start_mark
+                )
+        mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
+        return mapping
+
+    def construct_yaml_bool(self, node: yaml.ScalarNode) -> bool:
+        text = str(self.construct_scalar(node))
+        if text not in ("true", "false"):
+            raise yaml.constructor.ConstructorError(None, None, _GUESSED, node.start_mark)
+        return text == "true"
+
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
+        text = str(self.construct_scalar(node))
+        if not re.fullmatch(r"-?(0|[1-9][0-9]*)", text):
+            raise yaml.constructor.ConstructorError(None, None, _GUESSED, node.start_mark)
+        return int(text)
+
+
+_StrictLoader.add_constructor("tag:yaml.org,2002:bool", _StrictLoader.construct_yaml_bool)
+_StrictLoader.add_constructor("tag:yaml.org,2002:int", _StrictLoader.construct_yaml_int)
+
+
+_TYPE_NAMES = frozenset({"str", "int", "bool", "tuple", "list", "dict", "literal"})
+
+
 def _first_error(exc: ValidationError) -> str:
     """`rules[1].idle_minutes: Input should be greater than or equal to 1`: the field a
     person must fix, never the value (it is echoed only in the log, bounded)."""
     error = exc.errors(include_url=False, include_input=False)[0]
     path = ""
     for part in error["loc"]:
+        if isinstance(part, str) and (part.startswith("[") or "-" in part or part in _TYPE_NAMES):
+            continue  # pydantic's own step (`[key]`, `constrained-str`, `tuple`), not a field
         path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
     return f"{path or 'policy'}: {error['msg']}"

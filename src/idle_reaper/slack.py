@@ -20,10 +20,7 @@ its INFO and DEBUG lines when it retries, so its loggers are pinned at WARNING.
 from __future__ import annotations
 
 import logging
-import math
 import random
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -38,6 +35,7 @@ from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 from slack_sdk.webhook import WebhookClient
 
+from idle_reaper.deadline import NO_DEADLINE, Deadline
 from idle_reaper.exceptions import DeliveryError
 from idle_reaper.messages import Message
 
@@ -57,32 +55,6 @@ class SlackResult:
     status: Literal["delivered", "rejected"]
     code: int
     body: str
-
-
-@dataclass(frozen=True)
-class Deadline:
-    """The moment, on `clock`, by which a delivery must be over, retries and waits included.
-    The clock and the sleep are injectable, so a test runs a whole retry budget in no time."""
-
-    at: float
-    clock: Callable[[], float] = time.monotonic
-    sleep: Callable[[float], None] = time.sleep
-
-    @classmethod
-    def after(
-        cls,
-        seconds: float,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> Deadline:
-        return cls(clock() + seconds, clock, sleep)
-
-    def remaining(self) -> float:
-        return self.at - self.clock()
-
-
-NO_DEADLINE = Deadline(math.inf)
-"""Only the retry counts bound the delivery (a caller that is not a Lambda function)."""
 
 
 class WithinDeadline(RetryHandler):

@@ -42,6 +42,9 @@ class Verdict:
     """What the owner should know about their tags (an ignored value, a near-miss exempt tag)."""
     kept_until: datetime | None = None
     """The `idle-reaper:keep-until` moment that moved the deadline, when one did."""
+    counting: Literal["idle", "running"] | None = None
+    """What the minutes to the deadline count: idleness, or running time under a cap (the
+    stop then comes busy or not, and the warning must say so)."""
     notice: Notice | None = None
     """For `warn`, what the owner is told: the stop is coming, or a guardrail is breached
     (the watcher's EmitWarning puts it on the bus as the event's detail-type)."""
@@ -68,6 +71,7 @@ class Verdict:
             "idle_minutes_reclaimed": self.idle_minutes_reclaimed,
             "notes": list(self.notes),
             "kept_until": iso(self.kept_until),
+            "counting": self.counting,
             "notice": self.notice,
             "rule": self.rule,
             "route": dict(self.route) if self.route else None,
@@ -86,6 +90,10 @@ a resume is honoured within it, and nothing stops in between."""
 
 GUARDRAIL_RECHECK = timedelta(minutes=1)
 """A resource a guardrail stops is looked at again this soon while it is still starting."""
+GUARDRAIL_STOP_WINDOW = timedelta(hours=1)
+"""Guardrails are for creation: a guardrail that stops does so only within this long of the
+resource's start. One older (a guardrail added later, a resource the sweeper found running for
+days) gets the notice instead: nothing long-running is stopped without a warning."""
 
 
 def done(outcome: Outcome, reason: str, now: datetime, cost: float | None = None) -> Verdict:
@@ -139,8 +147,13 @@ def decide(
             cost_usd=cost,
             checked_at=now,
         )
+    if seen.unwatchable is not None and seen.running_cap_minutes is None:
+        return done("exempt", seen.unwatchable, now, cost)  # never judged, guardrails or not
+    if policy.rule is not None and policy.rule.exempt:
+        return done("exempt", policy.exempt_reason(seen.tags), now, cost)
     broken = "; ".join(breaches(policy.guardrails, seen))
-    guarded = policy.guardrails is not None and policy.guardrails.action == "stop"
+    young = seen.started_at is None or now - seen.started_at <= GUARDRAIL_STOP_WINDOW
+    guarded = policy.guardrails is not None and policy.guardrails.action == "stop" and young
     if broken and guarded and seen.phase == "starting":  # a stop would be refused yet
         return Verdict(
             action="wait",
@@ -154,12 +167,13 @@ def decide(
     if policy.is_exempt(seen.tags):
         return done("exempt", policy.exempt_reason(seen.tags), now, cost)
     idle_minutes, idle_note = policy.idle_minutes_for(kind, seen.tags)
-    state = "idle"  # what the minutes count: idleness, or running time under a cap
+    state: Literal["idle", "running"] = (
+        "idle"  # what the minutes count: idleness, or running time under a cap
+    )
     kept_until: datetime | None = None
     cap_look: datetime | None = None  # when a rule's maximum running time must be looked at
     most = policy.max_running_minutes
-    cappable = seen.unwatchable is None or seen.running_cap_minutes is not None
-    if most is not None and seen.started_at is not None and seen.phase == "billing" and cappable:
+    if most is not None and seen.started_at is not None and seen.phase == "billing":
         cap_look = seen.started_at + timedelta(minutes=most - warning_lead(policy, most))
         if now >= cap_look and most <= (seen.running_cap_minutes or most):
             # Past the rule's maximum running time (less the warning): running time counts
@@ -173,9 +187,7 @@ def decide(
                 unreadable=None,
                 unwatchable=None,
             )
-    if seen.unwatchable is not None:
-        if seen.running_cap_minutes is None:
-            return done("exempt", seen.unwatchable, now, cost)
+    if seen.unwatchable is not None and seen.running_cap_minutes is not None:
         # No signal, but a running cap: "idle" from the start, with the cap as its allowance.
         idle_minutes, idle_note, state = seen.running_cap_minutes, seen.unwatchable, "running"
         seen = replace(seen, busy=False, last_activity_at=seen.started_at, unreadable=None)
@@ -213,6 +225,7 @@ def decide(
             notes=notes,
             kept_until=kept_until if idle_since is not None else None,
             notice="warning" if action == "warn" else None,
+            counting=state if idle_since is not None else None,
         )
 
     if seen.phase == "starting":
@@ -254,6 +267,7 @@ def decide(
     stop_look = deadline + seen.signal_lag  # when the signal has reported up to the deadline
     idle_for = max(0, int((now - idle_since).total_seconds() // 60))
     key = warning_key(to_iso(idle_since), to_iso(kept_until) if kept_until else None)
+    unless = "busy or not" if state == "running" else "unless used"  # a cap is not postponed
     warned = not lead or warned_since == key
     if not warned and now >= deadline - lead:
         late = now >= deadline
@@ -261,9 +275,9 @@ def decide(
         return verdict(
             "warn",
             f"{state} for {idle_for} minutes, past the {idle_minutes}-minute allowance when first "
-            "seen: stops after the full warning unless used"
+            f"seen: stops after the full warning {unless}"
             if late
-            else f"{state} for {idle_for} minutes: stops at the deadline unless used",
+            else f"{state} for {idle_for} minutes: stops at the deadline {unless}",
             idle_since=idle_since,
             deadline=stop_at,
             next_check_at=stop_at + seen.signal_lag,
@@ -287,7 +301,7 @@ def decide(
     if warned and lead:  # warned for this idle period: the next look is the deadline
         return verdict(
             "wait",
-            f"{state} for {idle_for} minutes, warned: stops at the deadline unless used",
+            f"{state} for {idle_for} minutes, warned: stops at the deadline {unless}",
             idle_since=idle_since,
             deadline=deadline,
             next_check_at=stop_look,

@@ -10,7 +10,7 @@ from datetime import timedelta
 from functools import partial
 from typing import Any
 
-from idle_reaper.messages import POLICY_INVALID
+from idle_reaper.policy_check import POLICY_INVALID
 from local_runtime import policy_parameter
 from local_runtime import scenario as scenarios
 from local_runtime.runtime import Account

@@ -16,8 +16,8 @@ import pytest
 from idle_reaper.audit import AuditRecord
 from idle_reaper.billing import usd
 from idle_reaper.kinds import kind_named
-from idle_reaper.messages import POLICY_INVALID
 from idle_reaper.policy import IDLE_MINUTES_TAG, Policy
+from idle_reaper.policy_check import POLICY_INVALID
 from idle_reaper.times import parse_iso, to_iso
 from idle_reaper.watch import HISTORY_BUDGET
 from local_runtime import scenario as scenarios

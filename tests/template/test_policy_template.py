@@ -53,8 +53,14 @@ def test_the_policy_check_may_read_the_parameter_and_put_on_the_reaper_bus_only(
     assert actions(with_policy, "PolicyCheckFunctionRole") == {
         "ssm:GetParameter",
         "events:PutEvents",
-        "sqs:SendMessage",  # its dead-letter queue (SAM's DeadLetterQueue)
+        "sqs:SendMessage",  # its on-failure destination
+        "dynamodb:GetItem",  # Powertools Idempotency: each problem reported once a day
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
     }
+    (once,) = _granting(with_policy, "PolicyCheckFunctionRole", "dynamodb:PutItem")
+    assert once["Resource"] == with_policy.arn("IdempotencyTable")
     (dead,) = _granting(with_policy, "PolicyCheckFunctionRole", "sqs:SendMessage")
     assert dead["Resource"] == with_policy.arn("WatcherStartDeadLetterQueue")
     (put,) = _granting(with_policy, "PolicyCheckFunctionRole", "events:PutEvents")

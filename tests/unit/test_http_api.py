@@ -97,5 +97,7 @@ def test_it_answers_over_real_http(stack: stack_module.Stack) -> None:
     with apis(stack, functions).serving() as served:
         request = urllib.request.Request(served.url + "/slack/interactions", b"x", method="POST")
         with pytest.raises(urllib.error.HTTPError) as refused:
-            urllib.request.urlopen(request, timeout=10)
+            # an opener of its own: urlopen's global one would keep this test's proxy settings
+            # for every later test of the process
+            urllib.request.build_opener(urllib.request.ProxyHandler({})).open(request, timeout=10)
     assert refused.value.code == 401 and refused.value.read() == b"invalid request signature"

@@ -162,3 +162,11 @@ def test_a_slack_secret_that_holds_no_url_fails_clearly_and_never_repeats_the_se
         account.functions.invoke("NotifyFunction", load_event("reaper-warning.json"))
     assert account.slack.requests == []
     assert not any("xoxb-not-a-url" in line for line in account.functions.logs.lines)
+
+
+def test_tracing_never_patches_the_http_client_that_carries_the_webhook() -> None:
+    """X-Ray's httplib patch puts each request's URL in the trace: the Slack webhook URL is a
+    secret, so only botocore (AWS calls) is patched."""
+    from functions.notify import app
+
+    assert app.tracer._config["patch_modules"] == ["botocore"]

@@ -12,7 +12,7 @@ from moto import mock_aws
 
 from idle_reaper.messages import render
 from idle_reaper.policy import Policy
-from idle_reaper.policy_check import changed_parameter, failed_detail
+from idle_reaper.policy_check import changed_parameter, checked_by, failed_detail
 from idle_reaper.reaper_event import ReaperEvent
 from tests.conftest import load_event
 
@@ -34,6 +34,15 @@ def test_a_parameter_store_change_names_its_operation_and_parameter() -> None:
 )
 def test_anything_else_is_not_a_change(event: dict[str, Any]) -> None:
     assert changed_parameter(event) is None
+
+
+def test_only_writes_of_the_named_parameter_and_the_schedule_are_checked() -> None:
+    write = load_event("policy-parameter-changed.json")
+    assert checked_by(write, NAME) == "Update"
+    assert checked_by(write, "/another") is None
+    assert checked_by(load_event("sweep-scheduled.json"), NAME) == "schedule"
+    write["detail"]["operation"] = "LabelParameterVersion"
+    assert checked_by(write, NAME) is None
 
 
 def test_a_valid_document_gives_no_event() -> None:
@@ -63,6 +72,13 @@ def test_the_handler_puts_exactly_one_event_for_an_invalid_write(
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.setenv("POLICY_PARAMETER_NAME", NAME)
     monkeypatch.setenv("EVENT_BUS_NAME", "bus")
+    monkeypatch.setenv("IDEMPOTENCY_TABLE", "deliveries")
+    boto3.client("dynamodb", region_name="us-east-1").create_table(
+        TableName="deliveries",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
     ssm = boto3.client("ssm", region_name="us-east-1")
     ssm.put_parameter(
         Name=NAME, Value="version: 1\nrules: [{name: a, idle_minutes: -3}]", Type="String"
@@ -81,6 +97,7 @@ def test_the_handler_puts_exactly_one_event_for_an_invalid_write(
         lambda name, **kw: Events() if name == "events" else real_client(name, **kw),
     )
     app._ssm.cache_clear()
+    app._reports.cache_clear()
     context = type(
         "Context",
         (),
@@ -89,11 +106,18 @@ def test_the_handler_puts_exactly_one_event_for_an_invalid_write(
             "memory_limit_in_mb": 256,
             "invoked_function_arn": "arn",
             "aws_request_id": "r",
+            "get_remaining_time_in_millis": lambda self: 30_000,
         },
     )()
     answer = app.handler(load_event("policy-parameter-changed.json"), context)  # type: ignore[arg-type]
-    assert answer == {"checked": True, "valid": False, "error": answer["error"]}
+    assert answer["checked"] is True and answer["valid"] is False
     assert answer["error"].startswith("rules[0].idle_minutes:")
+    # the same bad document again (its label, the schedule's check): no second event
+    label = load_event("policy-parameter-changed.json")
+    label["detail"]["operation"] = "LabelParameterVersion"
+    assert app.handler(label, context) == {"checked": False}  # type: ignore[arg-type]
+    scheduled = load_event("sweep-scheduled.json")
+    assert app.handler(scheduled, context)["valid"] is False  # type: ignore[arg-type]
     (entry,) = put
     assert entry["DetailType"] == "failed" and entry["EventBusName"] == "bus"
     assert json.loads(entry["Detail"])["error"]["Error"] == "PolicyInvalid"

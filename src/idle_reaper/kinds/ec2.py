@@ -271,7 +271,9 @@ class Ec2Instance(ResourceKind):
             return seen
         if started is None:
             return replace(seen, unreadable="DescribeInstances gave no LaunchTime")
-        idle_minutes, _ = look.policy.idle_minutes_for(self.name, tags)
+        # the resource's own allowance (a policy rule may set it): the metrics read back that far
+        own = look.policy.for_resource(self.name, tags, ref.account)
+        idle_minutes, _ = own.idle_minutes_for(self.name, tags)
         reading = read_activity(
             look.client("cloudwatch"),
             ref.id,

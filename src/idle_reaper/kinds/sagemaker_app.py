@@ -356,7 +356,8 @@ class SageMakerApp(ResourceKind):
             own = None
             note = f"Studio's own idle shutdown could not be read ({exc}): savings assume none"
         else:
-            allowance, _ = look.policy.idle_minutes_for(self.name, seen.tags)
+            policy = look.policy.for_resource(self.name, seen.tags, None)  # for a note only
+            allowance, _ = policy.idle_minutes_for(self.name, seen.tags)
             note = idle_shutdown_note(own, allowance)
         seen = replace(seen, own_idle_timeout_minutes=own, notes=(note,) if note else ())
         if seen.started_at is None:
