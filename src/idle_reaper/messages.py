@@ -220,7 +220,17 @@ def _facts(event: ReaperEvent, buttons: bool = False) -> _Facts:
         console=console_link(resource.get("console_url"), resource.get("region")),
         watcher=event.execution_arn,
         kept=_kept(resource, verdict),
-        buttons=keep_buttons(resource) if buttons and event.detail_type == "warning" else [],
+        buttons=keep_buttons(resource) if buttons and _keepable(event.detail_type, verdict) else [],
+    )
+
+
+def _keepable(detail_type: str, verdict: Mapping[str, Any]) -> bool:
+    """A warning a keep can answer: the stop of an idle resource. A guardrail's notice and a
+    maximum running time's warning (no keep may pass it) carry no Keep button."""
+    return (
+        detail_type == "warning"
+        and verdict.get("notice", "warning") == "warning"
+        and verdict.get("counting") != "running"
     )
 
 

@@ -388,3 +388,14 @@ def test_who_kept_it_is_escaped_like_every_value() -> None:
     message = message_of(event)
     assert "<!channel>" not in message.slack_text and "&lt;!channel&gt;" in message.slack_text
     assert "<!channel>" not in json.dumps(message.blocks)
+
+
+def test_a_running_cap_or_guardrail_warning_carries_no_keep_button() -> None:
+    """No keep may pass a maximum running time, and a guardrail's notice asks for a fix."""
+    capped = load_event("reaper-warning.json")
+    capped["detail"]["verdict"]["counting"] = "running"
+    notice = load_event("reaper-warning.json")
+    notice["detail"]["verdict"]["notice"] = "guardrail"
+    for event in (capped, notice):
+        message = render(ReaperEvent.parse(event), keep_buttons=True)
+        assert "idle-reaper.keep." not in json.dumps(message.blocks)
