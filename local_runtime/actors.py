@@ -46,7 +46,8 @@ def schedule_keep(account: Account, scenario: Scenario, keep: KeepSpec) -> None:
 def press(account: Account, spec: ResourceSpec, keep: KeepSpec) -> ClickRecord:
     """The person presses the button of the last warning Slack shows for the resource."""
     app, api = account.slack_app, account.http_api
-    assert app is not None and api is not None  # schedule_keep checked
+    if app is None or api is None:  # schedule_keep refuses such a scenario before it runs
+        raise ScenarioError("keep: no Slack app or HTTP API in this run")
     app.learn(account.slack.requests)
     record = ClickRecord(
         account.clock.now(), keep.resource, keep.choice, keep.by, keep.forged, keep.stale
