@@ -158,6 +158,8 @@ def _keep(click: Click, choice: Choice, value: ButtonValue, keeper: Keeper) -> A
             "it. Nothing was changed.",
             resource_id=name,
         )
+    if seen.unwatchable is not None and seen.running_cap_minutes is None:
+        return _refused(name, f"idle-reaper does not stop it ({seen.unwatchable[:200]})")
     own = keeper.policy.for_resource(kind.name, seen.tags, ref.account)
     if own.is_exempt(seen.tags):
         return _refused(name, f"it is exempt ({own.exempt_reason(seen.tags)}): it is not stopped")

@@ -377,3 +377,24 @@ def test_slack_unreachable_is_a_failure_not_a_refusal() -> None:
 def test_the_owner_email_is_compared_as_people_write_it() -> None:
     world = World(FakeGlue(tags={"owner": " ALICE@example.COM "}))
     assert keep(click(), world.keeper()).outcome == "kept"
+
+
+def test_a_resource_idle_reaper_no_longer_watches_needs_no_keep(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An instance whose opt-in tag was removed since its warning: its tag write would be
+    refused by IAM; it is refused politely instead, and nothing is written."""
+    from idle_reaper.kinds.base import Look
+    from idle_reaper.kinds.glue import GlueSession
+    from idle_reaper.resource import Observation
+
+    class NotWatched(GlueSession):
+        def observe(self, ref: ResourceRef, look: Look) -> Observation:
+            seen = super().observe(ref, look)
+            return replace(seen, unwatchable="not opted in: tag it idle-reaper:opt-in=true")
+
+    monkeypatch.setattr("idle_reaper.keep.kind_named", lambda name: NotWatched())
+    world = World()
+    answer = keep(click(), world.keeper())
+    assert answer.outcome == "refused" and "does not stop it (not opted in" in answer.text
+    assert world.glue.writes == [] and world.published == []
