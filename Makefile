@@ -15,7 +15,7 @@ SCENARIO ?= scenarios/demo.yaml
 EVENT ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install test lint security typecheck format demo simulate replay report bench bench-quick bench-scale bench-runtime bench-notify coldstart build deploy validate invoke-inspect invoke-sweep invoke-policy-check invoke-notify invoke-audit clean
+.PHONY: help install test lint security typecheck format demo simulate replay report bench bench-quick bench-scale bench-runtime bench-notify coldstart build deploy validate invoke-inspect invoke-sweep invoke-policy-check invoke-notify invoke-audit invoke-keep clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -123,6 +123,9 @@ invoke-notify: $(STAMP) ## sam local invoke the notify function (Docker): EVENT=
 
 invoke-audit: $(STAMP) ## sam local invoke the audit function (Docker): EVENT=events/reaper-*.json
 	$(call invoke,AuditFunction,events/reaper-stopped.json)
+
+invoke-keep: $(STAMP) ## sam local invoke the keep function (Docker; SlackSigningSecretArn set) with a Slack click
+	$(call invoke,KeepFunction,events/keep-block-actions.json)
 
 clean: ## Remove the virtual environment and build output
 	rm -rf $(VENV) $(CHECKOV_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache

@@ -11,7 +11,8 @@ from typing import Any
 from local_runtime.emulators import emulator_for
 from local_runtime.errors import ScenarioError
 from local_runtime.runtime import Account
-from local_runtime.scenario import ResourceSpec, Scenario
+from local_runtime.scenario import KeepSpec, ResourceSpec, Scenario
+from local_runtime.slack_app import ClickRecord
 
 
 def schedule(account: Account, scenario: Scenario, spec: ResourceSpec) -> None:
@@ -29,6 +30,29 @@ def schedule(account: Account, scenario: Scenario, spec: ResourceSpec) -> None:
     emulator.schedule(scenario.start, spec)
     if spec.stop_by_user is not None:
         clock.at(scenario.start + spec.stop_by_user, partial(emulator.user_stop, spec.id))
+
+
+def schedule_keep(account: Account, scenario: Scenario, keep: KeepSpec) -> None:
+    """Put a press of a Keep button on the clock."""
+    if account.slack_app is None or account.http_api is None:
+        raise ScenarioError(
+            "keep: the scenario's parameters set SlackSigningSecretArn themselves, so the"
+            " runtime plays no Slack app to click with; leave it to the runtime"
+        )
+    spec = next(s for s in scenario.resources if s.id == keep.resource)
+    account.clock.at(scenario.start + keep.at, partial(press, account, spec, keep))
+
+
+def press(account: Account, spec: ResourceSpec, keep: KeepSpec) -> ClickRecord:
+    """The person presses the button of the last warning Slack shows for the resource."""
+    app, api = account.slack_app, account.http_api
+    if app is None or api is None:  # schedule_keep refuses such a scenario before it runs
+        raise ScenarioError("keep: no Slack app or HTTP API in this run")
+    app.learn(account.slack.requests)
+    record = ClickRecord(
+        account.clock.now(), keep.resource, keep.choice, keep.by, keep.forged, keep.stale
+    )
+    return app.click(api.url, account.emulators[spec.kind].resource_id(spec), record)
 
 
 def start(account: Account, spec: ResourceSpec) -> None:

@@ -13,3 +13,7 @@ class LocalChannels:
     slack_then: int | str = "ok"
     """Its answer once the script is used up."""
     email: str | None = "team@example.com"
+    slack_interactive: bool = False
+    """The Slack app has interactivity (a scenario with `keep:` entries): the runtime makes its
+    signing secret and bot token, serves Slack's side of the app (slack_app.py) and sets
+    SlackSigningSecretArn and SlackBotTokenSecretArn, so warnings carry the Keep buttons."""

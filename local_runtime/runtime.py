@@ -23,9 +23,11 @@ from local_runtime.deploy import deploy
 from local_runtime.emulators import Emulator, all_emulators
 from local_runtime.fast_paths import fast_paths_on
 from local_runtime.fidelity import interpreter_on
+from local_runtime.http_api import HttpApis
 from local_runtime.iam import Identities, enforced
 from local_runtime.lambdas import Functions, lambda_backend_on
 from local_runtime.mailbox import Mailbox
+from local_runtime.slack_app import SlackApp
 from local_runtime.slack_sink import SlackSink
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,6 +55,8 @@ _FAKE_CREDENTIALS = {
 
 
 SLACK_SECRET_NAME = "idle-reaper/slack-webhook"
+SIGNING_SECRET_NAME = "idle-reaper/slack-signing-secret"
+BOT_TOKEN_SECRET_NAME = "idle-reaper/slack-bot-token"
 
 
 @dataclass
@@ -72,6 +76,10 @@ class Account:
     """Who calls what: the runtime's administrator and the roles' sessions (IAM is enforced)."""
     deployed_at: datetime | None = None
     """When the stack was deployed (its rules exist from then); None: not yet."""
+    slack_app: SlackApp | None = None
+    """Slack's side of the app (users.info, response_urls, clicks), when it has interactivity."""
+    http_api: HttpApis | None = None
+    """The stack's HTTP APIs on 127.0.0.1 (the interactivity endpoint), when it has any."""
 
     @property
     def region(self) -> str:
@@ -189,6 +197,14 @@ def running(
             parameters["SlackWebhookSecretArn"] = secret["ARN"]
         if channels.email and "NotificationEmail" not in parameters:
             parameters["NotificationEmail"] = channels.email
+        slack_app = None
+        if channels.slack_interactive and "SlackSigningSecretArn" not in parameters:
+            slack_app = exits.enter_context(SlackApp(clock.now).serving())
+            parameters.update(_slack_app_secrets(clients["secretsmanager"], slack_app))
+            # Slack's Web API, served by slack_app (as moto serves AWS's): read at each call.
+            exits.enter_context(
+                mock.patch("idle_reaper.slack_users.SLACK_API_URL", f"{slack_app.url}/api/")
+            )
         if policy is not None:
             parameters.setdefault("PolicyParameterName", policy_parameter.NAME)
         stack = stack_module.load(template, parameters, region=region, account=account, amend=amend)
@@ -210,6 +226,9 @@ def running(
         emulated = Account(
             stack, clock, clients, functions, bus, emulators, sink, mailbox, identities
         )
+        emulated.slack_app = slack_app
+        if stack.of_type("AWS::ApiGatewayV2::Api"):
+            emulated.http_api = exits.enter_context(HttpApis(stack, functions, clock.now).serving())
 
         def deployment() -> None:
             deploy(stack, clients, functions, identities)
@@ -224,6 +243,16 @@ def running(
             deployment()
         exits.callback(_stop_executions, emulated)
         yield emulated
+
+
+def _slack_app_secrets(secretsmanager: Any, app: SlackApp) -> dict[str, str]:
+    """The Slack app's signing secret and bot token in Secrets Manager, as an admin stores
+    them; the parameters that name them."""
+    signing = secretsmanager.create_secret(
+        Name=SIGNING_SECRET_NAME, SecretString=app.signing_secret
+    )
+    token = secretsmanager.create_secret(Name=BOT_TOKEN_SECRET_NAME, SecretString=app.bot_token)
+    return {"SlackSigningSecretArn": signing["ARN"], "SlackBotTokenSecretArn": token["ARN"]}
 
 
 def _role_clients(identities: Identities, region: str) -> Callable[[str, str], Any]:

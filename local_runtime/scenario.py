@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Set
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -40,8 +40,12 @@ _TOP_KEYS = {
     "deliveries",
     "policy",
     "faults",
+    "keep",
 }
 _SLACK_KEYS = {"responses", "then"}
+_KEEP_KEYS = {"resource", "at", "for", "by", "forged", "stale"}
+_PERSON = re.compile(r"[^@\s]{1,64}@[^@\s]{1,185}|[UW][A-Z0-9]{2,30}", re.ASCII)
+"""Who clicks: an email address, or a Slack user id (an admin without one)."""
 COMMON_KEYS = frozenset(
     {"kind", "id", "at", "by", "tags", "stop_by_user", "event", "event_delay", "activity"}
 )
@@ -96,6 +100,21 @@ class ResourceSpec:
 
 
 @dataclass(frozen=True)
+class KeepSpec:
+    """A press of a Keep button of a warning (issue 12): `{resource, at, for, by}`, plus
+    `forged: true` (signed with another secret) or `stale: true` (signed six minutes before
+    it arrives, as a replayed request is)."""
+
+    resource: str
+    at: timedelta
+    choice: str
+    """Which button: `1h` ("Keep for 1 hour") or `tomorrow` ("Keep until tomorrow 09:00 UTC")."""
+    by: str
+    forged: bool = False
+    stale: bool = False
+
+
+@dataclass(frozen=True)
 class Scenario:
     name: str
     start: datetime
@@ -114,6 +133,8 @@ class Scenario:
     """Where the stack is deployed (`make replay`: the event's own); None: the runtime's default."""
     faults: tuple[Fault, ...] = ()
     """What fails, and when (`faults:`, local_runtime.faults)."""
+    keeps: tuple[KeepSpec, ...] = ()
+    """Keep buttons pressed in Slack, in the order they are listed."""
 
     @property
     def end(self) -> datetime:
@@ -163,16 +184,61 @@ def parse(data: Any, where: str = "scenario") -> Scenario:
         seen.add(spec.id)
     from local_runtime import faults
 
+    keeps = tuple(
+        _keep(k, f"{where}.keep[{i}]", seen) for i, k in enumerate(_list(top, "keep", where))
+    )
+    channels = _channels(top, where)
+    if keeps and not channels.slack:
+        raise ScenarioError(f"{where}.keep: a Keep button is in a Slack message: Slack is off")
     return Scenario(
         name=str(top.get("name") or Path(where).stem),
         start=start_time(_timestamp(top["start"], f"{where}.start"), f"{where}.start"),
         until=until,
         parameters=dict(parameters),
         resources=specs,
-        channels=_channels(top, where),
+        channels=replace(channels, slack_interactive=True) if keeps else channels,
         deliveries=whole(top.get("deliveries", 1), f"{where}.deliveries", 1, MAX_DELIVERIES),
         policy=_policy(top.get("policy"), f"{where}.policy"),
         faults=faults.parse(top.get("faults"), f"{where}.faults", specs, until),
+        keeps=keeps,
+    )
+
+
+def _keep(raw: Any, where: str, ids: Set[str]) -> KeepSpec:
+    """One `keep:` entry: a scenario resource, a moment, a button, a person."""
+    from idle_reaper.keep_choices import CHOICES
+
+    entry = mapping(raw, where, _KEEP_KEYS)
+    for key in ("resource", "at", "for", "by"):
+        if key not in entry:
+            raise ScenarioError(f"{where}: missing `{key}`")
+    resource = entry["resource"]
+    if not isinstance(resource, str) or resource not in ids:
+        raise ScenarioError(
+            f"{where}.resource: {str(resource)[:60]!r} is no resource of the scenario"
+        )
+    choice = entry["for"]
+    if not isinstance(choice, str) or choice not in CHOICES:
+        known = ", ".join(f"{name} ({c.label!r})" for name, c in CHOICES.items())
+        raise ScenarioError(f"{where}.for: {str(choice)[:60]!r} is no Keep button (one of {known})")
+    by = entry["by"]
+    if not isinstance(by, str) or _PERSON.fullmatch(by) is None:
+        raise ScenarioError(
+            f"{where}.by: {str(by)[:60]!r} is neither an email address nor a Slack user id"
+        )
+    flags = {}
+    for flag in ("forged", "stale"):
+        value = entry.get(flag, False)
+        if not isinstance(value, bool):
+            raise ScenarioError(f"{where}.{flag}: true or false, not {str(value)[:40]!r}")
+        flags[flag] = value
+    return KeepSpec(
+        resource=resource,
+        at=duration(entry["at"], f"{where}.at"),
+        choice=choice,
+        by=by,
+        forged=flags["forged"],
+        stale=flags["stale"],
     )
 
 

@@ -77,6 +77,10 @@ def simulate(
         out.write(f"# {scenario.name}: {to_iso(scenario.start)} for {span} ({params})\n")
         for spec in scenario.resources:
             actors.schedule(account, scenario, spec)
+        for keep in scenario.keeps:
+            actors.schedule_keep(account, scenario, keep)
+        if account.slack_app is not None:
+            account.slack_app.listeners.append(timeline.on_click)
         for event in scenario.events:
             account.clock.at(scenario.start, partial(account.bus.put, event))
         if prepare is not None:

@@ -36,6 +36,21 @@ def summarize(scenario: Scenario, account: Account, end: datetime) -> dict[str, 
         "state_transitions": sum(r["state_transitions"] for r in resources),
         "executions": sum(r["executions"] for r in resources),
     }
+    extra: dict[str, Any] = {}
+    if scenario.keeps and account.slack_app is not None:
+        extra["clicks"] = [
+            {
+                "resource": c.resource,
+                "at": to_iso(c.at),
+                "by": c.by,
+                "for": c.choice,
+                "forged": c.forged,
+                "stale": c.stale,
+                "status": c.status,
+                "answer": c.answer,
+            }
+            for c in account.slack_app.clicks
+        ]
     return {
         "summary": {
             "scenario": scenario.name,
@@ -45,6 +60,7 @@ def summarize(scenario: Scenario, account: Account, end: datetime) -> dict[str, 
             "resources": resources,
             "notifications": notifications(account, scenario_names(account, scenario)),
             "dead_letters": len(account.bus.dead_letters),
+            **extra,
             "totals": totals,
         }
     }
@@ -94,6 +110,7 @@ def _resource(
     histories = [account.history_types(arn) for arn in executions]
     out.update(
         warnings=sum(1 for e in events if e.detail_type == "warning"),
+        kept=sum(1 for e in events if e.detail_type == "kept"),
         guardrail_notices=sum(1 for e in events if _notice(e)),
         executions=len(executions),
         state_transitions=sum(_transitions(types) for types in histories),

@@ -6,9 +6,11 @@ import sys
 from datetime import datetime
 from typing import Any, TextIO
 
+from idle_reaper.keep_choices import CHOICES
 from local_runtime.bus import Published, Started
 from local_runtime.clock import VirtualClock
 from local_runtime.emulators import Emulator
+from local_runtime.slack_app import ClickRecord
 
 
 class Timeline:
@@ -41,6 +43,12 @@ class Timeline:
     def on_bus(self, what: str, data: Any) -> None:
         if isinstance(data, Started):
             self.line(data.resource_id or "?", "start event delivered: watcher started")
+        elif isinstance(data, Published) and data.detail_type == "kept":
+            resource, keep = data.detail.get("resource") or {}, data.detail.get("keep") or {}
+            self.line(
+                resource.get("id", "?"),
+                f"KEPT until {keep.get('until')} by {keep.get('by')} ({keep.get('from')})",
+            )
         elif isinstance(data, Published):
             resource = data.detail.get("resource") or {}
             verdict = data.detail.get("verdict") or {}
@@ -57,3 +65,15 @@ class Timeline:
         elif what == "dead-letter":
             arn, _event, reason = data
             self.line("-", f"event dead-lettered for {arn.split(':')[-1]}: {reason}")
+
+    def on_click(self, click: ClickRecord) -> None:
+        """A Keep button pressed in Slack, and what the clicker read."""
+        how = " (forged signature)" if click.forged else " (stale signature)" if click.stale else ""
+        label = CHOICES[click.choice].label
+        if click.status is None:
+            self.line(click.resource, f"{label!r} pressed by {click.by}: no such button to press")
+            return
+        answer = f": {click.answer}" if click.answer else ""
+        self.line(
+            click.resource, f"{label!r} pressed by {click.by}{how}: HTTP {click.status}{answer}"
+        )

@@ -12,6 +12,7 @@ from reporting.totals import Row
 COLUMNS = (
     ("stopped", "stopped"),
     ("warnings", "warnings"),
+    ("kept", "kept"),
     ("would_stop", "would stop"),
     ("failed", "failed"),
     ("idle_minutes_reclaimed", "idle min reclaimed"),

@@ -1,4 +1,4 @@
-"""Adding records up: stops, warnings and savings per owner, kind or day."""
+"""Adding records up: stops, warnings, keeps and savings per owner, kind or day."""
 
 from __future__ import annotations
 
@@ -21,6 +21,8 @@ class Row:
     key: str
     stopped: int = 0
     warnings: int = 0
+    kept: int = 0
+    """Keeps from Slack (`kept` events): the owner, or an admin, postponed a stop."""
     would_stop: int = 0
     failed: int = 0
     idle_minutes_reclaimed: float = 0.0
@@ -31,6 +33,7 @@ class Row:
     def add(self, record: AuditRecord) -> None:
         self.stopped += record.type in STOPS
         self.warnings += record.type == "warning"
+        self.kept += record.type == "kept"
         self.would_stop += record.type == "would-stop"
         self.failed += record.type == "failed"
         self.idle_minutes_reclaimed += record.idle_minutes_reclaimed or 0

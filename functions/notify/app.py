@@ -125,6 +125,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         notify_exempt_and_gone=os.environ.get("NOTIFY_EXEMPT_AND_GONE", "false") == "true",
         exempt_tag_key=os.environ.get("EXEMPT_TAG_KEY") or DEFAULT_EXEMPT_TAG,
         slack_deadline=slack_deadline(context),
+        keep_buttons=os.environ.get("KEEP_BUTTONS", "false") == "true",
     )
     try:
         outcome = notify(event, channels, _sns(), _once)

@@ -67,12 +67,17 @@ class Context:
 
     values: dict[str, list[str]]
     absent: frozenset[str] = KNOWN_ABSENT
+    request_tags_known: bool = False
+    """The request's tags were read (requests.request_tags): an aws:RequestTag/<key> it does
+    not pass is absent, not unknown."""
 
     def get(self, key: str) -> list[str] | None:
         lowered = key.lower()
         if lowered in self.values:
             return self.values[lowered]
         if lowered in self.absent or lowered.startswith("aws:principaltag/"):
+            return None
+        if self.request_tags_known and lowered.startswith("aws:requesttag/"):
             return None
         raise Unevaluable(f"condition key {key}")
 
@@ -87,11 +92,21 @@ class LazyContext(Context):
         if self._build is not None:
             built, self._build = self._build(), None
             self.values, self.absent = built.values, built.absent
+            self.request_tags_known = built.request_tags_known
         return super().get(key)
 
 
-def request_context(caller: Caller, region: str, now: datetime, tags: dict[str, str]) -> Context:
-    """The keys AWS sets for a call the caller makes directly, `tags` being its principal's."""
+def request_context(
+    caller: Caller,
+    region: str,
+    now: datetime,
+    tags: dict[str, str],
+    request_tags: dict[str, str] | None = None,
+) -> Context:
+    """The keys AWS sets for a call the caller makes directly, `tags` being its principal's and
+    `request_tags` those the request passes (None: the runtime does not read this operation's).
+    aws:TagKeys lists the keys as written; aws:RequestTag/<key> is matched whatever the case of
+    the key in the policy (IAM: condition key names are not case-sensitive)."""
     values = {
         "aws:principalarn": caller.principal_arn,
         "aws:principalaccount": caller.account,
@@ -115,4 +130,10 @@ def request_context(caller: Caller, region: str, now: datetime, tags: dict[str, 
     out = {k: [v] for k, v in values.items()}
     for key, value in tags.items():
         out[f"aws:principaltag/{key.lower()}"] = [value]
-    return Context(out, frozenset(absent))
+    if request_tags:
+        out["aws:tagkeys"] = list(request_tags)
+        for key, value in request_tags.items():
+            out[f"aws:requesttag/{key.lower()}"] = [value]
+    elif request_tags is not None:
+        absent.add("aws:tagkeys")  # a request that passes no tags has no aws:TagKeys
+    return Context(out, frozenset(absent), request_tags_known=request_tags is not None)

@@ -15,7 +15,14 @@ from local_runtime.iam.context import LazyContext, request_context
 from local_runtime.iam.identities import Identities, create_admin
 from local_runtime.iam.policies import decide
 from local_runtime.iam.refusals import access_denied, invalid_token
-from local_runtime.iam.requests import Call, checks, credential_scope, iam_prefix, params
+from local_runtime.iam.requests import (
+    Call,
+    checks,
+    credential_scope,
+    iam_prefix,
+    params,
+    request_tags,
+)
 from local_runtime.iam.resource_policies import resource_policy
 
 # Why not moto's own check (`set_initial_no_auth_action_count`, moto 5.2.5): it goes only as far
@@ -114,7 +121,9 @@ def authorize(identities: Identities, response: Any) -> None:
         requested,
         caller,
         LazyContext(
-            lambda: request_context(caller, region, datetime.now(UTC), identities.tags(caller))
+            lambda: request_context(
+                caller, region, datetime.now(UTC), identities.tags(caller), request_tags(call)
+            )
         ),
         caller.session_policy,
     )

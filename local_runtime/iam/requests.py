@@ -428,6 +428,43 @@ def _sts(call: Call) -> Resources:
     return None
 
 
+_TAGGING = {
+    ("glue", "TagResource"): "TagsToAdd",
+    ("glue", "CreateSession"): "Tags",
+    ("sagemaker", "AddTags"): "Tags",
+    ("ec2", "CreateTags"): "Tag",
+}
+"""The tagging requests whose tags this runtime reads into aws:TagKeys and aws:RequestTag/<key>
+(IAM User Guide, global condition keys: the keys and the key-value pairs a request passes).
+Glue passes a map, SageMaker a list of {Key, Value}, EC2's query protocol `Tag.N.Key` and
+`Tag.N.Value`."""
+
+
+def request_tags(call: Call) -> dict[str, str] | None:
+    """The tags the request passes, for the operations in _TAGGING ({} when it passes none);
+    None for any other operation: a condition on its request tags refuses the call rather than
+    guess (context.Unevaluable)."""
+    field = _TAGGING.get((call.service, call.operation))
+    if field is None:
+        return None
+    raw = call.params.get(field)
+    if isinstance(raw, dict):
+        return {str(k): str(v) for k, v in raw.items()}
+    if isinstance(raw, list):
+        pairs = [t for t in raw if isinstance(t, dict) and "Key" in t]
+        return {str(t["Key"]): str(t.get("Value", "")) for t in pairs}
+    return _query_tags(call.params, field)  # EC2's numbered fields; {} when there are none
+
+
+def _query_tags(params: dict[str, Any], field: str) -> dict[str, str]:
+    """`Tag.1.Key`, `Tag.1.Value`, ... (the query protocol's list of structures), in order."""
+    pattern = re.compile(rf"{re.escape(field)}\.(\d+)\.Key\Z")
+    found: dict[str, str] = {}
+    for index in sorted(int(m.group(1)) for k in params if (m := pattern.match(k))):
+        found[str(params[f"{field}.{index}.Key"])] = str(params.get(f"{field}.{index}.Value", ""))
+    return found
+
+
 _RESOURCE_RULES: dict[str, Callable[[Call], Resources]] = {
     "glue": _glue,
     "dynamodb": _dynamodb,

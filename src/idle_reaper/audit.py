@@ -62,6 +62,12 @@ class AuditRecord:
     error: str | None = None
     notes: str | None = None
     """What was damaged in the event and how it was read (ReaperEvent.notes)."""
+    kept_until: str | None = None
+    """Only on `kept`: the keep-until a Slack click set."""
+    kept_by: str | None = None
+    """Only on `kept`: who clicked (their Slack profile's email, or `slack:<user id>`)."""
+    kept_from: str | None = None
+    """Only on `kept`: where the click came from (`slack:<team>/<channel>`)."""
     expires_at: int | None = None
     """Epoch seconds; DynamoDB's TTL deletes the record after it."""
 
@@ -73,6 +79,11 @@ class AuditRecord:
     def from_item(cls, item: Mapping[str, Any]) -> AuditRecord:
         fields = cls.__dataclass_fields__
         return cls(**{k: _untyped(v) for k, v in item.items() if k in fields})
+
+
+def pk_of(kind: str, account: str, region: str, resource_id: str) -> str:
+    """The partition key of one resource's records."""
+    return f"{kind}#{account}#{region}#{resource_id}"
 
 
 def week_of(account: str, at: datetime) -> str:
@@ -108,8 +119,14 @@ def record_for(event: Mapping[str, Any], retention_days: int) -> AuditRecord:
     resource_id = text_of(resource.get("id")) or "unknown"
     detail_type = parsed.detail_type
     saved = _amount(verdict.get("savings_usd"))
+    keep = parsed.keep if detail_type == "kept" else {}
+    kept_until, kept_by = text_of(keep.get("until")), text_of(keep.get("by"))
+    kept_from = text_of(keep.get("from"))
+    reason = text_of(verdict.get("reason"))
+    if detail_type == "kept" and reason is None:
+        reason = f"kept until {kept_until} by {kept_by} from {kept_from}"[:1000]
     return AuditRecord(
-        pk=f"{kind}#{account}#{region}#{resource_id}",
+        pk=pk_of(kind, account, region, resource_id),
         sk=f"{to_iso(at)}#{parsed.id}",
         week=week_of(account, at),
         event_id=parsed.id,
@@ -120,7 +137,7 @@ def record_for(event: Mapping[str, Any], retention_days: int) -> AuditRecord:
         account=account,
         region=region,
         owner=text_of(resource.get("owner")) or text_of(resource.get("principal")) or "unknown",
-        reason=text_of(verdict.get("reason")),
+        reason=reason,
         execution_arn=parsed.execution_arn,
         idle_since=text_of(verdict.get("idle_since")),
         deadline=text_of(verdict.get("deadline")),
@@ -133,6 +150,9 @@ def record_for(event: Mapping[str, Any], retention_days: int) -> AuditRecord:
         else None,
         error=": ".join(failure_of(error))[:1000] if error else None,
         notes="; ".join(parsed.notes)[:1000] or None,
+        kept_until=kept_until[:40] if kept_until else None,
+        kept_by=kept_by[:256] if kept_by else None,
+        kept_from=kept_from[:200] if kept_from else None,
         expires_at=expires_at,
     )
 
@@ -152,8 +172,35 @@ def metrics_for(record: AuditRecord) -> list[tuple[str, str, float]]:
         "failed": [("StopFailures", "Count", 1)],
         "would-stop": [("WouldStop", "Count", 1)],
         "guardrail-notice": [("GuardrailBreaches", "Count", 1)],
+        "kept": [("Keeps", "Count", 1)],
     }
     return counted.get(record.type, [])
+
+
+WARNING_LOOKBACK_PAGES = 5
+"""Pages of one resource's records read, newest first, for its last warning: a resource has a
+handful of records (warnings, a keep, its end), so five pages are more than any has."""
+
+
+def latest_warning(dynamodb: Any, table: str, pk: str) -> AuditRecord | None:
+    """The newest `warning` on record for one resource (one Query on its partition, newest
+    first); None when it was never warned."""
+    token: dict[str, Any] | None = None
+    for _ in range(WARNING_LOOKBACK_PAGES):
+        page = dynamodb.query(
+            TableName=table,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": pk}},
+            ScanIndexForward=False,
+            **({"ExclusiveStartKey": token} if token else {}),
+        )
+        for item in page.get("Items", []):
+            if item.get("type", {}).get("S") == "warning":
+                return AuditRecord.from_item(item)
+        token = page.get("LastEvaluatedKey")
+        if not token:
+            return None
+    return None
 
 
 def _amount(value: object) -> float | None:

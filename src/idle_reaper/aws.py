@@ -30,10 +30,19 @@ CLIENT_CONFIG = Config(
 ONE_ATTEMPT_SECONDS = CONNECT_TIMEOUT_SECONDS + READ_TIMEOUT_SECONDS
 """The longest one attempt of one call can take before botocore gives up on it."""
 
+INTERACTIVE_CONFIG = Config(
+    connect_timeout=1,
+    read_timeout=2,
+    retries={"mode": "standard", "total_max_attempts": 2},
+)
+"""For the keep function, where a person waits: Slack gives up on the request after three
+seconds, so a call that has not answered in two is retried once, not waited on."""
 
-def client(service: str, region: str | None = None) -> Any:
-    """A boto3 client with CLIENT_CONFIG; built on call (never at import), cached by callers."""
-    return boto3.client(service, region_name=region, config=CLIENT_CONFIG)  # type: ignore[call-overload]
+
+def client(service: str, region: str | None = None, config: Config = CLIENT_CONFIG) -> Any:
+    """A boto3 client with CLIENT_CONFIG (or `config`); built on call (never at import),
+    cached by callers."""
+    return boto3.client(service, region_name=region, config=config)  # type: ignore[call-overload]
 
 
-__all__ = ["CLIENT_CONFIG", "ONE_ATTEMPT_SECONDS", "client"]
+__all__ = ["CLIENT_CONFIG", "INTERACTIVE_CONFIG", "ONE_ATTEMPT_SECONDS", "client"]

@@ -54,6 +54,16 @@ class ReportError(ReaperError):
     """The report cannot be made from what it was given (bad option, missing table)."""
 
 
+class KeepError(ReaperError):
+    """A keep from Slack could not be carried out (the tag write or the kept event failed):
+    the clicker is told, and the keep function fails so its error alarm fires."""
+
+
+class InteractionError(ReaperError):
+    """A request to the Slack interactivity endpoint, correctly signed, that is no interaction
+    idle-reaper can read (no payload, not JSON, not a block action): answered 400."""
+
+
 class SweepError(ReaperError):
     """At least one kind could not be listed (or one resource looked at, or one watcher
     started); raised after every other kind was swept, so the sweeper's error alarm fires. It

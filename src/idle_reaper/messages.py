@@ -23,8 +23,10 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from idle_reaper.keep_choices import keep_buttons
+from idle_reaper.kept_by import kept_by
 from idle_reaper.partition import CONSOLE_HOSTS, is_region, partition_for
-from idle_reaper.policy import DEFAULT_EXEMPT_TAG
+from idle_reaper.policy import DEFAULT_EXEMPT_TAG, KEEP_UNTIL_TAG
 from idle_reaper.policy_check import POLICY_INVALID
 from idle_reaper.reaper_event import ReaperEvent, failure_of, number_of, text_of
 from idle_reaper.route import route_of
@@ -115,6 +117,10 @@ class _Facts:
     table: list[tuple[str, str]]
     console: str | None
     watcher: str | None
+    kept: tuple[datetime, str | None] | None = None
+    """The keep-until that moved the deadline, and who set it from Slack (None: by the tag)."""
+    buttons: list[dict[str, Any]] = field(default_factory=list)
+    """The keep buttons (a warning, with interactivity configured)."""
 
 
 @dataclass(frozen=True)
@@ -124,9 +130,12 @@ class _Story:
     keep: str
 
 
-def render(event: ReaperEvent, exempt_tag_key: str = DEFAULT_EXEMPT_TAG) -> Message:
-    """The message for one reaper event."""
-    facts = _facts(event)
+def render(
+    event: ReaperEvent, exempt_tag_key: str = DEFAULT_EXEMPT_TAG, keep_buttons: bool = False
+) -> Message:
+    """The message for one reaper event; a warning carries the keep buttons when
+    `keep_buttons` (the stack's Slack app has interactivity: SlackSigningSecretArn)."""
+    facts = _facts(event, keep_buttons)
     plain = _story(facts, PLAIN, exempt_tag_key)
     escaped = _story(facts, FALLBACK, exempt_tag_key)
     marked = _story(facts, MRKDWN, exempt_tag_key)
@@ -144,19 +153,17 @@ def render(event: ReaperEvent, exempt_tag_key: str = DEFAULT_EXEMPT_TAG) -> Mess
             ],
         },
     ]
+    elements = list(facts.buttons)
     if facts.console:
-        blocks.append(
+        elements.append(
             {
-                "type": "actions",
-                "elements": [
-                    {
-                        "type": "button",
-                        "text": {"type": "plain_text", "text": "Open in console"},
-                        "url": facts.console,
-                    }
-                ],
+                "type": "button",
+                "text": {"type": "plain_text", "text": "Open in console"},
+                "url": facts.console,
             }
         )
+    if elements:
+        blocks.append({"type": "actions", "elements": elements})
     if marked.keep:
         blocks.append({"type": "context", "elements": [_mrkdwn(marked.keep, TEXT_LIMIT)]})
     return Message(
@@ -188,7 +195,7 @@ def _notes(verdict: Mapping[str, Any], style: _Style) -> str:
     return f" Note: {'; '.join(said)}." if said else ""
 
 
-def _facts(event: ReaperEvent) -> _Facts:
+def _facts(event: ReaperEvent, buttons: bool = False) -> _Facts:
     resource, verdict = event.resource, event.verdict
     at = _moment(event.at) or _moment(verdict.get("checked_at"))
     kind = text_of(resource.get("kind"))
@@ -212,7 +219,49 @@ def _facts(event: ReaperEvent) -> _Facts:
         ],
         console=console_link(resource.get("console_url"), resource.get("region")),
         watcher=event.execution_arn,
+        kept=_kept(resource, verdict),
+        buttons=keep_buttons(resource) if buttons and _keepable(event.detail_type, verdict) else [],
     )
+
+
+def _keepable(detail_type: str, verdict: Mapping[str, Any]) -> bool:
+    """A warning a keep can answer: the stop of an idle resource. A guardrail's notice and a
+    maximum running time's warning (no keep may pass it) carry no Keep button."""
+    return (
+        detail_type == "warning"
+        and verdict.get("notice", "warning") == "warning"
+        and verdict.get("counting") != "running"
+    )
+
+
+def _kept(
+    resource: Mapping[str, Any], verdict: Mapping[str, Any]
+) -> tuple[datetime, str | None] | None:
+    """The keep-until that set this verdict's deadline, and who set it from Slack: the
+    kept-by tag when it was written with the resource's current keep-until."""
+    until = _moment(verdict.get("kept_until"))
+    if until is None:
+        return None
+    raw = resource.get("tags")
+    tags = (
+        {str(k): v for k, v in raw.items() if isinstance(v, str)}
+        if isinstance(raw, Mapping)
+        else {}
+    )
+    return until, kept_by(tags)
+
+
+def _kept_sentence(facts: _Facts, style: _Style) -> str:
+    """`It was kept until 10:30 UTC on 2026-03-02 by alice@example.com.` (or by its tag)."""
+    if facts.kept is None:
+        return ""
+    until, who = facts.kept
+    by = (
+        f"by {style.value(who[:NOTE_LIMIT])} from Slack"
+        if who
+        else f"by its {style.code(KEEP_UNTIL_TAG)} tag"
+    )
+    return f" It was kept until {until.strftime('%H:%M UTC on %Y-%m-%d')} {by}."
 
 
 def _story(facts: _Facts, style: _Style, exempt_tag_key: str) -> _Story:
@@ -224,6 +273,13 @@ def _story(facts: _Facts, style: _Style, exempt_tag_key: str) -> _Story:
         "To keep it: run a cell (any statement resets the idle clock), or tag it "
         f"{style.code(v(exempt_tag_key) + '=true')} if it must never be stopped."
     )
+    if facts.buttons:
+        keep = (
+            "To keep it: press a Keep button of the Slack message (its owner or an "
+            "idle-reaper admin), run a cell (any statement resets the idle clock), or tag it "
+            f"{style.code(v(exempt_tag_key) + '=true')} if it must never be stopped."
+        )
+    kept = _kept_sentence(facts, style)
     if facts.detail_type == "warning" and verdict.get("counting") == "running":
         return _Story(
             f"{rid} will be stopped {when}: its maximum running time",
@@ -236,7 +292,7 @@ def _story(facts: _Facts, style: _Style, exempt_tag_key: str) -> _Story:
         return _Story(
             f"{rid} will be stopped {when}",
             f"Your {kind} {named} has been idle for {idle}. idle-reaper will stop it {when} "
-            f"unless it is used.",
+            f"unless it is used.{kept}",
             keep + _notes(verdict, style),
         )
     # a watcher started before guardrails existed puts its notice on the bus as `warning`
@@ -270,7 +326,7 @@ def _story(facts: _Facts, style: _Style, exempt_tag_key: str) -> _Story:
         reason = v(text_of(verdict.get("reason")) or "idle")
         return _Story(
             f"{rid} was stopped after {idle} idle",
-            f"idle-reaper stopped your {kind} {named} {when}: {reason}. "
+            f"idle-reaper stopped your {kind} {named} {when}: {reason}.{kept} "
             f"{_saved(verdict, 'That saved')}Start a new session when you need one.",
             "",
         )
@@ -278,7 +334,8 @@ def _story(facts: _Facts, style: _Style, exempt_tag_key: str) -> _Story:
         return _Story(
             f"[dry run] {rid} would have been stopped",
             f"Dry run: idle-reaper would have stopped your {kind} {named} {when}, "
-            f"idle for {idle}. {_saved(verdict, 'A stop would have saved')}Nothing was stopped.",
+            f"idle for {idle}.{kept} {_saved(verdict, 'A stop would have saved')}Nothing was "
+            "stopped.",
             keep,
         )
     if facts.detail_type == "failed":

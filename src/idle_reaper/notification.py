@@ -40,6 +40,9 @@ class Channels:
     slack_deadline: Deadline = NO_DEADLINE
     """When Slack must have answered, retries included (the function's own deadline, less
     what the invocation still has to do afterwards)."""
+    keep_buttons: bool = False
+    """Warnings carry the keep buttons: the stack's Slack app has interactivity (a signing
+    secret is configured), so a click reaches the keep function."""
 
 
 @dataclass
@@ -62,7 +65,7 @@ def notify(event: Mapping[str, Any], channels: Channels, sns: Any, once: Deliver
     parsed = ReaperEvent.parse(event)
     if not wanted(parsed.detail_type, channels):
         return Outcome(event=parsed)
-    message = render(parsed, channels.exempt_tag_key)
+    message = render(parsed, channels.exempt_tag_key, channels.keep_buttons)
     outcome = Outcome(event=parsed, message=message)
     failures: list[str] = []
 

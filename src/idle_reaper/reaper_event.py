@@ -22,7 +22,7 @@ import hashlib
 import json
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
@@ -55,6 +55,8 @@ class ReaperEvent:
     execution_arn: str | None = None
     notes: tuple[str, ...] = ()
     """What was damaged and how it was read, for the logs and the audit record."""
+    keep: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
+    """A `kept` event's keep (until, by, from where); empty for every other event."""
 
     @classmethod
     def parse(cls, event: object) -> ReaperEvent:
@@ -93,6 +95,7 @@ class ReaperEvent:
             account=text_of(event.get("account")),
             region=text_of(event.get("region")),
             execution_arn=text_of(detail.get("execution_arn")),
+            keep=_object(detail, "keep", notes),
             notes=tuple(notes),
         )
 

@@ -305,6 +305,7 @@ RULE_EXPECTATIONS: dict[str, set[str]] = {
     "reaper-failed-before-verdict.json": {NOTIFY, AUDIT},
     "reaper-exempt.json": {AUDIT},
     "reaper-gone.json": {AUDIT},
+    "reaper-kept.json": {AUDIT},  # a keep from Slack: recorded; its answer went to Slack already
     "sweep-scheduled.json": set(),  # the sweeper's schedule is not a pattern: it fires by time
     "policy-parameter-changed.json": set(),  # no PolicyParameterName: tests/template/test_policy
 }

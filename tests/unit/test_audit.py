@@ -155,3 +155,64 @@ def test_a_time_at_the_end_of_the_calendar_is_refused_not_an_overflow() -> None:
     event["detail"]["at"] = "9999-12-31T23:59:59Z"
     with pytest.raises(AuditRecordError, match="no usable time"):
         record_for(event, 400)
+
+
+def test_a_keep_is_recorded_with_who_until_when_and_from_where() -> None:
+    record = record_for(load_event("reaper-kept.json"), 400)
+    assert record.type == "kept"
+    assert record.pk == "glue-session#123456789012#us-east-1#watched-only"
+    assert (record.kept_until, record.kept_by, record.kept_from) == (
+        "2026-03-02T10:37:00Z",
+        "analyst@example.com",
+        "slack:T0EXAMPLE1/C0REAPER01",
+    )
+    assert record.owner == "analyst@example.com"
+    assert record.reason == (
+        "kept until 2026-03-02T10:37:00Z by analyst@example.com from slack:T0EXAMPLE1/C0REAPER01"
+    )
+    assert metrics_for(record) == [("Keeps", "Count", 1)]
+    assert AuditRecord.from_item(record.to_item()) == record
+
+
+def test_only_a_kept_event_fills_the_keep_fields() -> None:
+    event = load_event("reaper-warning.json")
+    event["detail"]["keep"] = {"until": "2026-03-02T10:37:00Z", "by": "mallory@example.com"}
+    record = record_for(event, 400)
+    assert (record.kept_until, record.kept_by, record.kept_from) == (None, None, None)
+
+
+def test_the_last_warning_of_a_resource_is_found_newest_first() -> None:
+    import boto3
+    from moto import mock_aws
+
+    from idle_reaper.audit import latest_warning
+
+    with mock_aws():
+        dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+        dynamodb.create_table(
+            TableName="audit",
+            BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "S"},
+            ],
+            KeySchema=[
+                {"AttributeName": "pk", "KeyType": "HASH"},
+                {"AttributeName": "sk", "KeyType": "RANGE"},
+            ],
+        )
+        warning = load_event("reaper-warning.json")
+        pk = record_for(warning, 400).pk
+        assert latest_warning(dynamodb, "audit", pk) is None
+        for minute, owner in ((35, "first@example.com"), (50, "second@example.com")):
+            event = load_event("reaper-warning.json")
+            event["id"] = f"warning-{minute}"
+            event["detail"]["at"] = f"2026-03-02T09:{minute}:00Z"
+            event["detail"]["resource"]["owner"] = owner
+            dynamodb.put_item(TableName="audit", Item=record_for(event, 400).to_item())
+        kept = load_event("reaper-kept.json")
+        kept["detail"]["at"] = "2026-03-02T09:55:00Z"
+        dynamodb.put_item(TableName="audit", Item=record_for(kept, 400).to_item())
+        found = latest_warning(dynamodb, "audit", pk)
+        assert found is not None and (found.type, found.owner) == ("warning", "second@example.com")
+        assert latest_warning(dynamodb, "audit", pk + "-other") is None

@@ -234,3 +234,42 @@ def test_a_region_no_partition_knows_names_no_resource() -> None:
     assert checks(call("glue", "StopSession", "xx-nowhere-1", Id="s1")) == [
         ("glue:StopSession", None)
     ]
+
+
+# -- the tags a request passes (aws:TagKeys, aws:RequestTag/<key>) -----------------------------
+def test_the_tags_of_a_tagging_request_are_read_per_protocol() -> None:
+    from local_runtime.iam.requests import request_tags
+
+    keep = {"idle-reaper:keep-until": "2026-03-02T10:27:00Z", "idle-reaper:kept-by": "a"}
+    glue = call("glue", "TagResource", ResourceArn="arn", TagsToAdd=keep)
+    assert request_tags(glue) == keep
+    tags = [{"Key": k, "Value": v} for k, v in keep.items()]
+    assert request_tags(call("sagemaker", "AddTags", ResourceArn="arn", Tags=tags)) == keep
+    ec2 = call(
+        "ec2",
+        "CreateTags",
+        **{"ResourceId.1": "i-0abc", "Tag.2.Key": "b", "Tag.2.Value": "2", "Tag.1.Key": "a"},
+    )
+    assert request_tags(ec2) == {"a": "", "b": "2"}
+    assert request_tags(call("glue", "CreateSession", Id="s")) == {}
+    assert request_tags(call("glue", "GetSession", Id="s")) is None
+
+
+def test_request_tags_in_the_context_and_their_absence() -> None:
+    from datetime import UTC, datetime
+
+    from local_runtime.iam.context import Caller, Unevaluable, request_context
+
+    who = Caller("arn:aws:iam::1:user/a", "arn:aws:iam::1:user/a", "1", "User", "a", "AIDA")
+    now = datetime(2026, 3, 2, tzinfo=UTC)
+    tagged = request_context(who, "us-east-1", now, {}, {"Idle-Reaper:Keep-Until": "t"})
+    assert tagged.get("aws:TagKeys") == ["Idle-Reaper:Keep-Until"]
+    assert tagged.get("aws:RequestTag/idle-reaper:keep-until") == ["t"]  # key names: any case
+    assert tagged.get("aws:RequestTag/owner") is None
+    untagged = request_context(who, "us-east-1", now, {}, {})
+    assert untagged.get("aws:TagKeys") is None and untagged.get("aws:RequestTag/x") is None
+    unread = request_context(who, "us-east-1", now, {})
+    with pytest.raises(Unevaluable):
+        unread.get("aws:TagKeys")
+    with pytest.raises(Unevaluable):
+        unread.get("aws:RequestTag/x")

@@ -59,6 +59,12 @@ MUST_NOT = {
         "idle_reaper.audit",
         "aws_lambda_powertools.utilities.idempotency",
     },
+    "keep": {
+        "idle_reaper.notification",  # it answers the clicker itself, never through notify
+        "idle_reaper.sweep",
+        "idle_reaper.mail",
+        "aws_lambda_powertools.utilities.idempotency",
+    },
     "policy_check": {
         "slack_sdk",  # it only reads a parameter and puts an event
         "idle_reaper.slack",
@@ -76,6 +82,8 @@ MUST = {
     "inspect": {"idle_reaper.inspection", "idle_reaper.kinds.glue", "boto3"},
     "sweep": {"idle_reaper.sweep", "idle_reaper.claims", "boto3"},
     "policy_check": {"idle_reaper.policy_check", "idle_reaper.policy_document", "pydantic"},
+    # every request is checked against Slack's signature first: slack_sdk is always needed
+    "keep": {"idle_reaper.keep", "slack_sdk.signature", "idle_reaper.inspection", "boto3"},
 }
 
 

@@ -322,3 +322,80 @@ def test_direction_controls_cannot_disguise_a_session_name_anywhere() -> None:
     assert "abcgpj.exe" in message.email_text and "abcgpj.exe" in message.slack_text
     for text in [message.email_text, message.subject, *slack_strings(message)]:
         assert "\u202e" not in text
+
+
+# -- keep it running from Slack (issue 12) -------------------------------------------------------
+def _kept(kind: str, by: str | None, keep_until: str = "2026-03-02T10:37:00Z") -> dict[str, Any]:
+    """A sample event whose verdict's deadline a keep-until set (by a Slack click, or by hand)."""
+    from idle_reaper.kept_by import KEPT_BY_TAG, kept_by_value
+
+    event = load_event(f"reaper-{kind}.json")
+    detail = event["detail"]
+    detail["verdict"]["kept_until"] = "2026-03-02T10:37:00Z"
+    tags = detail["resource"]["tags"]
+    tags["idle-reaper:keep-until"] = keep_until
+    if by is not None:
+        tags[KEPT_BY_TAG] = kept_by_value(by, "2026-03-02T10:37:00Z")
+    return event
+
+
+def test_a_warning_carries_the_keep_buttons_only_with_interactivity() -> None:
+    from idle_reaper.keep_choices import ButtonValue
+
+    event = ReaperEvent.parse(load_event("reaper-warning.json"))
+    plain = render(event)
+    assert "Keep for 1 hour" not in json.dumps(plain.blocks)
+    with_buttons = render(event, keep_buttons=True)
+    (actions,) = [b for b in with_buttons.blocks if b["type"] == "actions"]
+    labels = [e["text"]["text"] for e in actions["elements"]]
+    assert labels == ["Keep for 1 hour", "Keep until tomorrow 09:00 UTC", "Open in console"]
+    value = ButtonValue.parse(actions["elements"][0]["value"])
+    assert value is not None and value.ref.id == "watched-only"
+    assert value.started_at is not None and value.started_at.isoformat().startswith("2026-03-02")
+    assert "Keep button" in with_buttons.slack_text and "Keep button" not in plain.slack_text
+
+
+@pytest.mark.parametrize("kind", ["stopped", "would-stop", "failed", "exempt", "gone"])
+def test_only_warnings_carry_keep_buttons(kind: str) -> None:
+    message = render(ReaperEvent.parse(load_event(f"reaper-{kind}.json")), keep_buttons=True)
+    assert "idle-reaper.keep." not in json.dumps(message.blocks)
+
+
+@pytest.mark.parametrize("kind", ["warning", "stopped", "would-stop"])
+def test_the_next_warning_or_stop_says_who_kept_it(kind: str) -> None:
+    message = message_of(_kept(kind, "alice@example.com"))
+    said = "It was kept until 10:37 UTC on 2026-03-02 by alice@example.com from Slack."
+    assert said in message.email_text and said in message.slack_text
+    assert said in json.dumps(message.blocks)
+
+
+def test_a_keep_until_set_by_hand_since_is_not_credited_to_the_clicker() -> None:
+    message = message_of(_kept("warning", "alice@example.com", keep_until="2026-03-02T18:00:00Z"))
+    assert "alice@example.com" not in message.email_text
+    assert "by its idle-reaper:keep-until tag" in message.email_text
+    plain = message_of(_kept("stopped", None))
+    assert "It was kept until 10:37 UTC on 2026-03-02 by its idle-reaper:keep-until tag." in (
+        plain.email_text
+    )
+
+
+def test_who_kept_it_is_escaped_like_every_value() -> None:
+    from idle_reaper.kept_by import KEPT_BY_TAG
+
+    event = _kept("warning", None)
+    tags = event["detail"]["resource"]["tags"]
+    tags[KEPT_BY_TAG] = "<!channel> until 2026-03-02T10:37:00Z"  # written by hand, hostile
+    message = message_of(event)
+    assert "<!channel>" not in message.slack_text and "&lt;!channel&gt;" in message.slack_text
+    assert "<!channel>" not in json.dumps(message.blocks)
+
+
+def test_a_running_cap_or_guardrail_warning_carries_no_keep_button() -> None:
+    """No keep may pass a maximum running time, and a guardrail's notice asks for a fix."""
+    capped = load_event("reaper-warning.json")
+    capped["detail"]["verdict"]["counting"] = "running"
+    notice = load_event("reaper-warning.json")
+    notice["detail"]["verdict"]["notice"] = "guardrail"
+    for event in (capped, notice):
+        message = render(ReaperEvent.parse(event), keep_buttons=True)
+        assert "idle-reaper.keep." not in json.dumps(message.blocks)

@@ -191,3 +191,25 @@ def test_the_command_reads_a_deployed_table_with_the_callers_credentials(
     assert (report["total"]["stopped"], report["total"]["savings_usd"]) == (1, 104.5)
     owners = {r["key"]: (r["stopped"], r["warnings"]) for r in report["by"]["owner"]}
     assert owners == {"frank@example.com": (1, 0), "analyst@example.com": (0, 1)}
+
+
+def test_keeps_from_slack_are_counted_per_owner_in_every_format() -> None:
+    records = [
+        record_for(e, 400)
+        for e in (
+            event("warning", T0, "alice@example.com"),
+            event("kept", T0 + timedelta(minutes=2), "alice@example.com"),
+            event("kept", T0 + timedelta(minutes=30), "alice@example.com"),
+            event("kept", T0 + timedelta(minutes=3), "bob@example.com"),
+            event("stopped", T0 + timedelta(hours=2), "alice@example.com", 1.10),
+        )
+    ]
+    owners = {row.key: row for row in grouped(records, "owner")}
+    assert (owners["alice@example.com"].kept, owners["bob@example.com"].kept) == (2, 1)
+    assert total(records).kept == 3 and total(records).stopped == 1
+    header = {"source": "test", "since": "a", "until": "b"}
+    tables = {"owner": grouped(records, "owner")}
+    rows = list(csv.DictReader(io.StringIO(render(tables, total(records), "csv", header))))
+    assert [r["kept"] for r in rows] == ["2", "1", "3"]
+    text = render(tables, total(records), "table", header)
+    assert text.splitlines()[2].split()[:4] == ["owner", "stopped", "warnings", "kept"]

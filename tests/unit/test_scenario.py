@@ -226,3 +226,47 @@ def test_a_minutes_parameter_must_be_a_whole_number(value: str) -> None:
 
     with pytest.raises(ScenarioError, match=r"GlueIdleMinutes=.*whole number"):
         load(TEMPLATE, yaml.safe_load(f"{{GlueIdleMinutes: {value}}}"))
+
+
+# -- keep: a Keep button pressed in Slack (issue 12) ------------------------------------------
+def test_keep_entries_press_a_button_and_switch_interactivity_on() -> None:
+    from local_runtime.scenario import KeepSpec
+
+    data = {
+        **scenario(),
+        "keep": [
+            {"resource": "a", "at": "27m", "for": "1h", "by": "frank@example.com"},
+            {"resource": "a", "at": "28m", "for": "tomorrow", "by": "U0ADMIN01", "forged": True},
+        ],
+    }
+    parsed = parse(data)
+    assert parsed.keeps == (
+        KeepSpec("a", timedelta(minutes=27), "1h", "frank@example.com"),
+        KeepSpec("a", timedelta(minutes=28), "tomorrow", "U0ADMIN01", forged=True),
+    )
+    assert parsed.channels.slack_interactive is True
+    assert parse(scenario()).channels.slack_interactive is False
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ({"resource": "b", "at": "1m", "for": "1h", "by": "x@y.z"}, "is no resource"),
+        ({"resource": "a", "at": "1m", "for": "2h", "by": "x@y.z"}, "is no Keep button"),
+        ({"resource": "a", "at": "1m", "for": "1h", "by": "frank"}, "neither an email"),
+        (
+            {"resource": "a", "at": "1m", "for": "1h", "by": "x@y.z", "forged": "yes"},
+            "true or false",
+        ),
+        ({"resource": "a", "at": "soon", "for": "1h", "by": "x@y.z"}, "bad duration"),
+        ({"resource": "a", "for": "1h", "by": "x@y.z"}, "missing `at`"),
+        ({"resource": "a", "at": "1m", "for": "1h", "by": "x@y.z", "as": "admin"}, "unknown key"),
+    ],
+)
+def test_a_bad_keep_entry_is_refused_in_one_line(entry: dict[str, Any], message: str) -> None:
+    refused({**scenario(), "keep": [entry]}, message)
+
+
+def test_a_keep_needs_slack() -> None:
+    entry = {"resource": "a", "at": "1m", "for": "1h", "by": "x@y.z"}
+    refused({**scenario(), "slack": "off", "keep": [entry]}, "Slack is off")

@@ -328,3 +328,18 @@ def test_a_keep_until_before_the_idle_deadline_changes_nothing() -> None:
 def test_a_keep_until_in_another_offset_is_the_same_moment() -> None:
     verdict = decide("glue-session", kept("2026-03-02T12:00+01:00"), POLICY, at(1))
     assert verdict.deadline == at(120)
+
+
+def test_a_kept_resource_that_becomes_busy_again_goes_back_to_the_idle_rule() -> None:
+    """Kept from Slack until 10:27 (issue 12), then used again from 09:40 to 10:20: never
+    stopped while busy, and once idle again its deadline is the idle rule's (10:50), not the
+    keep's. A keep only ever postpones; it never shortens the allowance new work earns."""
+    seen = kept("2026-03-02T10:27:00Z")
+    assert decide("glue-session", seen, POLICY, at(28)).deadline == at(87)
+    busy = replace(seen, busy=True, last_activity_at=at(40))
+    assert decide("glue-session", busy, POLICY, at(87), WARNED).action == "wait"
+    idle_again = replace(seen, last_activity_at=at(80))
+    verdict = decide("glue-session", idle_again, POLICY, at(85), WARNED)
+    assert (verdict.action, verdict.deadline, verdict.kept_until) == ("wait", at(110), None)
+    assert decide("glue-session", idle_again, POLICY, at(105)).action == "warn"
+    assert decide("glue-session", idle_again, POLICY, at(110), to_iso(at(80))).action == "stop"

@@ -70,6 +70,9 @@ class ResourceKind(ABC):
     """IAM actions the sweeper's role needs for `running()`: exactly these."""
     stop_resource_arn: ClassVar[str]
     """The ARN pattern (CloudFormation Sub syntax) the stop permission is scoped to."""
+    keep_permissions: ClassVar[tuple[str, ...]]
+    """The one IAM action the keep function's role holds for this kind: tagging, and only with
+    the keep tags (template.yaml KeepFunction, conditioned on aws:TagKeys)."""
     signal_lag: ClassVar[timedelta] = timedelta(0)
     """How late its activity signal reports (Observation.signal_lag): the stop lands this long
     after the deadline."""
@@ -99,6 +102,14 @@ class ResourceKind(ABC):
         """Every resource of this kind in the stack's home account and region that bills now
         or is about to (across all pages). Items of the listing are hostile: a malformed one
         is skipped, never raised on; a failed call raises ResourceReadError."""
+
+    @abstractmethod
+    def write_tags(
+        self, ref: ResourceRef, seen: Observation, tags: Mapping[str, str], client: Any
+    ) -> None:
+        """Add `tags` to the resource with `client` (the kind's service, in the resource's
+        region) through `keep_permissions`, the keep function's only write; raise
+        botocore's ClientError or BotoCoreError as the service does."""
 
     def owner(self, ref: ResourceRef, seen: Observation) -> str | None:
         """Who to tell: the `owner` tag, else whoever started it."""

@@ -198,6 +198,7 @@ class Ec2Instance(ResourceKind):
     stop_permissions = ("ec2:StopInstances",)
     list_permissions = ("ec2:DescribeInstances",)
     stop_resource_arn = "arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:instance/*"
+    keep_permissions = ("ec2:CreateTags",)
     signal_lag = METRIC_LAG
     stopping_statuses = frozenset({"stopping", "stopped"})
     stop_refused_errors = frozenset({"Ec2.Ec2Exception"})
@@ -329,6 +330,14 @@ class Ec2Instance(ResourceKind):
             kind=self.name, id=str(instance_id), region=home.region, account=home.account
         )
         return Sighting(ref=ref, started_at=moment_of(instance.get("LaunchTime")))
+
+    def write_tags(
+        self, ref: ResourceRef, seen: Observation, tags: Mapping[str, str], client: Any
+    ) -> None:
+        """CreateTags on this one instance (the permission also requires its opt-in tag)."""
+        client.create_tags(
+            Resources=[ref.id], Tags=[{"Key": k, "Value": v} for k, v in tags.items()]
+        )
 
     def console_url(self, ref: ResourceRef) -> str | None:
         host = console_host(ref.region)

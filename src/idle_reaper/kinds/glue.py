@@ -61,6 +61,7 @@ class GlueSession(ResourceKind):
     stop_permissions = ("glue:StopSession",)
     list_permissions = ("glue:ListSessions",)
     stop_resource_arn = "arn:${AWS::Partition}:glue:${AWS::Region}:${AWS::AccountId}:session/*"
+    keep_permissions = ("glue:TagResource",)
     stopping_statuses = frozenset({"STOPPING", "STOPPED"})
     stop_refused_errors = frozenset({"Glue.IllegalSessionStateException"})
 
@@ -164,6 +165,12 @@ class GlueSession(ResourceKind):
         if host is None:
             return None
         return f"https://{host}/gluestudio/home?region={ref.region}#/interactive-sessions"
+
+    def write_tags(
+        self, ref: ResourceRef, seen: Observation, tags: Mapping[str, str], client: Any
+    ) -> None:
+        """TagResource on the session's ARN (a map of keys to values, as Glue takes it)."""
+        client.tag_resource(ResourceArn=seen.arn or session_arn(ref), TagsToAdd=dict(tags))
 
     @staticmethod
     def _activity(client: Any, ref: ResourceRef) -> tuple[bool, datetime | None]:

@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from idle_reaper.exceptions import ResourceReadError
+from idle_reaper.exceptions import KeepError, ResourceReadError
 from idle_reaper.kinds.activity_signal import HEARTBEAT_TAG, RECHECK_MINUTES, Signal, read_signal
 from idle_reaper.kinds.base import MAX_LIST_PAGES, Look, ResourceKind, Sighting, api_call_place
 from idle_reaper.kinds.registry import register
@@ -34,6 +34,7 @@ from idle_reaper.kinds.sagemaker_notebook import (
     SageMakerSettings,
     capped,
     sagemaker_settings,
+    tag_list,
 )
 from idle_reaper.kinds.sagemaker_prices import price_per_hour
 from idle_reaper.partition import console_host, is_region
@@ -178,6 +179,7 @@ class SageMakerApp(ResourceKind):
     stop_permissions = ("sagemaker:DeleteApp",)
     list_permissions = ("sagemaker:ListApps",)
     stop_resource_arn = "arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:app/*"
+    keep_permissions = ("sagemaker:AddTags",)
     stopping_statuses = frozenset({"Deleting", "Deleted"})
     stop_refused_errors = frozenset(
         {"SageMaker.SageMakerException", "SageMaker.ResourceInUseException"}
@@ -319,6 +321,17 @@ class SageMakerApp(ResourceKind):
             return None
         ref = ResourceRef(kind=self.name, id=str(app_id), region=home.region, account=home.account)
         return Sighting(ref=ref, started_at=moment_of(app.get("CreationTime")))
+
+    def write_tags(
+        self, ref: ResourceRef, seen: Observation, tags: Mapping[str, str], client: Any
+    ) -> None:
+        """AddTags on the app's ARN as DescribeApp gave it (the activity signal's own tags go
+        on the same ARN)."""
+        app_id = AppId.parse(ref.id)
+        arn = seen.arn or (app_id.arn(ref.partition, ref.region, ref.account) if app_id else None)
+        if arn is None:
+            raise KeepError(f"{ref.id[:80]!r} names no Studio app")
+        client.add_tags(ResourceArn=arn, Tags=tag_list(tags))
 
     def console_url(self, ref: ResourceRef) -> str | None:
         """The domain's page in the SageMaker console (its spaces and apps)."""

@@ -118,6 +118,7 @@ class SageMakerNotebook(ResourceKind):
     read_permissions = ("sagemaker:DescribeNotebookInstance", "sagemaker:ListTags")
     stop_permissions = ("sagemaker:StopNotebookInstance",)
     list_permissions = ("sagemaker:ListNotebookInstances",)
+    keep_permissions = ("sagemaker:AddTags",)
     stop_resource_arn = (
         "arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:notebook-instance/*"
     )
@@ -241,6 +242,12 @@ class SageMakerNotebook(ResourceKind):
             return replace(seen, unreadable=signal.unreadable, recheck_minutes=RECHECK_MINUTES)
         return replace(seen, last_activity_at=signal.last_activity_at)
 
+    def write_tags(
+        self, ref: ResourceRef, seen: Observation, tags: Mapping[str, str], client: Any
+    ) -> None:
+        """AddTags on the notebook's ARN as DescribeNotebookInstance gave it."""
+        client.add_tags(ResourceArn=seen.arn or notebook_arn(ref), Tags=tag_list(tags))
+
     def console_url(self, ref: ResourceRef) -> str | None:
         host = console_host(ref.region)
         if host is None:
@@ -261,6 +268,11 @@ def _not_found(exc: ClientError) -> bool:
     return code == "ValidationException" and (
         message.startswith("RecordNotFound") or message.endswith("does not exist")
     )
+
+
+def tag_list(tags: Mapping[str, str]) -> list[dict[str, str]]:
+    """Tags as SageMaker's AddTags takes them: `[{"Key": ..., "Value": ...}]`."""
+    return [{"Key": key, "Value": value} for key, value in tags.items()]
 
 
 def _tags(client: Any, arn: str) -> dict[str, str]:
