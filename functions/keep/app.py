@@ -33,7 +33,9 @@ from idle_reaper.times import now_utc
 
 logger = Logger()
 metrics = Metrics()
-tracer = Tracer()
+tracer = Tracer(patch_modules=["botocore"])
+"""AWS calls only: X-Ray's httplib patch records each request's URL, and the click's
+response_url is a bearer address (whoever holds it may post into the channel)."""
 SECRET_MAX_AGE_SECONDS = 300
 SLACK_WAITS_SECONDS = 3
 """Slack shows the clicker an error when the request is not answered within three seconds."""

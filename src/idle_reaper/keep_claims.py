@@ -29,17 +29,21 @@ def claim_key(audit_key: str) -> str:
 
 
 def claim(dynamodb: Any, table: str, audit_key: str, until: datetime) -> bool:
-    """Hold `until` as this resource's keep; False when a keep at least as far (less
-    DOUBLE_CLICK) is already held. KeepError when DynamoDB cannot be asked."""
+    """Hold `until` as this resource's keep; False only when the same keep (within
+    DOUBLE_CLICK) is already held: a later one held (its tag since shortened or removed by
+    hand) does not swallow this one's record. KeepError when DynamoDB cannot be asked."""
     try:
         dynamodb.update_item(
             TableName=table,
             Key={"id": {"S": claim_key(audit_key)}},
             UpdateExpression="SET kept_until = :until, expiration = :expires",
-            ConditionExpression="attribute_not_exists(id) OR kept_until < :floor",
+            ConditionExpression=(
+                "attribute_not_exists(id) OR kept_until < :floor OR kept_until > :ceiling"
+            ),
             ExpressionAttributeValues={
                 ":until": {"S": to_iso(until)},
                 ":floor": {"S": to_iso(until - DOUBLE_CLICK)},
+                ":ceiling": {"S": to_iso(until + DOUBLE_CLICK)},
                 ":expires": {"N": str(int((until + KEPT_FOR).timestamp()))},
             },
         )

@@ -142,7 +142,7 @@ def click_of(body: bytes, clicked_at: datetime) -> Click | None:
         raise InteractionError("the form has no single `payload` field")
     try:
         payload = json.loads(fields[0])
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: nested thousands deep
         raise InteractionError("the payload is not JSON") from exc
     if not isinstance(payload, dict):
         raise InteractionError("the payload is not a JSON object")

@@ -119,6 +119,8 @@ def test_stops_land_within_a_minute_of_the_deadline(result: Any) -> None:
     summary, _, scenario = result
     if scenario.policy is not None:
         pytest.skip("a policy document sets its own allowances: tests/e2e/test_policy.py")
+    if scenario.keeps:
+        pytest.skip("a keep from Slack moves the deadline: tests/e2e/test_keep_scenarios.py")
     if scenario.faults:
         pytest.skip("a fault may delay the stop: tests/e2e/test_faults.py says when each landed")
     warning = int(scenario.parameters.get("WarningMinutes", 5))
@@ -196,9 +198,9 @@ def _running_capped(scenario: scenarios.Scenario) -> set[str]:
 
 
 def _notice(published: Any) -> bool:
-    """A notice (a warning, a guardrail notice): the watch goes on after it."""
+    """A notice (a warning, a guardrail notice, a keep from Slack): the watch goes on after it."""
     verdict = published.detail.get("verdict") or {}
-    return published.detail_type == "warning" or verdict.get("action") == "warn"
+    return published.detail_type in ("warning", "kept") or verdict.get("action") == "warn"
 
 
 def _policy_failure(published: Any) -> bool:

@@ -170,3 +170,10 @@ def test_tracing_never_patches_the_http_client_that_carries_the_webhook() -> Non
     from functions.notify import app
 
     assert app.tracer._config["patch_modules"] == ["botocore"]
+
+
+def test_the_keep_functions_tracing_never_patches_the_http_client() -> None:
+    """The click's response_url is a bearer address: X-Ray's httplib patch would record it."""
+    from functions.keep import app
+
+    assert app.tracer._config["patch_modules"] == ["botocore"]
