@@ -295,7 +295,7 @@ def markdown(report: dict[str, Any]) -> str:
             f"| {r['title']} | ${r['billed_usd']:,.2f} | ${r['idle_usd']:,.2f}"
             f" | ${r['idle_past_allowance_usd']:,.2f}"
             f" | {r['false_stops']} ({r['busy_stops']} / {r['early_stops']})"
-            f" | {r['refused_statements']}"
+            f" | {r['refused_statements']:,}"
             f" | {_minutes(r['latency_median_seconds'])} / {_minutes(r['latency_p99_seconds'])}"
             f" | ${r['cost_per_1000_sessions_usd']['total']:.3f}"
             f" | {r['wall_seconds']:,.1f} s |"
