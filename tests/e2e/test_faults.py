@@ -188,8 +188,8 @@ def test_a_refused_stop_is_tried_again_a_minute_later_and_lands() -> None:
 
 # -- Inspect raising and timing out -------------------------------------------------------------
 def test_inspect_crashing_or_timing_out_is_tried_again_at_once_and_stops_on_time() -> None:
-    """Inspect only reads, so a crash (States.TaskFailed) is retried within 5 and 10 s (full jitter) and a
-    timeout (Sandbox.Timedout) 2 s later: the warning and the stop land on time."""
+    """Inspect only reads, so a crash (States.TaskFailed) is retried within 5 and 10 s (full
+    jitter) and a timeout (Sandbox.Timedout) within 2 s: the warning and the stop land on time."""
     path = FAULTS / "inspect-crashes.yaml"
     summary, account, _ = run(path)
     assert inspect_errors(account) == ["RuntimeError", "RuntimeError", "Sandbox.Timedout"]
