@@ -47,6 +47,7 @@ AREAS: tuple[tuple[str, str], ...] = (
     ("/awscrt/", "botocore: request, validation, signing, parsing"),
     ("/dateutil/", "botocore: request, validation, signing, parsing"),
     ("/local_runtime/iam/", "IAM evaluation (the runtime's)"),
+    ("/local_runtime/fast_paths.py", "runtime: its shortcuts through moto and botocore"),
     ("/local_runtime/", "runtime: clock, bus, emulators, summary"),
     ("/freezegun/", "freezegun"),
     ("/json/", "JSON (encoding, decoding)"),
