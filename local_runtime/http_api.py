@@ -18,16 +18,16 @@ from __future__ import annotations
 import base64
 import json
 import re
-import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlsplit
 
+from local_runtime import loopback
 from local_runtime.errors import TemplateError
 from local_runtime.lambdas import Functions
 from local_runtime.stack import Stack
@@ -175,16 +175,9 @@ class HttpApis:
             def log_message(self, *args: Any) -> None:
                 return
 
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        server.daemon_threads = True
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        self.url = f"http://127.0.0.1:{server.server_address[1]}"
-        try:
+        with loopback.serving(Handler) as base:
+            self.url = base
             yield self
-        finally:
-            server.shutdown()
-            server.server_close()
 
 
 def response_of(answer: Any) -> tuple[int, dict[str, str], bytes]:

@@ -27,12 +27,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, quote
 
 from idle_reaper.keep_choices import CHOICES
 from idle_reaper.slack_interaction import USER_ID
+from local_runtime import loopback
 from local_runtime.slack_sink import Request
 
 TEAM_ID = "T0LOCAL01"
@@ -343,13 +344,6 @@ class SlackApp:
             def log_message(self, *args: Any) -> None:
                 return
 
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        server.daemon_threads = True
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        self.url = f"http://127.0.0.1:{server.server_address[1]}"
-        try:
+        with loopback.serving(Handler) as base:
+            self.url = base
             yield self
-        finally:
-            server.shutdown()
-            server.server_close()

@@ -13,8 +13,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from local_runtime import loopback
 
 BODIES = {
     200: "ok",
@@ -99,13 +101,6 @@ class SlackSink:
             def log_message(self, *args: Any) -> None:
                 return
 
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        server.daemon_threads = True
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        self.url = f"http://127.0.0.1:{server.server_address[1]}/services/T000/B000/local"
-        try:
+        with loopback.serving(Handler) as base:
+            self.url = base + "/services/T000/B000/local"
             yield self
-        finally:
-            server.shutdown()
-            server.server_close()
