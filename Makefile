@@ -15,7 +15,7 @@ SCENARIO ?= scenarios/demo.yaml
 EVENT ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install test lint security typecheck format demo simulate replay report bench bench-quick bench-scale bench-runtime bench-notify coldstart build deploy validate invoke-inspect invoke-sweep invoke-policy-check invoke-notify invoke-audit invoke-keep clean
+.PHONY: help install test lint security typecheck format demo simulate replay report bench bench-quick bench-fixed-waits bench-scale bench-runtime bench-notify coldstart build deploy validate invoke-inspect invoke-sweep invoke-policy-check invoke-notify invoke-audit invoke-keep clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -73,6 +73,9 @@ bench: $(STAMP) ## Five ways to stop idle Glue sessions on one generated week of
 
 bench-quick: $(STAMP) ## The same comparison, small: 25 sessions on one working day
 	$(BIN)/python -m local_runtime.comparison --sessions 25 --workdays 1 $(BENCH_ARGS)
+
+bench-fixed-waits: $(STAMP) ## The fixed wait with longer waits (60 to 480 min) on the same week: idle money against false stops
+	$(BIN)/python -m local_runtime.comparison --strategies fixed-wait --fixed-waits 60,120,240,480 $(BENCH_ARGS)
 
 bench-scale: $(STAMP) ## 1,000 sessions started within one virtual minute: watchers, outcomes, Step Functions quotas
 	$(BIN)/python -m local_runtime.scale $(BENCH_ARGS)

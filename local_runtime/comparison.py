@@ -34,7 +34,7 @@ from local_runtime.errors import LocalRuntimeError
 from local_runtime.glue_week import WORKDAYS, Workload, week
 from local_runtime.runtime import TEMPLATE, Account
 from local_runtime.simulation import simulate
-from local_runtime.strategies import STRATEGIES, Strategy, named
+from local_runtime.strategies import MAX_FIXED_WAIT_MINUTES, STRATEGIES, Strategy, fixed_wait, named
 
 GLUE_KIND = "glue-session"
 SCHEDULED_DETAIL_TYPE = "Scheduled Event"
@@ -223,9 +223,12 @@ def compare(
     keys: Sequence[str] | None = None,
     progress: TextIO | None = sys.stderr,
     workdays: int = WORKDAYS,
+    fixed_waits: Sequence[int] = (),
 ) -> dict[str, Any]:
-    """Every strategy (or those named) on the same generated week, one after the other."""
+    """Every strategy (or those named) on the same generated week, one after the other, then
+    the fixed wait again with each of `fixed_waits` minutes instead of the allowance."""
     chosen = [named(k) for k in keys] if keys else list(STRATEGIES)
+    chosen += [fixed_wait(minutes) for minutes in fixed_waits]
     workload = week(sessions, seed, workdays)
     load_before = _load()
     allowance = allowance_minutes()
@@ -341,6 +344,20 @@ def _cost_row(item: str, results: list[dict[str, Any]]) -> str:
     )
 
 
+def _minutes_list(text: str) -> list[int]:
+    """`--fixed-waits 60,120`: whole minutes, each within what a fixed wait can mean."""
+    waits = []
+    for item in text.split(","):
+        item = item.strip()
+        if not item.isdecimal() or not 1 <= int(item) <= MAX_FIXED_WAIT_MINUTES:
+            raise LocalRuntimeError(
+                f"--fixed-waits: {item[:20]!r} is not a whole number of minutes"
+                f" from 1 to {MAX_FIXED_WAIT_MINUTES}"
+            )
+        waits.append(int(item))
+    return waits
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m local_runtime.comparison", description=__doc__)
     parser.add_argument("--sessions", type=int, default=1000)
@@ -356,6 +373,12 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="comma-separated keys: " + ", ".join(s.key for s in STRATEGIES) + " (default: all)",
     )
+    parser.add_argument(
+        "--fixed-waits",
+        default=None,
+        help="comma-separated minutes: also run the fixed wait with each of these waits instead"
+        " of the allowance (its trade-off between idle money and false stops)",
+    )
     parser.add_argument("--chart", type=Path, default=None, help="write a PNG chart here")
     args = parser.parse_args(argv)
     try:
@@ -368,7 +391,8 @@ def main(argv: list[str] | None = None) -> int:
             raise LocalRuntimeError(f"--strategies: unknown {', '.join(unknown)[:80]}")
         if not 1 <= args.workdays <= WORKDAYS:
             raise LocalRuntimeError(f"--workdays: {args.workdays} is outside 1 to {WORKDAYS}")
-        report = compare(args.sessions, args.seed, keys, workdays=args.workdays)
+        waits = _minutes_list(args.fixed_waits) if args.fixed_waits else []
+        report = compare(args.sessions, args.seed, keys, workdays=args.workdays, fixed_waits=waits)
     except LocalRuntimeError as exc:
         print("error: " + " ".join(str(exc).split()), file=sys.stderr)
         return 2

@@ -144,6 +144,28 @@ STRATEGIES: tuple[Strategy, ...] = (
 )
 
 
+MAX_FIXED_WAIT_MINUTES = 2880
+"""Glue's own default IdleTimeout: a fixed wait longer than that never stops anything."""
+
+
+def fixed_wait(minutes: int) -> Strategy:
+    """The fixed wait with a wait of its own instead of the allowance (`--fixed-waits`): how far
+    a longer wait goes towards no false stops, and what it bills while idle for it. False stops
+    are still judged against the allowance every strategy is given."""
+    if not 1 <= minutes <= MAX_FIXED_WAIT_MINUTES:
+        raise ValueError(f"a fixed wait of {minutes} minutes is outside 1 to 2880")
+
+    def amendment(sam: dict[str, Any], _allowance: int) -> None:
+        _fixed_wait(sam, minutes)
+
+    return Strategy(
+        f"fixed-wait-{minutes}",
+        f"Fixed wait of {minutes} min, then stop",
+        {"SweepMinutes": "0"},
+        amendment,
+    )
+
+
 def named(key: str) -> Strategy:
     for strategy in STRATEGIES:
         if strategy.key == key:

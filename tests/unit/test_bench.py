@@ -356,6 +356,19 @@ def test_the_fixed_wait_replaces_the_watcher_and_keeps_its_start_rule() -> None:
     assert watcher["Events"] == original["Resources"]["WatcherStateMachine"]["Properties"]["Events"]
 
 
+def test_a_fixed_wait_of_its_own_waits_that_long_whatever_the_allowance() -> None:
+    template = _template()
+    variant = strategies.fixed_wait(240)
+    amend = variant.amend(30)
+    assert amend is not None
+    amend(template)
+    watcher = template["Resources"]["WatcherStateMachine"]["Properties"]
+    assert watcher["Definition"]["States"]["WaitFixedTime"]["Seconds"] == 240 * 60
+    assert variant.key == "fixed-wait-240" and variant.parameters == {"SweepMinutes": "0"}
+    with pytest.raises(ValueError, match="outside 1 to 2880"):
+        strategies.fixed_wait(0)
+
+
 def test_the_polling_loop_gets_a_look_function_it_may_invoke() -> None:
     template = _template()
     amend = strategies.named("polling").amend(30)
@@ -431,6 +444,10 @@ def test_the_naive_strategies_judge_idleness_as_a_plain_script_would(
         (["--sessions", "100001"], "--sessions"),
         (["--workdays", "6"], "--workdays"),
         (["--strategies", "reaper,cron"], "unknown cron"),
+        (["--fixed-waits", "60,0"], "--fixed-waits: '0'"),
+        (["--fixed-waits", "2881"], "--fixed-waits: '2881'"),
+        (["--fixed-waits", "1.5"], "--fixed-waits: '1.5'"),
+        (["--fixed-waits", "60,,120"], "--fixed-waits: ''"),
     ],
 )
 def test_the_comparison_refuses_bad_options_in_one_line_before_running(
