@@ -156,6 +156,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     status = None
     if payload is not None and click.response_url:
         status = keep_reply.send(click.response_url, payload, Deadline.after(ANSWER_SECONDS))
+    if click.response_url_refused:  # never logged: a response_url is a bearer address
+        logger.warning("the click's response_url is not Slack's: no answer was sent to it")
+        metrics.add_metric(name="KeepResponseUrlRefused", unit=MetricUnit.Count, value=1)
     logger.info(
         "click",
         extra={
