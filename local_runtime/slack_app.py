@@ -145,6 +145,9 @@ class SlackApp:
     bot_token: str = field(default_factory=lambda: "xoxb-local-" + secrets.token_hex(12))
     emails: dict[str, str] = field(default_factory=dict)
     """Slack user id -> email, for users.info."""
+    teams: dict[str, str] = field(default_factory=dict)
+    """Slack user id -> their own workspace, when it is not the app's (a member of a partner
+    organization in a Slack Connect channel: users.info shows them, is_stranger false)."""
     messages: dict[str, Message] = field(default_factory=dict)
     """The warnings delivered, by their ts, as they look now (a keep replaces one)."""
     clicks: list[ClickRecord] = field(default_factory=list)
@@ -159,6 +162,21 @@ class SlackApp:
         if "@" in person:
             self.emails[user_id] = person.lower()
         return user_id
+
+    def auth_test(self, token: str | None) -> dict[str, Any]:
+        """auth.test as Slack answers a bot token: the workspace the app is installed in."""
+        if token != self.bot_token:
+            return {"ok": False, "error": "invalid_auth"}
+        return {
+            "ok": True,
+            "url": "https://local.slack.com/",
+            "team": "local",
+            "user": "idle-reaper",
+            "team_id": TEAM_ID,
+            "user_id": "U0REAPERBOT",
+            "bot_id": "B0REAPER1",
+            "is_enterprise_install": False,
+        }
 
     def users_info(self, token: str | None, user_id: str) -> dict[str, Any]:
         """users.info as Slack answers it (only the fields the keep function reads, and a few
@@ -175,11 +193,12 @@ class SlackApp:
             "ok": True,
             "user": {
                 "id": user_id,
-                "team_id": TEAM_ID,
+                "team_id": self.teams.get(user_id, TEAM_ID),
                 "name": (email or user_id).split("@")[0],
                 "deleted": False,
                 "is_bot": False,
                 "is_email_confirmed": email is not None,
+                "is_stranger": False,
                 "tz": "Europe/London",
                 "profile": profile,
             },
@@ -272,7 +291,7 @@ class SlackApp:
                 "id": user_id,
                 "username": person.split("@")[0],
                 "name": person.split("@")[0],
-                "team_id": TEAM_ID,
+                "team_id": self.teams.get(user_id, TEAM_ID),
             },
             "api_app_id": APP_ID,
             "token": "deprecated-verification-token",
@@ -342,6 +361,10 @@ class SlackApp:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length).decode("utf-8", "replace")
+                if self.path.startswith("/api/auth.test"):
+                    token = (self.headers.get("Authorization") or "").removeprefix("Bearer ")
+                    self._json(200, app.auth_test(token or None))
+                    return
                 if self.path.startswith("/api/users.info"):
                     token = (self.headers.get("Authorization") or "").removeprefix("Bearer ")
                     fields = parse_qs(raw)

@@ -92,8 +92,9 @@ class Keeper:
     policy: Policy
     home: Home
     admins: frozenset[str]
-    email_of: Callable[[str], str | None] | None
-    """Slack user id -> confirmed email (users.info); None when no bot token is configured.
+    email_of: Callable[[str, str | None], str | None] | None
+    """(Slack user id, the click's user.team_id) -> confirmed email of a member of the app's own
+    organization (slack_users.py: auth.test, users.info); None when no bot token is configured.
     Raises KeepError when Slack cannot say."""
     last_warning: Callable[[ResourceKind, ResourceRef], AuditRecord | None]
     """The newest warning the audit trail holds for a resource."""
@@ -150,7 +151,7 @@ def _keep(click: Click, choice: Choice, value: ButtonValue, keeper: Keeper) -> A
     if warned is None:
         return _refused(name, "idle-reaper has no warning on record for it")
     owner = kind.owner(replace(ref, principal=None), seen) or _known(warned.owner)
-    clicker = _clicker(click.user_id, keeper)
+    clicker = _clicker(click, keeper)
     if not clicker.admin and not _same_person(clicker.email, owner):
         return Answer(
             "refused",
@@ -218,11 +219,19 @@ def _refused(name: str, why: str) -> Answer:
     return Answer("refused", f"{name} cannot be kept: {why}. Nothing was changed.", name)
 
 
-def _clicker(user_id: str, keeper: Keeper) -> Clicker:
+def _clicker(click: Click, keeper: Keeper) -> Clicker:
+    """An admin is one by Slack user id alone (Slack signs the id): their email only signs the
+    keep, so Slack failing to give it changes nothing but the signature. Anyone else is who
+    their confirmed email says, if they belong to the app's organization."""
+    user_id, lookup = click.user_id, keeper.email_of
+    team = click.user_team_id or click.team_id
     if user_id in keeper.admins:
-        email = keeper.email_of(user_id) if keeper.email_of else None
+        try:
+            email = lookup(user_id, team) if lookup else None
+        except KeepError:
+            email = None
         return Clicker(user_id, email, admin=True)
-    return Clicker(user_id, keeper.email_of(user_id) if keeper.email_of else None, admin=False)
+    return Clicker(user_id, lookup(user_id, team) if lookup else None, admin=False)
 
 
 def _same_person(email: str | None, owner: str | None) -> bool:

@@ -129,6 +129,9 @@ class Click:
     """The signed request's timestamp: a replay of the same request asks for the same keep."""
     message_blocks: tuple[Mapping[str, Any], ...] | None = None
     """The message the button was in, to update it; None when the payload has none."""
+    user_team_id: str | None = None
+    """The clicker's own workspace (`user.team_id`; an `E...` organization id in an Enterprise
+    organization): a member of another organization in a Slack Connect channel names theirs."""
     response_url_refused: bool = False
     """The payload named a response_url that is not Slack's (response_url.py): no answer."""
 
@@ -171,6 +174,7 @@ def click_of(body: bytes, clicked_at: datetime) -> Click | None:
         channel_id=_id(_object(payload.get("channel")).get("id"), CHANNEL_ID),
         action_id=action_id,
         value=value if isinstance(value, str) else None,
+        user_team_id=_id(user.get("team_id"), TEAM_ID),
         response_url=response_url.checked(payload.get("response_url")),
         response_url_refused=payload.get("response_url") is not None
         and response_url.checked(payload.get("response_url")) is None,

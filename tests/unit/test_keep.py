@@ -77,11 +77,13 @@ class World:
         self.published: list[dict[str, Any]] = []
         self.claims: dict[str, datetime] = {}
         self.lookups: list[str] = []
+        self.teams: list[str | None] = []
         self.bot_token = True
         self.slack_down = False
 
-    def email_of(self, user: str) -> str | None:
+    def email_of(self, user: str, team: str | None) -> str | None:
         self.lookups.append(user)
+        self.teams.append(team)
         if self.slack_down:
             raise KeepError("users.info failed: URLError")
         email = EMAILS.get(user)
@@ -203,6 +205,25 @@ def test_an_admin_keeps_what_they_do_not_own() -> None:
     world = World()
     answer = keep(click(user=BOB), world.keeper(admins=frozenset({BOB})))
     assert answer.outcome == "kept" and answer.who == "bob@example.com"
+
+
+def test_an_admin_keeps_even_when_slack_cannot_say_who_they_are() -> None:
+    """An admin is one by the Slack user id Slack signed: users.info down changes only how the
+    keep is signed. Anyone else cannot be identified then: `failed`, for the alarm."""
+    world = World()
+    world.slack_down = True
+    assert keep(click(), world.keeper(admins=frozenset({BOB}))).outcome == "failed"
+    answer = keep(click(user=BOB), world.keeper(admins=frozenset({BOB})))
+    assert answer.outcome == "kept" and answer.who == f"slack:{BOB}"
+
+
+def test_the_clickers_own_workspace_is_what_is_checked() -> None:
+    """The lookup is told the click's user.team_id (an external member's own organization),
+    falling back to the workspace the click came from (slack_users.py decides)."""
+    world = World()
+    keep(replace(click(), user_team_id="T0PARTNER1"), world.keeper())
+    keep(click(), world.keeper())
+    assert world.teams == ["T0PARTNER1", "T0TEAM001"]
 
 
 def test_an_owner_that_is_no_address_matches_nobody() -> None:
