@@ -8,7 +8,8 @@ on the audit trail (the only record of who started a Glue session or a Studio ap
 policy is applied as Inspect applies it. Then:
 
 - only the owner (the clicker's Slack email, compared case-insensitively) or an admin (a Slack
-  user id in KeepAdminSlackUserIds) may keep;
+  user id in KeepAdminSlackUserIds) may keep; not the owner when the `owner` tag names someone
+  else than the warning did (a tag rewritten between the warning and the click);
 - a resource that stopped or ended, that belongs to another run than the warning's, that was
   never warned, or that lies outside this stack changes nothing;
 - a keep past the policy's maximum (MaxIdleMinutes of idleness, a rule's
@@ -150,7 +151,8 @@ def _keep(click: Click, choice: Choice, value: ButtonValue, keeper: Keeper) -> A
     warned = keeper.last_warning(kind, ref)
     if warned is None:
         return _refused(name, "idle-reaper has no warning on record for it")
-    owner = kind.owner(replace(ref, principal=None), seen) or _known(warned.owner)
+    tagged, warned_owner = kind.owner(replace(ref, principal=None), seen), _known(warned.owner)
+    owner = tagged or warned_owner
     clicker = _clicker(click, keeper)
     if not clicker.admin and not _same_person(clicker.email, owner):
         return Answer(
@@ -158,6 +160,12 @@ def _keep(click: Click, choice: Choice, value: ButtonValue, keeper: Keeper) -> A
             f"Only the owner of {name} ({owner or 'unknown'}) or an idle-reaper admin can keep "
             "it. Nothing was changed.",
             resource_id=name,
+        )
+    if not clicker.admin and _owner_changed(tagged, warned_owner):
+        return _refused(
+            name,
+            f"its owner tag changed since the warning (the warning named {warned_owner}): an "
+            "idle-reaper admin can keep it, or its owner from the next warning",
         )
     if seen.unwatchable is not None and seen.running_cap_minutes is None:
         return _refused(name, f"idle-reaper does not stop it ({seen.unwatchable[:200]})")
@@ -240,6 +248,15 @@ def _same_person(email: str | None, owner: str | None) -> bool:
     if not email or not owner or "@" not in owner:
         return False
     return email.strip().casefold() == owner.strip().casefold()
+
+
+def _owner_changed(tagged: str | None, warned: str | None) -> bool:
+    """The owner tag now names someone else than the owner the warning recorded: whoever may
+    write the tag could otherwise make themselves the owner between the warning and the
+    click. Only a tag that differs counts (no tag now: the warning's owner stands)."""
+    if tagged is None or warned is None:
+        return False
+    return tagged.strip().casefold() != warned.strip().casefold()
 
 
 def _other_run(warned: datetime | None, seen: datetime | None) -> bool:

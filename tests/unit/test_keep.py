@@ -242,6 +242,22 @@ def test_without_an_owner_tag_the_owner_is_who_the_warning_named() -> None:
     assert keep(click(), world.keeper()).outcome == "refused"
 
 
+def test_an_owner_tag_rewritten_after_the_warning_does_not_make_an_owner() -> None:
+    """bob may tag the session: he writes `owner=bob@...` after the warning named alice, then
+    clicks. Refused (alice too, until the next warning records the new owner); an admin still
+    can; the same owner written in another case is no change."""
+    world = World(FakeGlue(tags={"owner": "bob@example.com"}))
+    world.warned_owner = "alice@example.com"
+    answer = keep(click(user=BOB), world.keeper())
+    assert answer.outcome == "refused"
+    assert "owner tag changed since the warning" in answer.text
+    assert world.glue.writes == [] and world.published == []
+    assert keep(click(user=ADMIN), world.keeper(admins=frozenset({ADMIN}))).outcome == "kept"
+    world = World(FakeGlue(tags={"owner": "ALICE@example.com"}))
+    world.warned_owner = "alice@example.com"
+    assert keep(click(), world.keeper()).outcome == "kept"
+
+
 def test_a_double_click_writes_once_and_publishes_once() -> None:
     world = World()
     first = keep(click(), world.keeper())
