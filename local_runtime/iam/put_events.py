@@ -16,6 +16,9 @@ Which of the two an entry gets is found by asking again with the conditions on o
 out of every policy: allowed without those on `events:source`, the source was at fault; else
 without those on `events:detail-type`, the detail-type. Refused even without both, the caller
 may not publish on that bus at all: the whole request is refused, as before (AccessDenied).
+One approximation: an explicit Deny conditioned on these keys refuses the whole request here
+(left out, its condition no longer limits it), where AWS would fail only the matching entries;
+the template has no such Deny.
 """
 
 from __future__ import annotations
