@@ -27,7 +27,7 @@ from local_runtime.http_api import HttpApis
 from local_runtime.iam import Identities, enforced
 from local_runtime.lambdas import Functions, lambda_backend_on
 from local_runtime.mailbox import Mailbox
-from local_runtime.slack_app import SlackApp
+from local_runtime.slack_app import HooksToLoopback, SlackApp
 from local_runtime.slack_sink import SlackSink
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -204,6 +204,10 @@ def running(
             # Slack's Web API, served by slack_app (as moto serves AWS's): read at each call.
             exits.enter_context(
                 mock.patch("idle_reaper.slack_users.SLACK_API_URL", f"{slack_app.url}/api/")
+            )
+            # Slack's hooks host (the clicks' response_urls), routed to slack_app likewise.
+            exits.enter_context(
+                mock.patch("idle_reaper.response_url._HANDLERS", (HooksToLoopback(slack_app.url),))
             )
         if policy is not None:
             parameters.setdefault("PolicyParameterName", policy_parameter.NAME)

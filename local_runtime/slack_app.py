@@ -4,7 +4,8 @@ clicks themselves.
 
 A scenario's `keep:` entry presses a Keep button of the last warning the Slack sink delivered
 for its resource, at its virtual time: the block_actions payload Slack would send (the button's
-own value, the message with its blocks, a response_url back to this server), form-encoded,
+own value, the message with its blocks, a response_url on Slack's hooks host, which the keep
+function's posts reach here through HooksToLoopback), form-encoded,
 signed with the app's signing secret (`forged: true`: with another secret; `stale: true`: a
 request signed six minutes earlier, as a replay would be), and posted over HTTP to the stack's
 interactivity endpoint (local_runtime/http_api.py). An answer that replaces the message (a
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import http.client
 import json
 import secrets
 import threading
@@ -29,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler
 from typing import Any
-from urllib.parse import parse_qs, quote
+from urllib.parse import parse_qs, quote, urlsplit
 
 from idle_reaper.keep_choices import CHOICES
 from idle_reaper.slack_interaction import USER_ID
@@ -49,6 +51,38 @@ _LOCAL = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 """An opener of its own, with no proxy: the endpoint is on 127.0.0.1. urllib.request.urlopen
 would build (once, for the whole process) a global opener with the proxies of the environment
 of that moment, which every later caller of urlopen (slack_sdk included) would inherit."""
+
+
+HOOKS_URL = "https://hooks.slack.com"
+"""Where Slack's response_urls point (idle_reaper/response_url.py); routed to this server."""
+
+
+class HooksToLoopback(urllib.request.BaseHandler):
+    """Slack's hooks host, served on 127.0.0.1: an https request to one of
+    idle_reaper.response_url.HOSTS goes, path and all, to `base` over http (as moto stands in
+    for AWS's endpoints). Ahead of urllib's proxy and HTTPS handlers (handler_order 100, 500);
+    the opener's other handlers (errors, redirects) see its answers as they would Slack's."""
+
+    handler_order = 50
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+
+    def https_open(self, req: urllib.request.Request) -> Any:
+        from idle_reaper.response_url import HOSTS
+
+        parts = urlsplit(req.full_url)
+        if parts.hostname not in HOSTS:
+            return None  # not Slack's: left to the opener (there is no internet here)
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        local = urllib.request.Request(
+            self.base + path,
+            data=req.data,
+            headers=dict(req.header_items()),
+            method=req.get_method(),
+        )
+        local.timeout = req.timeout  # type: ignore[attr-defined]  # set by OpenerDirector.open
+        return urllib.request.HTTPHandler().do_open(http.client.HTTPConnection, local)
 
 
 def user_id_for(person: str) -> str:
@@ -111,6 +145,9 @@ class SlackApp:
     bot_token: str = field(default_factory=lambda: "xoxb-local-" + secrets.token_hex(12))
     emails: dict[str, str] = field(default_factory=dict)
     """Slack user id -> email, for users.info."""
+    teams: dict[str, str] = field(default_factory=dict)
+    """Slack user id -> their own workspace, when it is not the app's (a member of a partner
+    organization in a Slack Connect channel: users.info shows them, is_stranger false)."""
     messages: dict[str, Message] = field(default_factory=dict)
     """The warnings delivered, by their ts, as they look now (a keep replaces one)."""
     clicks: list[ClickRecord] = field(default_factory=list)
@@ -125,6 +162,21 @@ class SlackApp:
         if "@" in person:
             self.emails[user_id] = person.lower()
         return user_id
+
+    def auth_test(self, token: str | None) -> dict[str, Any]:
+        """auth.test as Slack answers a bot token: the workspace the app is installed in."""
+        if token != self.bot_token:
+            return {"ok": False, "error": "invalid_auth"}
+        return {
+            "ok": True,
+            "url": "https://local.slack.com/",
+            "team": "local",
+            "user": "idle-reaper",
+            "team_id": TEAM_ID,
+            "user_id": "U0REAPERBOT",
+            "bot_id": "B0REAPER1",
+            "is_enterprise_install": False,
+        }
 
     def users_info(self, token: str | None, user_id: str) -> dict[str, Any]:
         """users.info as Slack answers it (only the fields the keep function reads, and a few
@@ -141,11 +193,12 @@ class SlackApp:
             "ok": True,
             "user": {
                 "id": user_id,
-                "team_id": TEAM_ID,
+                "team_id": self.teams.get(user_id, TEAM_ID),
                 "name": (email or user_id).split("@")[0],
                 "deleted": False,
                 "is_bot": False,
                 "is_email_confirmed": email is not None,
+                "is_stranger": False,
                 "tz": "Europe/London",
                 "profile": profile,
             },
@@ -238,7 +291,7 @@ class SlackApp:
                 "id": user_id,
                 "username": person.split("@")[0],
                 "name": person.split("@")[0],
-                "team_id": TEAM_ID,
+                "team_id": self.teams.get(user_id, TEAM_ID),
             },
             "api_app_id": APP_ID,
             "token": "deprecated-verification-token",
@@ -262,7 +315,7 @@ class SlackApp:
                 "blocks": message.blocks,
             },
             "state": {"values": {}},
-            "response_url": f"{self.url}/actions/{TEAM_ID}/{message.ts}/{number}",
+            "response_url": f"{HOOKS_URL}/actions/{TEAM_ID}/{message.ts}/{number}",
             "actions": [
                 {
                     "action_id": button.get("action_id"),
@@ -308,6 +361,10 @@ class SlackApp:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length).decode("utf-8", "replace")
+                if self.path.startswith("/api/auth.test"):
+                    token = (self.headers.get("Authorization") or "").removeprefix("Bearer ")
+                    self._json(200, app.auth_test(token or None))
+                    return
                 if self.path.startswith("/api/users.info"):
                     token = (self.headers.get("Authorization") or "").removeprefix("Bearer ")
                     fields = parse_qs(raw)

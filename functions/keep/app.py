@@ -96,11 +96,11 @@ def _claim(audit_key: str, until: datetime) -> bool:
     return claim(_client("dynamodb", aws_region()), table, audit_key, until)
 
 
-def _email_lookup(token: str | None) -> Callable[[str], str | None] | None:
-    """users.info through the bot token, when one is configured."""
+def _email_lookup(token: str | None) -> Callable[[str, str | None], str | None] | None:
+    """auth.test and users.info through the bot token, when one is configured."""
     if token is None:
         return None
-    return lambda user: email_of(user, token, SLACK_WAITS_SECONDS)
+    return lambda user, team: email_of(user, team, token, SLACK_WAITS_SECONDS)
 
 
 def aws_region() -> str:
@@ -156,6 +156,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     status = None
     if payload is not None and click.response_url:
         status = keep_reply.send(click.response_url, payload, Deadline.after(ANSWER_SECONDS))
+    if click.response_url_refused:  # never logged: a response_url is a bearer address
+        logger.warning("the click's response_url is not Slack's: no answer was sent to it")
+        metrics.add_metric(name="KeepResponseUrlRefused", unit=MetricUnit.Count, value=1)
     logger.info(
         "click",
         extra={

@@ -3,7 +3,7 @@ would set for the call (an absent key is decided as AWS decides it, an unknown o
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -102,9 +102,12 @@ def request_context(
     now: datetime,
     tags: dict[str, str],
     request_tags: dict[str, str] | None = None,
+    service_keys: Mapping[str, list[str]] | None = None,
 ) -> Context:
-    """The keys AWS sets for a call the caller makes directly, `tags` being its principal's and
-    `request_tags` those the request passes (None: the runtime does not read this operation's).
+    """The keys AWS sets for a call the caller makes directly, `tags` being its principal's,
+    `request_tags` those the request passes (None: the runtime does not read this operation's)
+    and `service_keys` the service's own it sets for this request (a PutEvents entry's
+    events:source and events:detail-type: requests.put_events_entries).
     aws:TagKeys lists the keys as written; aws:RequestTag/<key> is matched whatever the case of
     the key in the policy (IAM: condition key names are not case-sensitive)."""
     values = {
@@ -136,4 +139,6 @@ def request_context(
             out[f"aws:requesttag/{key.lower()}"] = [value]
     elif request_tags is not None:
         absent.add("aws:tagkeys")  # a request that passes no tags has no aws:TagKeys
+    for key, found in (service_keys or {}).items():
+        out[key.lower()] = list(found)
     return Context(out, frozenset(absent), request_tags_known=request_tags is not None)

@@ -5,15 +5,22 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from typing import Any
 from unittest import mock
 
-from local_runtime.iam.context import LazyContext, request_context
+from local_runtime.iam.context import Caller, LazyContext, request_context
 from local_runtime.iam.identities import Identities, create_admin
-from local_runtime.iam.policies import decide
+from local_runtime.iam.policies import Decision, decide
+from local_runtime.iam.put_events import (
+    REFUSED_ENTRIES,
+    DecideEntry,
+    answering_refusals,
+    decide_entries,
+    without_conditions_on,
+)
 from local_runtime.iam.refusals import access_denied, invalid_token
 from local_runtime.iam.requests import (
     Call,
@@ -21,6 +28,7 @@ from local_runtime.iam.requests import (
     credential_scope,
     iam_prefix,
     params,
+    put_events_entries,
     request_tags,
 )
 from local_runtime.iam.resource_policies import resource_policy
@@ -70,6 +78,7 @@ def enforced(account: str, region: str) -> Iterator[Identities]:
     global _ACTIVE
     import boto3
     from moto.core.responses import BaseResponse
+    from moto.events.responses import EventsHandler
 
     admin = create_admin(account, region)
     identities = Identities(account, region)
@@ -90,6 +99,11 @@ def enforced(account: str, region: str) -> Iterator[Identities]:
             )
             stack.enter_context(
                 mock.patch.object(boto3, "_get_default_session", _session_reading_environment())
+            )
+            stack.enter_context(
+                mock.patch.object(
+                    EventsHandler, "put_events", answering_refusals(EventsHandler.put_events)
+                )
             )
             yield identities
     finally:
@@ -115,18 +129,23 @@ def authorize(identities: Identities, response: Any) -> None:
     call = Call(iam_prefix(service), operation, region, response.current_account, params(response))
     requested = checks(call)
     identities.unchecked.update((caller.name, a) for a, resource in requested if resource is None)
-    decision = decide(
-        identities.policies(caller),
-        {r: resource_policy(r) for _, r in requested if r not in (None, "*")},
-        requested,
-        caller,
-        LazyContext(
-            lambda: request_context(
-                caller, region, datetime.now(UTC), identities.tags(caller), request_tags(call)
-            )
-        ),
-        caller.session_policy,
-    )
+    entries = put_events_entries(call)
+    if entries is not None:  # authorized entry by entry (put_events.py)
+        decision, refused = decide_entries(entries, _entry_decider(identities, caller, region))
+        setattr(response, REFUSED_ENTRIES, refused)
+    else:
+        decision = decide(
+            identities.policies(caller),
+            {r: resource_policy(r) for _, r in requested if r not in (None, "*")},
+            requested,
+            caller,
+            LazyContext(
+                lambda: request_context(
+                    caller, region, datetime.now(UTC), identities.tags(caller), request_tags(call)
+                )
+            ),
+            caller.session_policy,
+        )
     identities.decisions[(caller.name, requested[0][0], decision.allowed)] += 1
     if not decision.allowed:
         # AWS names no resource for an action that supports no resource-level permission
@@ -146,6 +165,26 @@ def authorize(identities: Identities, response: Any) -> None:
                 f" one is authorized to assume the provided role ({problem})."
             )
             raise access_denied(response, service, message)
+
+
+def _entry_decider(identities: Identities, caller: Caller, region: str) -> DecideEntry:
+    """How one PutEvents entry is decided: events:PutEvents on its bus, with its own keys, the
+    conditions on `leave_out` taken out of every policy (put_events.decide_entries)."""
+    identity = identities.policies(caller)
+    tags = identities.tags(caller)
+
+    def decide_one(bus: str, keys: Mapping[str, list[str]], leave_out: frozenset[str]) -> Decision:
+        context = request_context(caller, region, datetime.now(UTC), tags, None, keys)
+        return decide(
+            [d for d in (without_conditions_on(p, leave_out) for p in identity) if d],
+            {bus: without_conditions_on(resource_policy(bus), leave_out)},
+            [("events:PutEvents", bus)],
+            caller,
+            context,
+            without_conditions_on(caller.session_policy, leave_out),
+        )
+
+    return decide_one
 
 
 def _session_reading_environment() -> Callable[[], Any]:

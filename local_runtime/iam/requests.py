@@ -156,12 +156,48 @@ _RULE_NAME_PARAMETERS = {
 }
 
 
+SOURCE_KEY = "events:source"
+DETAIL_TYPE_KEY = "events:detail-type"
+Entry = tuple[str, dict[str, list[str]]]
+"""A PutEvents entry's event bus ARN, and the condition keys AWS sets for it."""
+
+
+def entry_keys(source: object, detail_type: object) -> dict[str, list[str]]:
+    """The condition keys of one PutEvents entry (a key the entry lacks is absent: moto refuses
+    the entry for it, as AWS does)."""
+    keys: dict[str, list[str]] = {}
+    if isinstance(source, str) and source:
+        keys[SOURCE_KEY] = [source]
+    if isinstance(detail_type, str) and detail_type:
+        keys[DETAIL_TYPE_KEY] = [detail_type]
+    return keys
+
+
+def _bus_arn(call: Call, name: object) -> str:
+    """An event bus named by name or ARN (the default bus when none is named)."""
+    named = str(name or "default")
+    return named if named.startswith("arn:") else call.arn("events", f"event-bus/{named}")
+
+
+def put_events_entries(call: Call) -> list[Entry] | None:
+    """For EventBridge's PutEvents, each entry's bus and its condition keys (put_events.py);
+    None for any other request, or one whose entries cannot be read (moto refuses it)."""
+    if (call.service, call.operation) != ("events", "PutEvents"):
+        return None
+    raw = call.params.get("Entries")
+    if not isinstance(raw, list) or not raw or not all(isinstance(e, dict) for e in raw):
+        return None
+    return [
+        (_bus_arn(call, e.get("EventBusName")), entry_keys(e.get("Source"), e.get("DetailType")))
+        for e in raw
+    ]
+
+
 def _events(call: Call) -> Resources:
     op, p = call.operation, call.params
 
     def bus(name: str | None) -> str:
-        name = name or "default"
-        return name if name.startswith("arn:") else call.arn("events", f"event-bus/{name}")
+        return _bus_arn(call, name)
 
     if op == "PutEvents":
         return sorted({bus(e.get("EventBusName")) for e in p.get("Entries", [])}) or [bus(None)]

@@ -8,7 +8,8 @@ on the audit trail (the only record of who started a Glue session or a Studio ap
 policy is applied as Inspect applies it. Then:
 
 - only the owner (the clicker's Slack email, compared case-insensitively) or an admin (a Slack
-  user id in KeepAdminSlackUserIds) may keep;
+  user id in KeepAdminSlackUserIds) may keep; not the owner when the `owner` tag names someone
+  else than the warning did (a tag rewritten between the warning and the click);
 - a resource that stopped or ended, that belongs to another run than the warning's, that was
   never warned, or that lies outside this stack changes nothing;
 - a keep past the policy's maximum (MaxIdleMinutes of idleness, a rule's
@@ -92,8 +93,9 @@ class Keeper:
     policy: Policy
     home: Home
     admins: frozenset[str]
-    email_of: Callable[[str], str | None] | None
-    """Slack user id -> confirmed email (users.info); None when no bot token is configured.
+    email_of: Callable[[str, str | None], str | None] | None
+    """(Slack user id, the click's user.team_id) -> confirmed email of a member of the app's own
+    organization (slack_users.py: auth.test, users.info); None when no bot token is configured.
     Raises KeepError when Slack cannot say."""
     last_warning: Callable[[ResourceKind, ResourceRef], AuditRecord | None]
     """The newest warning the audit trail holds for a resource."""
@@ -149,14 +151,21 @@ def _keep(click: Click, choice: Choice, value: ButtonValue, keeper: Keeper) -> A
     warned = keeper.last_warning(kind, ref)
     if warned is None:
         return _refused(name, "idle-reaper has no warning on record for it")
-    owner = kind.owner(replace(ref, principal=None), seen) or _known(warned.owner)
-    clicker = _clicker(click.user_id, keeper)
+    tagged, warned_owner = kind.owner(replace(ref, principal=None), seen), _known(warned.owner)
+    owner = tagged or warned_owner
+    clicker = _clicker(click, keeper)
     if not clicker.admin and not _same_person(clicker.email, owner):
         return Answer(
             "refused",
             f"Only the owner of {name} ({owner or 'unknown'}) or an idle-reaper admin can keep "
             "it. Nothing was changed.",
             resource_id=name,
+        )
+    if not clicker.admin and _owner_changed(tagged, warned_owner):
+        return _refused(
+            name,
+            f"its owner tag changed since the warning (the warning named {warned_owner}): an "
+            "idle-reaper admin can keep it, or its owner from the next warning",
         )
     if seen.unwatchable is not None and seen.running_cap_minutes is None:
         return _refused(name, f"idle-reaper does not stop it ({seen.unwatchable[:200]})")
@@ -218,11 +227,19 @@ def _refused(name: str, why: str) -> Answer:
     return Answer("refused", f"{name} cannot be kept: {why}. Nothing was changed.", name)
 
 
-def _clicker(user_id: str, keeper: Keeper) -> Clicker:
+def _clicker(click: Click, keeper: Keeper) -> Clicker:
+    """An admin is one by Slack user id alone (Slack signs the id): their email only signs the
+    keep, so Slack failing to give it changes nothing but the signature. Anyone else is who
+    their confirmed email says, if they belong to the app's organization."""
+    user_id, lookup = click.user_id, keeper.email_of
+    team = click.user_team_id or click.team_id
     if user_id in keeper.admins:
-        email = keeper.email_of(user_id) if keeper.email_of else None
+        try:
+            email = lookup(user_id, team) if lookup else None
+        except KeepError:
+            email = None
         return Clicker(user_id, email, admin=True)
-    return Clicker(user_id, keeper.email_of(user_id) if keeper.email_of else None, admin=False)
+    return Clicker(user_id, lookup(user_id, team) if lookup else None, admin=False)
 
 
 def _same_person(email: str | None, owner: str | None) -> bool:
@@ -231,6 +248,15 @@ def _same_person(email: str | None, owner: str | None) -> bool:
     if not email or not owner or "@" not in owner:
         return False
     return email.strip().casefold() == owner.strip().casefold()
+
+
+def _owner_changed(tagged: str | None, warned: str | None) -> bool:
+    """The owner tag now names someone else than the owner the warning recorded: whoever may
+    write the tag could otherwise make themselves the owner between the warning and the
+    click. Only a tag that differs counts (no tag now: the warning's owner stands)."""
+    if tagged is None or warned is None:
+        return False
+    return tagged.strip().casefold() != warned.strip().casefold()
 
 
 def _other_run(warned: datetime | None, seen: datetime | None) -> bool:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from idle_reaper import slack
+from idle_reaper import response_url
 from idle_reaper.deadline import Deadline
 from idle_reaper.keep import Answer
 from idle_reaper.keep_choices import ACTION_PREFIX
@@ -55,13 +55,9 @@ def _without_keep_buttons(blocks: tuple[Mapping[str, Any], ...]) -> list[dict[st
 
 
 def send(url: str, payload: dict[str, Any], deadline: Deadline) -> int | None:
-    """Post the answer; Slack's status, or None when it could not be reached in time."""
-    if deadline.remaining() < slack.MIN_ATTEMPT_SECONDS:
-        return None
-    try:
-        return int(slack.client(url, deadline).send_dict(payload).status_code)
-    except Exception:  # urllib's URLError, a timeout, a reset: the keep itself stands
-        return None
+    """Post the answer; Slack's status, or None when the URL is not Slack's or Slack could not
+    be reached in time (response_url.py: https on Slack's hooks host only, no redirect)."""
+    return response_url.post(url, payload, deadline)
 
 
 __all__ = ["reply", "send"]

@@ -27,10 +27,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
 
 from slack_sdk.signature import Clock, SignatureVerifier
 
+from idle_reaper import response_url
 from idle_reaper.exceptions import InteractionError
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -44,7 +45,6 @@ USER_ID = re.compile(r"[UW][A-Z0-9]{2,30}", re.ASCII)
 """A Slack user id (`U…`, or `W…` in an Enterprise organization)."""
 TEAM_ID = re.compile(r"[TE][A-Z0-9]{2,30}", re.ASCII)
 CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{2,30}", re.ASCII)
-URL_LIMIT = 2000
 MAX_BLOCKS = 50
 """Slack: a message holds at most 50 blocks."""
 
@@ -123,11 +123,17 @@ class Click:
     action_id: str
     value: str | None
     response_url: str | None
-    """Where the answer goes (Slack: usable up to five times within 30 minutes)."""
+    """Where the answer goes (Slack: usable up to five times within 30 minutes); only ever an
+    https URL on Slack's hooks host (response_url.py)."""
     clicked_at: datetime
     """The signed request's timestamp: a replay of the same request asks for the same keep."""
     message_blocks: tuple[Mapping[str, Any], ...] | None = None
     """The message the button was in, to update it; None when the payload has none."""
+    user_team_id: str | None = None
+    """The clicker's own workspace (`user.team_id`; an `E...` organization id in an Enterprise
+    organization): a member of another organization in a Slack Connect channel names theirs."""
+    response_url_refused: bool = False
+    """The payload named a response_url that is not Slack's (response_url.py): no answer."""
 
 
 def click_of(body: bytes, clicked_at: datetime) -> Click | None:
@@ -168,7 +174,10 @@ def click_of(body: bytes, clicked_at: datetime) -> Click | None:
         channel_id=_id(_object(payload.get("channel")).get("id"), CHANNEL_ID),
         action_id=action_id,
         value=value if isinstance(value, str) else None,
-        response_url=_url(payload.get("response_url")),
+        user_team_id=_id(user.get("team_id"), TEAM_ID),
+        response_url=response_url.checked(payload.get("response_url")),
+        response_url_refused=payload.get("response_url") is not None
+        and response_url.checked(payload.get("response_url")) is None,
         clicked_at=clicked_at,
         message_blocks=tuple(b for b in blocks[:MAX_BLOCKS] if isinstance(b, dict))
         if isinstance(blocks, list)
@@ -187,22 +196,6 @@ def _object(value: object) -> Mapping[str, Any]:
 
 def _id(value: object, pattern: re.Pattern[str]) -> str | None:
     return value if isinstance(value, str) and pattern.fullmatch(value) else None
-
-
-def _url(value: object) -> str | None:
-    """response_url, when it is an http(s) URL. It is inside the signed body, so only Slack
-    (or whoever holds the signing secret) chose it; its shape is checked all the same."""
-    if not isinstance(value, str) or len(value) > URL_LIMIT:
-        return None
-    if not (value.isascii() and value.isprintable()) or " " in value:
-        return None
-    try:
-        parts = urlsplit(value)
-    except ValueError:
-        return None
-    if parts.scheme not in ("https", "http") or not parts.hostname or "@" in parts.netloc:
-        return None
-    return value
 
 
 __all__ = ["Click", "Request", "click_of", "request_of", "signed_time", "verify"]

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from idle_reaper.keep import EVENT_SOURCE, KEPT
 from idle_reaper.kept_by import KEPT_BY_TAG
 from idle_reaper.kinds import all_kinds
 from idle_reaper.policy import KEEP_UNTIL_TAG
@@ -18,6 +19,8 @@ from local_runtime import stack as stack_module
 from local_runtime.iam import resource_tags
 from local_runtime.iam.context import Caller, request_context
 from local_runtime.iam.policies import decide
+from local_runtime.iam.put_events import decide_entries, without_conditions_on
+from local_runtime.iam.requests import Call, put_events_entries
 from tests.conftest import ROOT
 from tests.template.test_template import actions, statements
 
@@ -98,6 +101,11 @@ def test_its_other_grants_name_exactly_their_resource(on: stack_module.Stack) ->
     assert claim["Resource"] == on.arn("KeepClaimsTable")
     (put,) = _granting(on, "events:PutEvents")
     assert put["Resource"] == on.arn("ReaperEventBus")
+    assert put["Condition"] == {
+        "StringEquals": {"events:detail-type": KEPT},
+        "ForAllValues:StringEquals": {"events:source": [EVENT_SOURCE]},
+        "Null": {"events:source": "false"},
+    }
     without_token = load(SlackSigningSecretArn=SIGNING)
     (secrets,) = _granting(without_token, "secretsmanager:GetSecretValue")
     assert secrets["Resource"] == SIGNING
@@ -131,26 +139,64 @@ def test_a_kind_switched_off_cannot_be_tagged_or_read() -> None:
     assert not any(a.startswith(("sagemaker:", "ec2:", "cloudwatch:")) for a in granted)
 
 
-def _decision(
-    stack: stack_module.Stack, action: str, resource: str, tags: dict[str, str]
-) -> tuple[bool, str]:
-    documents = [
+CALLER = Caller(
+    arn="arn:aws:sts::123456789012:assumed-role/idle-reaper-KeepFunctionRole/keep",
+    principal_arn="arn:aws:iam::123456789012:role/idle-reaper-KeepFunctionRole",
+    account="123456789012",
+    kind="AssumedRole",
+    name="idle-reaper-KeepFunctionRole",
+    userid="AROAKEEP:keep",
+)
+NOW = datetime(2026, 3, 2, 9, 27, tzinfo=UTC)
+
+
+def _documents(stack: stack_module.Stack) -> list[str]:
+    return [
         json.dumps(p["PolicyDocument"])
         for p in stack.resources["KeepFunctionRole"]["Properties"]["Policies"]
     ]
-    role = "arn:aws:iam::123456789012:role/idle-reaper-KeepFunctionRole"
-    caller = Caller(
-        arn="arn:aws:sts::123456789012:assumed-role/idle-reaper-KeepFunctionRole/keep",
-        principal_arn=role,
-        account="123456789012",
-        kind="AssumedRole",
-        name="idle-reaper-KeepFunctionRole",
-        userid="AROAKEEP:keep",
-    )
-    now = datetime(2026, 3, 2, 9, 27, tzinfo=UTC)
-    context = request_context(caller, "us-east-1", now, {}, tags)
-    decision = decide(documents, {}, [(action, resource)], caller, context)
+
+
+def _decision(
+    stack: stack_module.Stack, action: str, resource: str, tags: dict[str, str]
+) -> tuple[bool, str]:
+    context = request_context(CALLER, "us-east-1", NOW, {}, tags)
+    decision = decide(_documents(stack), {}, [(action, resource)], CALLER, context)
     return decision.allowed, decision.reason
+
+
+def test_iam_lets_it_publish_its_kept_events_and_no_other(on: stack_module.Stack) -> None:
+    """Each entry is decided with its own source and detail-type (local_runtime/iam/put_events.py,
+    as AWS authorizes PutEvents): a role that may publish `kept` may not publish a `stopped`."""
+    bus = on.arn("ReaperEventBus")
+
+    def decide_one(arn: str, keys: Any, leave_out: frozenset[str]) -> Any:
+        documents = [without_conditions_on(d, leave_out) or "" for d in _documents(on)]
+        context = request_context(CALLER, "us-east-1", NOW, {}, None, keys)
+        return decide(documents, {}, [("events:PutEvents", arn)], CALLER, context)
+
+    def refused(*entries: dict[str, str]) -> tuple[bool, dict[int, str]]:
+        call = Call("events", "PutEvents", "us-east-1", "123456789012", {"Entries": list(entries)})
+        found = put_events_entries(call)
+        assert found is not None
+        decision, failed = decide_entries(found, decide_one)
+        return decision.allowed, failed
+
+    def event(source: str, detail_type: str) -> dict[str, str]:
+        return {"Source": source, "DetailType": detail_type, "EventBusName": bus}
+
+    assert refused(event(EVENT_SOURCE, KEPT)) == (True, {})
+    for other in ("stopped", "warning", "Kept", "kept "):
+        assert refused(event(EVENT_SOURCE, other)) == (
+            True,
+            {0: "NotAuthorizedForDetailTypeException"},
+        ), other
+    assert refused(event("idle-reaper.test", KEPT)) == (
+        True,
+        {0: "NotAuthorizedForSourceException"},
+    )
+    default_bus = {**event(EVENT_SOURCE, KEPT), "EventBusName": "default"}
+    assert refused(default_bus)[0] is False
 
 
 KEEP = {KEEP_UNTIL_TAG: "2026-03-02T10:27:00Z", KEPT_BY_TAG: "a@b.c until 2026-03-02T10:27:00Z"}

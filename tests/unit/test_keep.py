@@ -77,11 +77,13 @@ class World:
         self.published: list[dict[str, Any]] = []
         self.claims: dict[str, datetime] = {}
         self.lookups: list[str] = []
+        self.teams: list[str | None] = []
         self.bot_token = True
         self.slack_down = False
 
-    def email_of(self, user: str) -> str | None:
+    def email_of(self, user: str, team: str | None) -> str | None:
         self.lookups.append(user)
+        self.teams.append(team)
         if self.slack_down:
             raise KeepError("users.info failed: URLError")
         email = EMAILS.get(user)
@@ -205,6 +207,25 @@ def test_an_admin_keeps_what_they_do_not_own() -> None:
     assert answer.outcome == "kept" and answer.who == "bob@example.com"
 
 
+def test_an_admin_keeps_even_when_slack_cannot_say_who_they_are() -> None:
+    """An admin is one by the Slack user id Slack signed: users.info down changes only how the
+    keep is signed. Anyone else cannot be identified then: `failed`, for the alarm."""
+    world = World()
+    world.slack_down = True
+    assert keep(click(), world.keeper(admins=frozenset({BOB}))).outcome == "failed"
+    answer = keep(click(user=BOB), world.keeper(admins=frozenset({BOB})))
+    assert answer.outcome == "kept" and answer.who == f"slack:{BOB}"
+
+
+def test_the_clickers_own_workspace_is_what_is_checked() -> None:
+    """The lookup is told the click's user.team_id (an external member's own organization),
+    falling back to the workspace the click came from (slack_users.py decides)."""
+    world = World()
+    keep(replace(click(), user_team_id="T0PARTNER1"), world.keeper())
+    keep(click(), world.keeper())
+    assert world.teams == ["T0PARTNER1", "T0TEAM001"]
+
+
 def test_an_owner_that_is_no_address_matches_nobody() -> None:
     world = World(FakeGlue(tags={}))
     world.warned_owner = "arn:aws:iam::123456789012:user/alice"
@@ -219,6 +240,22 @@ def test_without_an_owner_tag_the_owner_is_who_the_warning_named() -> None:
     world = World(FakeGlue(tags={}))
     world.warned_owner = "bob@example.com"
     assert keep(click(), world.keeper()).outcome == "refused"
+
+
+def test_an_owner_tag_rewritten_after_the_warning_does_not_make_an_owner() -> None:
+    """bob may tag the session: he writes `owner=bob@...` after the warning named alice, then
+    clicks. Refused (alice too, until the next warning records the new owner); an admin still
+    can; the same owner written in another case is no change."""
+    world = World(FakeGlue(tags={"owner": "bob@example.com"}))
+    world.warned_owner = "alice@example.com"
+    answer = keep(click(user=BOB), world.keeper())
+    assert answer.outcome == "refused"
+    assert "owner tag changed since the warning" in answer.text
+    assert world.glue.writes == [] and world.published == []
+    assert keep(click(user=ADMIN), world.keeper(admins=frozenset({ADMIN}))).outcome == "kept"
+    world = World(FakeGlue(tags={"owner": "ALICE@example.com"}))
+    world.warned_owner = "alice@example.com"
+    assert keep(click(), world.keeper()).outcome == "kept"
 
 
 def test_a_double_click_writes_once_and_publishes_once() -> None:

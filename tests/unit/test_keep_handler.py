@@ -5,6 +5,7 @@ less than Slack does."""
 from __future__ import annotations
 
 import base64
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -160,3 +161,45 @@ def test_its_clients_give_up_before_slack_does(app: Any) -> None:
     assert config.connect_timeout + config.read_timeout <= app.SLACK_WAITS_SECONDS
     assert config.retries == {"mode": "standard", "total_max_attempts": 2}
     assert aws.INTERACTIVE_CONFIG.read_timeout < aws.CLIENT_CONFIG.read_timeout
+
+
+def _signed(payload: dict[str, Any]) -> dict[str, Any]:
+    """A click event carrying this payload, signed with the app's secret."""
+    import hashlib
+    import hmac
+    from urllib.parse import quote
+
+    body = ("payload=" + quote(json.dumps(payload), safe="")).encode()
+    stamp = str(int(SIGNED_AT))
+    signature = hmac.new(SECRET.encode(), f"v0:{stamp}:".encode() + body, hashlib.sha256)
+    return {
+        "body": base64.b64encode(body).decode(),
+        "isBase64Encoded": True,
+        "headers": {
+            "x-slack-request-timestamp": stamp,
+            "x-slack-signature": "v0=" + signature.hexdigest(),
+        },
+    }
+
+
+def test_a_response_url_that_is_not_slacks_gets_nothing_and_is_not_logged(
+    app: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from urllib.parse import unquote_plus
+
+    answered = wire(app, monkeypatch, Answer("kept", "Kept until 10:37 UTC on 2026-03-02."))
+    sample = load_event("keep-block-actions.json")
+    body = base64.b64decode(sample["body"]).decode()
+    payload = json.loads(unquote_plus(body.split("payload=", 1)[1].split("&", 1)[0]))
+    hostile = "https://hooks.slack.com@evil.example/actions/T0EXAMPLE1/1/secret-token"
+    payload["response_url"] = hostile
+    warned: list[str] = []
+    monkeypatch.setattr(app.logger, "warning", lambda msg, **kw: warned.append(f"{msg} {kw}"))
+    assert app.handler(_signed(payload), Context())["statusCode"] == 200
+    assert len(answered.clicks) == 1  # the keep is still decided
+    assert answered.sent == []  # but nothing goes to that address
+    assert any("response_url is not Slack's" in w for w in warned)
+    out = capsys.readouterr()
+    assert '"KeepResponseUrlRefused":[1.0]' in out.out
+    logged = " ".join([*warned, out.out, out.err])
+    assert "evil.example" not in logged and "secret-token" not in logged
