@@ -376,7 +376,7 @@ def _within_limit(value: Any) -> bool:
 def _payload_limits() -> Iterator[None]:
     """Step Functions' 256 KiB, wherever AWS applies it (PAYLOAD_LIMIT_BYTES)."""
     from moto.stepfunctions.exceptions import ValidationException
-    from moto.stepfunctions.parser.api import HistoryEventType, TaskFailedEventDetails
+    from moto.stepfunctions.parser.api import HistoryEventType
     from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
         FailureEvent,
         FailureEventException,
@@ -390,7 +390,6 @@ def _payload_limits() -> Iterator[None]:
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task import (
         StateTask,
     )
-    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
     from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
     original_parameters = StateTask._eval_parameters
@@ -402,16 +401,13 @@ def _payload_limits() -> Iterator[None]:
         if _within_limit(parameters):
             return parameters
         cause = TASK_INPUT_CAUSE.format(name=self.name)
+        details: Any = {"taskFailedEventDetails": {"error": DATA_LIMIT_EXCEEDED, "cause": cause}}
         raise FailureEventException(
             FailureEvent(
                 env=env,
                 error_name=StatesErrorName(typ=limit_error),
                 event_type=HistoryEventType.TaskFailed,
-                event_details=EventDetails(
-                    taskFailedEventDetails=TaskFailedEventDetails(
-                        error=DATA_LIMIT_EXCEEDED, cause=cause
-                    )
-                ),
+                event_details=details,
             )
         )
 

@@ -676,10 +676,13 @@ def test_a_task_input_after_parameters_over_the_limit_fails_the_execution_uncaug
     """The Task's input after Parameters (the function's Payload, here) may be the limit; one
     byte more is States.DataLimitExceeded, which neither States.ALL retrier nor catcher takes:
     the function is never called."""
-    calls: list[Any] = []
-    machines.account.functions.replace(
-        "InspectFunction", lambda event, context: calls.append(len(event["a"])) or {}
-    )
+    calls: list[int] = []
+
+    def measure(event: Any, context: Any) -> dict[str, str]:
+        calls.append(len(event["a"]))
+        return {}
+
+    machines.account.functions.replace("InspectFunction", measure)
     task = machines.lambda_task("InspectFunction")
     function = task["Parameters"]["FunctionName"]
     overhead = fidelity.payload_bytes({"FunctionName": function, "Payload": {"a": ""}})
