@@ -363,9 +363,14 @@ def payload_bytes(value: Any) -> int:
     text = (
         value
         if isinstance(value, str)
-        else json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+        # a datetime (a timestamp in a service's answer) is an ISO string in the history
+        else json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=_iso)
     )
     return len(text.encode("utf-8"))
+
+
+def _iso(value: Any) -> str:
+    return value.isoformat() if isinstance(value, datetime) else str(value)
 
 
 def _within_limit(value: Any) -> bool:
