@@ -22,7 +22,7 @@ from idle_reaper.times import parse_iso
 from local_runtime import faults
 from local_runtime import scenario as scenarios
 from local_runtime.errors import ScenarioError
-from local_runtime.hostile_events import HUGE_EVENT_BYTES
+from local_runtime.fidelity import PAYLOAD_LIMIT_BYTES, payload_bytes
 from local_runtime.runtime import Account
 from local_runtime.simulation import simulate
 from tests.conftest import ROOT, SCENARIOS
@@ -265,16 +265,22 @@ def test_damaged_start_events_start_nothing_that_stops_and_a_huge_one_is_watched
     assert (res["broken-start"]["warnings"], res["broken-start"]["executions"]) == (1, 1)
     # the foreign one matches no rule: 3 start events reached the watcher (2 damaged + huge)
     assert len(account.bus.started) == 3
-    # the 100 KB start event is watched as any other
+    # the largest start event that can be watched: its first look's task input is exactly
+    # Step Functions' 262,144 bytes (the start event once, in the state), and it is watched
+    # to its one outcome as any other
     [huge] = [s for s in account.bus.started if s.resource_id == "huge-start"]
-    assert len(str(huge.event)) >= HUGE_EVENT_BYTES
+    assert payload_bytes(huge.event) > PAYLOAD_LIMIT_BYTES - 1_000
     stopped_within(res["huge-start"], DEADLINE, timedelta(0))
     assert res["huge-start"]["executions"] == 1
-    # its first look carries it twice (as `event`, and in `state`): 256 KiB, Step Functions'
-    # limit for a task's input, is not far (README "Fault suite": a finding)
+    assert [p.detail_type for p in account.bus.published if p.resource_id == "huge-start"] == [
+        "warning",
+        "stopped",
+    ]
     looks = [i.event for i in account.functions.invocations if i.function == "InspectFunction"]
-    biggest = max(len(json.dumps(look).encode()) for look in looks)
-    assert 2 * HUGE_EVENT_BYTES <= biggest < 262_144
+    [first_look] = [look for look in looks if payload_bytes(look) > 100_000]  # only the first
+    function = account.stack.arn("InspectFunction")
+    assert payload_bytes({"FunctionName": function, "Payload": first_look}) == PAYLOAD_LIMIT_BYTES
+    assert "event" not in first_look  # the Payload holds the start event once, in `state`
     # on the reaper bus, everyone but the watcher is refused by the bus policy
     assert {str(f["reaper_bus"]) for f in summary["faults"]} == {
         "{'ErrorCode': 'AccessDeniedException'}"
