@@ -19,8 +19,8 @@ would; either way it is not counted among the events the watcher published.
   event can be and still be watched: its watcher's first Inspect task input (the function's
   ARN, and the Payload: the start event in the state, the execution's ARN and name) is exactly
   Step Functions' 262,144 bytes (`first_look_bytes`). On the reaper bus, a `stopped` detail of
-  that size naming no
-  resource. Both are under PutEvents' entry limit (1 MB since January 2026, HUGE_ENTRY_LIMIT).
+  that size naming no resource. Both are under PutEvents' entry limit (1 MB since January
+  2026, HUGE_ENTRY_LIMIT).
 """
 
 from __future__ import annotations
