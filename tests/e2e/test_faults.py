@@ -293,9 +293,9 @@ def test_damaged_start_events_start_nothing_that_stops_and_a_huge_one_is_watched
 def test_damaged_reaper_events_from_the_watchers_own_role_never_reach_a_person_twice() -> None:
     """As a watcher gone wrong would put them (the only principal the bus lets in): the
     truncated one is refused by PutEvents (not JSON), the foreign source matches no rule, and
-    the malformed one, whose time cannot be read, is dead-lettered by the audit function after
-    Lambda's two retries. (What the notify function does with a reaper event that names no
-    resource at all is a finding: README "Fault suite".)"""
+    the malformed one, which names no resource and carries no start event, is refused by the
+    audit and the notify function alike and dead-lettered by both after Lambda's two retries:
+    no person is told "(unknown) was stopped"."""
     scenario = scenarios.parse(
         {
             "name": "watcher gone wrong",
@@ -321,16 +321,19 @@ def test_damaged_reaper_events_from_the_watchers_own_role_never_reach_a_person_t
         "ErrorMessage": "Detail is malformed.",
     }
     assert "EventId" in answers["malformed"] and "EventId" in answers["foreign"]
-    audit_errors = [
-        i.error for i in seen["invocations"] if i.function == "AuditFunction" and i.error
+    for function in ("AuditFunction", "NotifyFunction"):
+        errors = [i.error for i in seen["invocations"] if i.function == function and i.error]
+        assert len(errors) == 3 and all("names no resource" in e for e in errors), function
+    assert sorted(arn.split(":")[-1] for arn, _, _ in seen["dead"]) == [
+        "idle-reaper-AuditFunction",
+        "idle-reaper-NotifyFunction",
     ]
-    assert len(audit_errors) == 3 and all("no usable time" in e for e in audit_errors)
-    assert [arn.split(":")[-1] for arn, _, _ in seen["dead"]] == ["idle-reaper-AuditFunction"]
-    # the foreign one reached no function; the malformed one reached both (audit: 3 tries)
+    # the foreign one reached no function; the malformed one reached both, 3 tries each
     handlers = [i for i in seen["invocations"] if i.function in ("AuditFunction", "NotifyFunction")]
     assert {i.event["source"] for i in handlers} == {"idle-reaper"}
     damaged = [i.function for i in handlers if i.event["detail"].get("outcome") == 7]
-    assert sorted(damaged) == ["AuditFunction"] * 3 + ["NotifyFunction"]
+    assert sorted(damaged) == ["AuditFunction"] * 3 + ["NotifyFunction"] * 3
+    assert summary["notifications"] == []
 
 
 # -- the `faults:` key, strictly ----------------------------------------------------------------
