@@ -237,8 +237,12 @@ class Bus:
             if ":states:" in arn:
                 role = target.get("RoleArn")
                 sfn = self._as_role(role, "stepfunctions") if role and self._as_role else self._sfn
+                # Compact JSON, as EventBridge writes a target's input (its size is what
+                # StartExecution's 256 KiB limit counts).
                 started = sfn.start_execution(
-                    stateMachineArn=arn, name=str(uuid.uuid4()), input=json.dumps(payload)
+                    stateMachineArn=arn,
+                    name=str(uuid.uuid4()),
+                    input=json.dumps(payload, separators=(",", ":")),
                 )
                 self.started.append(
                     Started(started["executionArn"], arn, payload, self.clock.now())

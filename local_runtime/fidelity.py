@@ -7,6 +7,11 @@ Each fixes the emulator to behave like AWS; none touches the ASL or a handler.
   compares it as false); IsPresent stays the way to test presence.
 - No Retrier or Catcher matches States.Runtime, not even States.ALL (moto's States.ALL does).
 - An execution whose history reaches HISTORY_EVENT_LIMIT events fails (moto's never does).
+- Payloads are held to PAYLOAD_LIMIT_BYTES, as AWS holds them: StartExecution refuses a larger
+  input (ValidationException; moto took any size), a Task whose input after Parameters is
+  larger fails with States.DataLimitExceeded (moto never measured it), and a result or a
+  state's output may be exactly the limit (moto failed it one byte early, measured with the
+  spaces of its own JSON). No Retrier or Catcher matches States.DataLimitExceeded.
 - Executions tell the clock when they start and end (busy accounting, no polling).
 - aws-sdk Task errors are named as Step Functions names them: `<Service>.<Exception>` as the
   AWS SDK for Java 2.x names the service and the exception class, the class being the service's
@@ -21,6 +26,7 @@ Each fixes the emulator to behave like AWS; none touches the ASL or a handler.
 from __future__ import annotations
 
 import importlib
+import json
 import re
 import sys
 import threading
@@ -53,6 +59,35 @@ CHOICE_PATH_CAUSE = (
 contain the $.type field, the execution fails and an error is displayed in the execution history":
 https://docs.aws.amazon.com/step-functions/latest/dg/state-choice.html, the JSONPath example);
 IsPresent is the operator that tests presence. The error is States.Runtime, worded as here."""
+
+PAYLOAD_LIMIT_BYTES = 262_144
+"""The most a Step Functions payload may hold, in bytes of UTF-8 JSON: "Maximum input or output
+size for a task, state, or execution: 256 KiB of data as a UTF-8 encoded string"
+(https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html, "Quotas related to
+task executions"); "Length Constraints: Maximum length of 262144", "expressed as bytes in UTF-8
+encoding" (API reference: StartExecution's `input`, StateEnteredEventDetails' `input`,
+TaskScheduledEventDetails' `parameters`). Measured on compact JSON, as the history holds it."""
+
+INPUT_TOO_LARGE = (
+    "1 validation error detected: Value at 'input' failed to satisfy constraint: "
+    "Member must have size less than or equal to {limit} bytes in UTF-8 encoding"
+)
+"""StartExecution's refusal of a larger input: a ValidationException (StartExecution's Errors in
+the API reference: "The input does not satisfy the constraints specified by an AWS service"),
+worded as AWS answers it (the docs quote no message; this one is as observed and reported)."""
+
+DATA_LIMIT_EXCEEDED = "States.DataLimitExceeded"
+"""A Task input (after Parameters), a Task result or a state output over the limit. "A terminal
+error that can't be caught by the States.ALL error type" (https://docs.aws.amazon.com/
+step-functions/latest/dg/concepts-error-handling.html, "Error names"); here no ErrorEquals
+matches it, naming it included, as for States.Runtime: the execution fails."""
+
+TASK_INPUT_CAUSE = (
+    "The state/task '{name}' has an input with a size exceeding the maximum number of bytes "
+    "service limit."
+)
+"""Worded after AWS's cause for a result over the limit ("The state/task '...' returned a result
+with a size exceeding the maximum number of bytes service limit.", which moto keeps)."""
 
 STATES_RUNTIME = "States.Runtime"
 """Never retried nor caught here. AWS: States.ALL cannot catch the Runtime error type (nor the
@@ -186,6 +221,7 @@ def interpreter_on(clock: VirtualClock) -> Iterator[None]:
         stack.enter_context(_exact_timestamp_waits(clock))
         stack.enter_context(_strict_choice_paths())
         stack.enter_context(_uncatchable_runtime_errors())
+        stack.enter_context(_payload_limits())
         stack.enter_context(_history_quota(worker_cls))
         stack.enter_context(_sfn_parameter_names())
         stack.enter_context(_execution_names())
@@ -291,8 +327,9 @@ def _strict_choice_paths() -> Iterator[None]:
 
 @contextmanager
 def _uncatchable_runtime_errors() -> Iterator[None]:
-    """No Retrier or Catcher matches States.Runtime, whatever its ErrorEquals (moto's
-    States.ALL matches it, so an execution AWS fails went on to a Catch's state)."""
+    """No Retrier or Catcher matches States.Runtime nor States.DataLimitExceeded, whatever its
+    ErrorEquals (moto's States.ALL matches them, so an execution AWS fails went on to a Catch's
+    state)."""
     from moto.stepfunctions.parser.asl.component.common.error_name.error_equals_decl import (
         ErrorEqualsDecl,
     )
@@ -303,17 +340,106 @@ def _uncatchable_runtime_errors() -> Iterator[None]:
         StatesErrorNameType,
     )
 
-    runtime = StatesErrorName(typ=StatesErrorNameType.StatesRuntime)
+    terminal = (
+        StatesErrorName(typ=StatesErrorNameType.StatesRuntime),
+        StatesErrorName(typ=StatesErrorNameType.StatesStatesDataLimitExceeded),
+    )
     original = ErrorEqualsDecl._eval_body
 
     def error_equals(self: Any, env: Any) -> None:
-        if env.stack[-1] == runtime:
+        if env.stack[-1] in terminal:
             env.stack.pop()
             env.stack.append(False)
             return
         original(self, env)
 
     with mock.patch.object(ErrorEqualsDecl, "_eval_body", error_equals):
+        yield
+
+
+def payload_bytes(value: Any) -> int:
+    """A payload's size as Step Functions counts it: its compact JSON, in UTF-8 bytes (a string
+    is counted as it is: an execution's input arrives as text)."""
+    text = (
+        value
+        if isinstance(value, str)
+        # a datetime (a timestamp in a service's answer) is an ISO string in the history
+        else json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=_iso)
+    )
+    return len(text.encode("utf-8"))
+
+
+def _iso(value: Any) -> str:
+    return value.isoformat() if isinstance(value, datetime) else str(value)
+
+
+def _within_limit(value: Any) -> bool:
+    return payload_bytes(value) <= PAYLOAD_LIMIT_BYTES
+
+
+@contextmanager
+def _payload_limits() -> Iterator[None]:
+    """Step Functions' 256 KiB, wherever AWS applies it (PAYLOAD_LIMIT_BYTES)."""
+    from moto.stepfunctions.exceptions import ValidationException
+    from moto.stepfunctions.parser.api import HistoryEventType
+    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+        FailureEvent,
+        FailureEventException,
+    )
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import (
+        StatesErrorName,
+    )
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
+        StatesErrorNameType,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task import (
+        StateTask,
+    )
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+    original_parameters = StateTask._eval_parameters
+    original_start = StepFunctionsParserBackend.start_execution
+    limit_error = StatesErrorNameType.StatesStatesDataLimitExceeded
+
+    def eval_parameters(self: Any, env: Any) -> Any:
+        parameters = original_parameters(self, env)
+        if _within_limit(parameters):
+            return parameters
+        cause = TASK_INPUT_CAUSE.format(name=self.name)
+        details: Any = {"taskFailedEventDetails": {"error": DATA_LIMIT_EXCEEDED, "cause": cause}}
+        raise FailureEventException(
+            FailureEvent(
+                env=env,
+                error_name=StatesErrorName(typ=limit_error),
+                event_type=HistoryEventType.TaskFailed,
+                event_details=details,
+            )
+        )
+
+    def start_execution(
+        self: Any,
+        state_machine_arn: str,
+        name: Any = None,
+        execution_input: Any = None,
+        *args: Any,
+        **kwargs: Any,
+    ) -> Any:
+        if isinstance(execution_input, str) and not _within_limit(execution_input):
+            raise ValidationException(INPUT_TOO_LARGE.format(limit=PAYLOAD_LIMIT_BYTES))
+        return original_start(self, state_machine_arn, name, execution_input, *args, **kwargs)
+
+    with ExitStack() as stack:
+        stack.enter_context(mock.patch.object(StateTask, "_eval_parameters", eval_parameters))
+        stack.enter_context(
+            mock.patch.object(StepFunctionsParserBackend, "start_execution", start_execution)
+        )
+        for module in (
+            "asl.component.state.state",
+            "asl.component.state.exec.state_task.state_task_lambda",
+            "asl.component.state.exec.state_task.service.state_task_service",
+        ):
+            imported = importlib.import_module(f"{_PARSER}.{module}")
+            stack.enter_context(mock.patch.object(imported, "is_within_size_quota", _within_limit))
         yield
 
 

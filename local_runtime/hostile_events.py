@@ -15,9 +15,12 @@ would; either way it is not counted among the events the watcher published.
   nothing is delivered.
 - foreign: from elsewhere. A record from another account (a bus forwarding another account's
   events), and on the reaper bus an event from another source.
-- huge: a record padded to HUGE_EVENT_BYTES (its request carries that much DefaultArguments),
-  and on the reaper bus a `stopped` detail of that size naming no resource; both stay under
-  PutEvents' 256 KB entry limit.
+- huge: a record padded (its request carries that much DefaultArguments) to the most a start
+  event can be and still be watched: its watcher's first Inspect task input (the function's
+  ARN, and the Payload: the start event in the state, the execution's ARN and name) is exactly
+  Step Functions' 262,144 bytes (`first_look_bytes`). On the reaper bus, a `stopped` detail of
+  that size naming no resource. Both are under PutEvents' entry limit (1 MB since January
+  2026, HUGE_ENTRY_LIMIT).
 """
 
 from __future__ import annotations
@@ -27,7 +30,9 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from idle_reaper.times import to_iso
+from idle_reaper.watch import start_input
 from local_runtime.cloudtrail import api_call
+from local_runtime.fidelity import PAYLOAD_LIMIT_BYTES, payload_bytes
 
 if TYPE_CHECKING:
     from local_runtime.faults import EventDamage, Sender
@@ -35,14 +40,13 @@ if TYPE_CHECKING:
 
 FOREIGN_ACCOUNT = "210987654321"
 FOREIGN_SOURCE = "com.example.billing"
-HUGE_EVENT_BYTES = 100_000
-"""A start event this large stays under PutEvents' 256 KB entry limit ("The maximum size for a
-PutEvents event entry is 256 KB", https://docs.aws.amazon.com/eventbridge/latest/APIReference/
-API_PutEvents.html) and, carried twice into the first Inspect task's input (as `event` and
-inside `state`), under Step Functions' 256 KiB (262,144 bytes) for a state's input
-(https://docs.aws.amazon.com/step-functions/latest/apireference/API_StateEnteredEventDetails.html).
-A start event over about 128 KiB would overflow that task input in AWS (States.DataLimitExceeded);
-the runtime does not enforce the limit (README, "Fault suite")."""
+HUGE_ENTRY_LIMIT = 1_048_576
+"""PutEvents' entry limit, raised from 256 KB to 1 MB on 2026-01-29 ("AWS has raised the maximum
+payload size from 256 KB to 1 MB for ... Amazon EventBridge", AWS Compute Blog, "More room to
+build: serverless services now support payloads up to 1 MB"; botocore's PutEvents documentation:
+"the total entry size must be less than 1MB"). A start event larger than Step Functions' 256 KiB
+execution input can reach EventBridge, but no watcher: StartExecution refuses it, EventBridge
+dead-letters it (WatcherStartDeadLetterQueue, alarmed) and the sweeper finds the resource."""
 GHOST_SESSION = "ghost-session"
 """The session a damaged event names when the fault names no resource: it does not exist."""
 
@@ -112,9 +116,22 @@ def _start_event(account: Account, damage: EventDamage, session_id: str) -> dict
     elif damage == "foreign":
         event["account"] = detail["recipientAccountId"] = FOREIGN_ACCOUNT
     else:
-        padding = HUGE_EVENT_BYTES - len(json.dumps(event))
-        request["defaultArguments"] = {"--extra-py-files": "s3://bucket/" + "x" * max(0, padding)}
+        request["defaultArguments"] = {"--extra-py-files": "s3://bucket/"}
+        padding = PAYLOAD_LIMIT_BYTES - first_look_bytes(account, event)
+        request["defaultArguments"]["--extra-py-files"] += "x" * padding
     return event
+
+
+def first_look_bytes(account: Account, event: dict[str, Any]) -> int:
+    """The size of the first Inspect task's input after Parameters (the function's ARN and the
+    Payload: TaskScheduledEventDetails' `parameters`) for a watcher of `event` started by its
+    rule: the start rule's input (`start_input`) as the state, the execution's ARN and name
+    (EventBridge names it with a UUID, 36 characters)."""
+    name = str(uuid.UUID(int=0))
+    machine = account.stack.ref("WatcherStateMachine")
+    arn = machine.replace(":stateMachine:", ":execution:") + ":" + name
+    payload = {"state": start_input(event), "execution_arn": arn, "execution_name": name}
+    return payload_bytes({"FunctionName": account.stack.arn("InspectFunction"), "Payload": payload})
 
 
 def _reaper_entry(account: Account, damage: EventDamage, session_id: str) -> dict[str, Any]:
@@ -143,7 +160,7 @@ def _reaper_entry(account: Account, damage: EventDamage, session_id: str) -> dic
     elif damage == "foreign":
         source = FOREIGN_SOURCE
     else:
-        text = json.dumps({"outcome": "stopped", "padding": "x" * HUGE_EVENT_BYTES, "at": now})
+        text = json.dumps({"outcome": "stopped", "padding": "x" * PAYLOAD_LIMIT_BYTES, "at": now})
     return {
         "EventBusName": bus,
         "Source": source,

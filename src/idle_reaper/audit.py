@@ -24,7 +24,13 @@ from decimal import Decimal
 from typing import Any
 
 from idle_reaper.exceptions import AuditRecordError, MalformedEventError
-from idle_reaper.reaper_event import ReaperEvent, failure_of, number_of, text_of
+from idle_reaper.reaper_event import (
+    ReaperEvent,
+    failure_of,
+    number_of,
+    require_subject,
+    text_of,
+)
 from idle_reaper.times import parse_iso, to_iso
 
 STOPS = ("stopped", "guardrail")
@@ -104,7 +110,7 @@ def weeks_between(account: str, start: datetime, end: datetime) -> Iterator[str]
 def record_for(event: Mapping[str, Any], retention_days: int) -> AuditRecord:
     """The audit record of one watcher event (an EventBridge envelope from `idle-reaper`)."""
     try:
-        parsed = ReaperEvent.parse(event)
+        parsed = require_subject(ReaperEvent.parse(event))
     except MalformedEventError as exc:
         raise AuditRecordError(str(exc)) from exc
     resource, verdict, error = parsed.resource, parsed.verdict, parsed.error

@@ -30,7 +30,8 @@ def inspect(
 ) -> dict[str, Any]:
     """Read the resource the payload names and decide what the watcher does next.
 
-    The payload is the watcher's `{"event", "state", "execution_name"}`, or for a person
+    The payload is the watcher's `{"state", "execution_arn", "execution_name"}` (its state holds
+    the start event until a look succeeds), or for a person
     trying it by hand `{"event": <EventBridge event>}`, `{"resource": <reference>}` or a
     bare event. Anything that names no resource, or one outside `home` (another account
     or region), gets a `done`/`ignored` verdict, never a stop. Never raises on bad input.
@@ -193,7 +194,9 @@ def _named(
     reference = payload.get("resource")
     if isinstance(reference, Mapping):
         return _from_reference(reference)
-    event = payload.get("event", payload)
+    # The watcher's state carries the start event until a look succeeds (the Payload holds it
+    # once: Step Functions' 256 KiB counts the Task input); by hand it is `event` or the payload.
+    event = state["event"] if state.get("event") is not None else payload.get("event", payload)
     if not isinstance(event, Mapping):
         return "`event` is not a JSON object"
     if isinstance(event.get("resource"), Mapping):  # a sweeper's start input

@@ -19,7 +19,7 @@ from idle_reaper.deadline import NO_DEADLINE, Deadline
 from idle_reaper.exceptions import DeliveryError, NotificationsFailedError
 from idle_reaper.messages import NOTIFIED_ALWAYS, NOTIFIED_ON_REQUEST, Message, render
 from idle_reaper.policy import DEFAULT_EXEMPT_TAG
-from idle_reaper.reaper_event import ReaperEvent
+from idle_reaper.reaper_event import ReaperEvent, require_subject
 from idle_reaper.route import route_of
 
 Deliver = Callable[[str, Callable[[], dict[str, Any]]], dict[str, Any]]
@@ -62,7 +62,7 @@ def notify(event: Mapping[str, Any], channels: Channels, sns: Any, once: Deliver
     """Deliver the event's message on every channel; raise NotificationsFailedError at the
     end if any channel should be retried, MalformedEventError at once if the event cannot
     be read."""
-    parsed = ReaperEvent.parse(event)
+    parsed = require_subject(ReaperEvent.parse(event))
     if not wanted(parsed.detail_type, channels):
         return Outcome(event=parsed)
     message = render(parsed, channels.exempt_tag_key, channels.keep_buttons)

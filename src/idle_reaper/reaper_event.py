@@ -29,6 +29,7 @@ from typing import Any
 from idle_reaper.exceptions import MalformedEventError, UnknownKindError
 from idle_reaper.kinds import identify, kind_named
 from idle_reaper.kinds.base import ResourceKind, principal_name
+from idle_reaper.policy_check import POLICY_INVALID
 from idle_reaper.resource import ResourceRef
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
@@ -98,6 +99,27 @@ class ReaperEvent:
             keep=_object(detail, "keep", notes),
             notes=tuple(notes),
         )
+
+
+NAMING_NOTHING = frozenset({"ignored"})
+"""The one outcome whose event rightly names no resource: the watcher's start event named none
+(or one that is not ours). The policy check's `failed` event names its policy parameter."""
+
+
+def require_subject(parsed: ReaperEvent) -> ReaperEvent:
+    """The event, if it says what it is about; else MalformedEventError: a `stopped`, `warning`
+    or `failed` event with no resource and no start event to find one in (only a watcher gone
+    wrong could publish it) would tell a person that "(unknown)" was stopped. Refused as an
+    unreadable event is: retried by Lambda, then dead-lettered (alarmed), by notify and audit
+    alike."""
+    if text_of(parsed.resource.get("id")) or parsed.detail_type in NAMING_NOTHING:
+        return parsed
+    if parsed.detail_type == "failed" and text_of(parsed.error.get("Error")) == POLICY_INVALID:
+        return parsed
+    raise MalformedEventError(
+        f"not a reaper event: a {parsed.detail_type[:64]!r} event that names no resource and "
+        "carries no start event naming one"
+    )
 
 
 def content_key(event: Mapping[str, Any]) -> str:

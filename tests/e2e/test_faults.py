@@ -22,7 +22,7 @@ from idle_reaper.times import parse_iso
 from local_runtime import faults
 from local_runtime import scenario as scenarios
 from local_runtime.errors import ScenarioError
-from local_runtime.hostile_events import HUGE_EVENT_BYTES
+from local_runtime.fidelity import PAYLOAD_LIMIT_BYTES, payload_bytes
 from local_runtime.runtime import Account
 from local_runtime.simulation import simulate
 from tests.conftest import ROOT, SCENARIOS
@@ -265,16 +265,22 @@ def test_damaged_start_events_start_nothing_that_stops_and_a_huge_one_is_watched
     assert (res["broken-start"]["warnings"], res["broken-start"]["executions"]) == (1, 1)
     # the foreign one matches no rule: 3 start events reached the watcher (2 damaged + huge)
     assert len(account.bus.started) == 3
-    # the 100 KB start event is watched as any other
+    # the largest start event that can be watched: its first look's task input is exactly
+    # Step Functions' 262,144 bytes (the start event once, in the state), and it is watched
+    # to its one outcome as any other
     [huge] = [s for s in account.bus.started if s.resource_id == "huge-start"]
-    assert len(str(huge.event)) >= HUGE_EVENT_BYTES
+    assert payload_bytes(huge.event) > PAYLOAD_LIMIT_BYTES - 1_000
     stopped_within(res["huge-start"], DEADLINE, timedelta(0))
     assert res["huge-start"]["executions"] == 1
-    # its first look carries it twice (as `event`, and in `state`): 256 KiB, Step Functions'
-    # limit for a task's input, is not far (README "Fault suite": a finding)
+    assert [p.detail_type for p in account.bus.published if p.resource_id == "huge-start"] == [
+        "warning",
+        "stopped",
+    ]
     looks = [i.event for i in account.functions.invocations if i.function == "InspectFunction"]
-    biggest = max(len(json.dumps(look).encode()) for look in looks)
-    assert 2 * HUGE_EVENT_BYTES <= biggest < 262_144
+    [first_look] = [look for look in looks if payload_bytes(look) > 100_000]  # only the first
+    function = account.stack.arn("InspectFunction")
+    assert payload_bytes({"FunctionName": function, "Payload": first_look}) == PAYLOAD_LIMIT_BYTES
+    assert "event" not in first_look  # the Payload holds the start event once, in `state`
     # on the reaper bus, everyone but the watcher is refused by the bus policy
     assert {str(f["reaper_bus"]) for f in summary["faults"]} == {
         "{'ErrorCode': 'AccessDeniedException'}"
@@ -287,9 +293,9 @@ def test_damaged_start_events_start_nothing_that_stops_and_a_huge_one_is_watched
 def test_damaged_reaper_events_from_the_watchers_own_role_never_reach_a_person_twice() -> None:
     """As a watcher gone wrong would put them (the only principal the bus lets in): the
     truncated one is refused by PutEvents (not JSON), the foreign source matches no rule, and
-    the malformed one, whose time cannot be read, is dead-lettered by the audit function after
-    Lambda's two retries. (What the notify function does with a reaper event that names no
-    resource at all is a finding: README "Fault suite".)"""
+    the malformed one, which names no resource and carries no start event, is refused by the
+    audit and the notify function alike and dead-lettered by both after Lambda's two retries:
+    no person is told "(unknown) was stopped"."""
     scenario = scenarios.parse(
         {
             "name": "watcher gone wrong",
@@ -315,16 +321,19 @@ def test_damaged_reaper_events_from_the_watchers_own_role_never_reach_a_person_t
         "ErrorMessage": "Detail is malformed.",
     }
     assert "EventId" in answers["malformed"] and "EventId" in answers["foreign"]
-    audit_errors = [
-        i.error for i in seen["invocations"] if i.function == "AuditFunction" and i.error
+    for function in ("AuditFunction", "NotifyFunction"):
+        errors = [i.error for i in seen["invocations"] if i.function == function and i.error]
+        assert len(errors) == 3 and all("names no resource" in e for e in errors), function
+    assert sorted(arn.split(":")[-1] for arn, _, _ in seen["dead"]) == [
+        "idle-reaper-AuditFunction",
+        "idle-reaper-NotifyFunction",
     ]
-    assert len(audit_errors) == 3 and all("no usable time" in e for e in audit_errors)
-    assert [arn.split(":")[-1] for arn, _, _ in seen["dead"]] == ["idle-reaper-AuditFunction"]
-    # the foreign one reached no function; the malformed one reached both (audit: 3 tries)
+    # the foreign one reached no function; the malformed one reached both, 3 tries each
     handlers = [i for i in seen["invocations"] if i.function in ("AuditFunction", "NotifyFunction")]
     assert {i.event["source"] for i in handlers} == {"idle-reaper"}
     damaged = [i.function for i in handlers if i.event["detail"].get("outcome") == 7]
-    assert sorted(damaged) == ["AuditFunction"] * 3 + ["NotifyFunction"]
+    assert sorted(damaged) == ["AuditFunction"] * 3 + ["NotifyFunction"] * 3
+    assert summary["notifications"] == []
 
 
 # -- the `faults:` key, strictly ----------------------------------------------------------------

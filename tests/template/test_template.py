@@ -691,6 +691,29 @@ def test_every_function_error_raises_the_alarm(stack: stack_module.Stack) -> Non
     assert alarm["AlarmActions"] == [stack.ref("NotificationTopic")]
 
 
+def test_slack_refusing_for_good_raises_the_alarm(stack: stack_module.Stack) -> None:
+    """The alarm sums the metric the notify function writes: its Powertools namespace, the
+    SlackRejected name, and the dimensions it writes it with (`service`, by Powertools, and
+    `kind`, by the handler: functions/notify/app.py), over every kind; above 0, the topic."""
+    alarm = stack.resources["SlackRejectedAlarm"]["Properties"]
+    [query] = alarm["Metrics"]
+    found = re.fullmatch(
+        r"SELECT SUM\((\w+)\) FROM SCHEMA\((\w+), ([\w, ]+)\)", query["Expression"]
+    )
+    assert found is not None, query["Expression"]
+    metric, namespace, dimensions = found.groups()
+    env = stack.resources["NotifyFunction"]["Properties"]["Environment"]["Variables"]
+    assert metric == "SlackRejected"
+    assert namespace == env["POWERTOOLS_METRICS_NAMESPACE"]
+    assert set(dimensions.split(", ")) == {"service", "kind"}
+    source = (Path(__file__).resolve().parents[2] / "functions/notify/app.py").read_text()
+    assert 'add_dimension(name="kind"' in source and 'name="SlackRejected"' in source
+    assert query["ReturnData"] is True
+    assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (0, "GreaterThanThreshold")
+    assert alarm["TreatMissingData"] == "notBreaching"
+    assert alarm["AlarmActions"] == [stack.ref("NotificationTopic")]
+
+
 def test_every_alarm_tells_the_notification_topic(stack: stack_module.Stack) -> None:
     for logical, alarm in stack.of_type("AWS::CloudWatch::Alarm").items():
         assert alarm["Properties"]["AlarmActions"] == [stack.ref("NotificationTopic")], logical

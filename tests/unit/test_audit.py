@@ -136,7 +136,9 @@ def test_an_event_without_an_id_is_recorded_under_its_content_key_once() -> None
 
 @pytest.mark.parametrize("part", ["resource", "verdict", "error"])
 def test_a_damaged_part_is_recorded_as_absent_with_a_note(part: str) -> None:
-    event = load_event("reaper-failed.json")
+    # without its resource, a failed event is readable only from the start event it carries
+    sample = "reaper-failed-before-verdict.json" if part == "resource" else "reaper-failed.json"
+    event = load_event(sample)
     event["detail"][part] = "not an object"
     record = record_for(event, 400)
     assert record.notes == f"detail.{part} was a string, not an object: treated as absent"
@@ -216,3 +218,24 @@ def test_the_last_warning_of_a_resource_is_found_newest_first() -> None:
         found = latest_warning(dynamodb, "audit", pk)
         assert found is not None and (found.type, found.owner) == ("warning", "second@example.com")
         assert latest_warning(dynamodb, "audit", pk + "-other") is None
+
+
+@pytest.mark.parametrize("sample", ["reaper-stopped.json", "reaper-failed.json"])
+def test_an_event_naming_no_resource_and_carrying_no_start_event_is_refused(
+    sample: str,
+) -> None:
+    """The notify function refuses it too: both dead-letter the same events, so an audit
+    record never says "unknown" was stopped."""
+    event = load_event(sample)
+    event["detail"]["resource"] = {}
+    event["detail"].pop("event", None)
+    with pytest.raises(AuditRecordError, match="names no resource"):
+        record_for(event, 400)
+
+
+def test_an_ignored_event_naming_no_resource_is_still_recorded() -> None:
+    event = load_event("reaper-stopped.json")
+    event["detail-type"] = event["detail"]["outcome"] = "ignored"
+    event["detail"]["resource"] = None
+    record = record_for(event, 400)
+    assert (record.type, record.resource_id) == ("ignored", "unknown")

@@ -193,7 +193,7 @@ def test_a_resource_in_another_account_or_region_is_ignored(
     account: Account, account_id: str, region: str
 ) -> None:
     event = load_event("inspect-from-watcher.json")
-    start = event["event"]
+    start = event["state"]["event"]
     start["account"] = start["detail"]["recipientAccountId"] = account_id
     start["region"] = start["detail"]["awsRegion"] = region
     result = account.functions.invoke("InspectFunction", event)
@@ -235,7 +235,7 @@ def test_a_malformed_start_event_is_ignored_never_raises(
     account: Account, patch: dict[str, Any]
 ) -> None:
     event = load_event("inspect-from-watcher.json")
-    event["event"]["detail"].update(patch)
+    event["state"]["event"]["detail"].update(patch)
     result = account.functions.invoke("InspectFunction", event)
     assert result["resource"] is None
     assert result["verdict"]["outcome"] == "ignored"

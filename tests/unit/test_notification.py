@@ -186,9 +186,51 @@ def test_an_event_without_a_detail_type_is_refused_with_a_reason() -> None:
 def test_a_part_that_is_not_an_object_is_read_as_absent_and_still_delivered(
     part: str, value: Any
 ) -> None:
-    event = load_event("reaper-failed.json")
+    # without its resource, a failed event is readable only from the start event it carries
+    sample = "reaper-failed-before-verdict.json" if part == "resource" else "reaper-failed.json"
+    event = load_event(sample)
     event["detail"][part] = value
     sns = FakeSns()
     outcome = notify(event, CHANNELS, sns, Once())
     assert len(sns.published) == 1
     assert any(f"detail.{part}" in note for note in outcome.event.notes)
+
+
+@pytest.mark.parametrize(
+    ("sample", "resource"),
+    [
+        ("reaper-stopped.json", {}),
+        ("reaper-warning.json", None),
+        ("reaper-failed.json", {"kind": "glue-session"}),  # a kind, but no id
+    ],
+)
+def test_an_event_naming_no_resource_and_carrying_no_start_event_is_refused(
+    sample: str, resource: Any
+) -> None:
+    """Only a watcher gone wrong could publish it; told to a channel it would read "(unknown)
+    was stopped". Refused as unreadable: Lambda retries it, then dead-letters it."""
+    event = load_event(sample)
+    event["detail"]["resource"] = resource
+    event["detail"].pop("event", None)
+    sns = FakeSns()
+    with pytest.raises(MalformedEventError, match="names no resource"):
+        notify(event, CHANNELS, sns, Once())
+    assert sns.published == []
+
+
+def test_a_failed_event_naming_no_resource_is_told_from_its_start_event() -> None:
+    event = load_event("reaper-failed-before-verdict.json")
+    assert not event["detail"]["resource"] and event["detail"]["event"]
+    sns = FakeSns()
+    notify(event, CHANNELS, sns, Once())
+    [published] = sns.published
+    assert "alice-etl" in published["Subject"]
+
+
+def test_an_ignored_event_names_no_resource_and_is_not_refused() -> None:
+    event = load_event("reaper-stopped.json")
+    event["detail-type"] = event["detail"]["outcome"] = "ignored"
+    event["detail"]["resource"] = None
+    sns = FakeSns()
+    outcome = notify(event, CHANNELS, sns, Once())
+    assert outcome.message is None and sns.published == []

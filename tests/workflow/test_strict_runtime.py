@@ -616,3 +616,132 @@ def test_every_error_the_watcher_catches_from_an_aws_sdk_task_is_one_aws_can_pro
         if error not in sdk_errors.aws_sdk_error_names(where.split("(", 1)[1].rstrip(")")):
             never.append(f"{where}: {error}")
     assert never == []
+
+
+# -- payload limits ------------------------------------------------------------------------------
+LIMIT = fidelity.PAYLOAD_LIMIT_BYTES
+
+
+def _padded(template: Any, size: int) -> Any:
+    """`template` with its one "" string padded so its compact JSON is `size` bytes."""
+    text = json.dumps(template, separators=(",", ":"))
+    assert text.count('""') == 1
+    padded = text.replace('""', '"' + "x" * (size - len(text)) + '"')
+    assert fidelity.payload_bytes(padded) == size
+    return json.loads(padded)
+
+
+def test_the_payload_limit_is_the_documented_256_kib() -> None:
+    assert LIMIT == 262_144 == 256 * 1024
+    assert fidelity.payload_bytes({"a": "é"}) == len('{"a":"é"}'.encode())  # UTF-8 bytes
+
+
+def test_start_execution_takes_an_input_of_the_limit_and_refuses_one_byte_more(
+    machines: Machines,
+) -> None:
+    machine = machines.sfn.create_state_machine(
+        name="sized-inputs",
+        definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}),
+        roleArn=machines.role_arn,
+    )["stateMachineArn"]
+    at_limit = json.dumps(_padded({"event": ""}, LIMIT), separators=(",", ":"))
+    machines.sfn.start_execution(stateMachineArn=machine, input=at_limit)
+    over = json.dumps(_padded({"event": ""}, LIMIT + 1), separators=(",", ":"))
+    with pytest.raises(machines.sfn.exceptions.ValidationException) as refused:
+        machines.sfn.start_execution(stateMachineArn=machine, input=over)
+    assert refused.value.response["Error"]["Message"] == fidelity.INPUT_TOO_LARGE.format(
+        limit=LIMIT
+    )
+
+
+def _caught_everywhere(task: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "StartAt": "Call",
+        "States": {
+            "Call": {
+                **task,
+                "Retry": [{"ErrorEquals": ["States.ALL"], "MaxAttempts": 2, "IntervalSeconds": 1}],
+                "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Caught"}],
+                "End": True,
+            },
+            "Caught": {"Type": "Pass", "End": True},
+        },
+    }
+
+
+@pytest.mark.parametrize(("extra", "status"), [(0, "SUCCEEDED"), (1, "FAILED")])
+def test_a_task_input_after_parameters_over_the_limit_fails_the_execution_uncaught(
+    machines: Machines, extra: int, status: str
+) -> None:
+    """The Task's input after Parameters (the function's Payload, here) may be the limit; one
+    byte more is States.DataLimitExceeded, which neither States.ALL retrier nor catcher takes:
+    the function is never called."""
+    calls: list[int] = []
+
+    def measure(event: Any, context: Any) -> dict[str, str]:
+        calls.append(len(event["a"]))
+        return {}
+
+    machines.account.functions.replace("InspectFunction", measure)
+    task = machines.lambda_task("InspectFunction")
+    function = task["Parameters"]["FunctionName"]
+    overhead = fidelity.payload_bytes({"FunctionName": function, "Payload": {"a": ""}})
+    task["Parameters"] = {"FunctionName": function, "Payload": {"a.$": "$.a"}}
+    arn = machines.start(_caught_everywhere(task), {"a": "x" * (LIMIT - overhead + extra)})
+    machines.run()
+    described = machines.describe(arn)
+    assert described["status"] == status
+    if status == "SUCCEEDED":
+        assert calls == [LIMIT - overhead]
+        assert machines.entered(arn) == ["Call"]
+        return
+    assert described["error"] == "States.DataLimitExceeded"
+    assert described["cause"] == fidelity.TASK_INPUT_CAUSE.format(name="Call")
+    assert calls == []
+    assert machines.entered(arn) == ["Call"]  # neither retried nor caught
+
+
+def test_a_task_result_over_the_limit_fails_the_execution_uncaught(machines: Machines) -> None:
+    machines.account.functions.replace(
+        "InspectFunction", lambda event, context: {"big": "x" * LIMIT}
+    )
+    arn = machines.start(_caught_everywhere(machines.lambda_task("InspectFunction")))
+    machines.run()
+    described = machines.describe(arn)
+    assert described["status"] == "FAILED"
+    assert described["error"] == "States.DataLimitExceeded"
+    assert "returned a result with a size exceeding" in described["cause"]
+    assert machines.entered(arn) == ["Call"]
+
+
+@pytest.mark.parametrize(("extra", "status"), [(0, "SUCCEEDED"), (1, "FAILED")])
+def test_a_state_output_may_be_the_limit_and_not_one_byte_more(
+    machines: Machines, extra: int, status: str
+) -> None:
+    """A Pass doubling its input: an output of exactly 262,144 bytes passes (moto failed it,
+    measuring `<` on JSON with spaces), one more fails the execution."""
+    base = fidelity.payload_bytes({"one": "", "twos": ""})
+    half, odd = divmod(LIMIT + extra - base, 2)
+    keys = ("one", "twos") if odd == 0 else ("one", "twos_")
+    if odd:
+        half, _ = divmod(LIMIT + extra - fidelity.payload_bytes(dict.fromkeys(keys, "")), 2)
+    arn = machines.start(
+        {
+            "StartAt": "Double",
+            "States": {
+                "Double": {
+                    "Type": "Pass",
+                    "Parameters": {f"{keys[0]}.$": "$.a", f"{keys[1]}.$": "$.a"},
+                    "End": True,
+                }
+            },
+        },
+        {"a": "x" * half},
+    )
+    machines.run()
+    described = machines.describe(arn)
+    assert described["status"] == status
+    if status == "SUCCEEDED":
+        assert fidelity.payload_bytes(json.loads(described["output"])) == LIMIT
+    else:
+        assert described["error"] == "States.DataLimitExceeded"
