@@ -18,6 +18,7 @@ wherever Location says): the 3xx status is the answer.
 
 from __future__ import annotations
 
+import http.client
 import json
 import urllib.error
 import urllib.request
@@ -106,7 +107,9 @@ def post(url: str, payload: dict[str, Any], deadline: Deadline) -> int | None:
             exc.close()
             if status not in RETRIED:
                 return status
-        except (urllib.error.URLError, OSError, ValueError):
+        # http.client's own errors (BadStatusLine, LineTooLong) are no OSError: a garbled
+        # answer is no answer, and the keep itself stands.
+        except (urllib.error.URLError, OSError, ValueError, http.client.HTTPException):
             status = None
     return status
 

@@ -157,3 +157,23 @@ def test_a_client_error_is_not_retried(hooks: Recorder) -> None:
     hooks.answers[path] = (404, {})
     assert response_url.post(SLACKS[2], {"text": "x"}, Deadline.after(5)) == 404
     assert len(hooks.seen) == 1
+
+
+def test_an_answer_that_is_no_http_is_no_status_not_a_crash(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """http.client's own errors (BadStatusLine, LineTooLong) are no OSError: before this, one
+    escaped post() and failed the keep handler after the keep was made (no log, no metric)."""
+
+    class Garbage(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            self.rfile.read(length)
+            self.wfile.write(b"NOT-HTTP garbage\r\n\r\n")
+
+        def log_message(self, *args: Any) -> None:
+            return
+
+    with loopback.serving(Garbage) as base:
+        monkeypatch.setattr(response_url, "_HANDLERS", (HooksToLoopback(base),))
+        assert response_url.post(SLACKS[0], {"text": "x"}, Deadline.after(5)) is None
