@@ -151,6 +151,20 @@ def test_an_outage_longer_than_the_retries_is_survived(watch: Watch) -> None:
     assert watch.glue.lives["s1"].ended_by == "reaper"
 
 
+def test_a_first_look_lost_to_an_outage_still_finds_its_resource_from_the_start_event(
+    watch: Watch,
+) -> None:
+    # The start event rides in the state (not in Inspect's Payload beside it) until a look
+    # succeeds: a first look that fails keeps it, and the look after the outage finds s1.
+    watch.glue.fail_next("GetSession", *["AccessDeniedException"] * 6)
+    watch.start()
+    watch.run(180)
+    states = watch.states()
+    assert states[:4] == ["Inspect", "CountFailure", "OutageBudget", "WaitOutOutage"]
+    assert [t for t, _ in watch.published()] == ["warning", "stopped"]
+    assert watch.glue.lives["s1"].ended_by == "reaper"
+
+
 def test_inspect_failing_before_any_verdict_is_published_failed_naming_the_resource(
     watch: Watch,
 ) -> None:
