@@ -354,6 +354,8 @@ def _minutes_list(text: str) -> list[int]:
                 f"--fixed-waits: {item[:20]!r} is not a whole number of minutes"
                 f" from 1 to {MAX_FIXED_WAIT_MINUTES}"
             )
+        if int(item) in waits:
+            raise LocalRuntimeError(f"--fixed-waits: {item} twice")
         waits.append(int(item))
     return waits
 
@@ -391,7 +393,7 @@ def main(argv: list[str] | None = None) -> int:
             raise LocalRuntimeError(f"--strategies: unknown {', '.join(unknown)[:80]}")
         if not 1 <= args.workdays <= WORKDAYS:
             raise LocalRuntimeError(f"--workdays: {args.workdays} is outside 1 to {WORKDAYS}")
-        waits = _minutes_list(args.fixed_waits) if args.fixed_waits else []
+        waits = _minutes_list(args.fixed_waits) if args.fixed_waits is not None else []
         report = compare(args.sessions, args.seed, keys, workdays=args.workdays, fixed_waits=waits)
     except LocalRuntimeError as exc:
         print("error: " + " ".join(str(exc).split()), file=sys.stderr)

@@ -153,7 +153,9 @@ def fixed_wait(minutes: int) -> Strategy:
     a longer wait goes towards no false stops, and what it bills while idle for it. False stops
     are still judged against the allowance every strategy is given."""
     if not 1 <= minutes <= MAX_FIXED_WAIT_MINUTES:
-        raise ValueError(f"a fixed wait of {minutes} minutes is outside 1 to 2880")
+        raise ValueError(
+            f"a fixed wait of {minutes} minutes is outside 1 to {MAX_FIXED_WAIT_MINUTES}"
+        )
 
     def amendment(sam: dict[str, Any], _allowance: int) -> None:
         _fixed_wait(sam, minutes)

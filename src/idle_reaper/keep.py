@@ -247,7 +247,13 @@ def _same_person(email: str | None, owner: str | None) -> bool:
     case aside); an owner that is no address (an IAM user, a role) matches nobody."""
     if not email or not owner or "@" not in owner:
         return False
-    return email.strip().casefold() == owner.strip().casefold()
+    return _address(email) == _address(owner)
+
+
+def _address(text: str) -> str:
+    """An address as compared: ASCII letters in lower case, anything else as written (Unicode
+    case folding would make distinct addresses equal: `ß` and `ss`)."""
+    return "".join(c.lower() if c.isascii() else c for c in text.strip())
 
 
 def _owner_changed(tagged: str | None, warned: str | None) -> bool:
@@ -256,7 +262,7 @@ def _owner_changed(tagged: str | None, warned: str | None) -> bool:
     click. Only a tag that differs counts (no tag now: the warning's owner stands)."""
     if tagged is None or warned is None:
         return False
-    return tagged.strip().casefold() != warned.strip().casefold()
+    return _address(tagged) != _address(warned)
 
 
 def _other_run(warned: datetime | None, seen: datetime | None) -> bool:

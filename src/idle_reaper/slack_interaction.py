@@ -168,6 +168,7 @@ def click_of(body: bytes, clicked_at: datetime) -> Click | None:
     value = action.get("value")
     message = _object(payload.get("message"))
     blocks = message.get("blocks")
+    answer_to = response_url.checked(payload.get("response_url"))
     return Click(
         user_id=user_id,
         team_id=_id(_object(payload.get("team")).get("id"), TEAM_ID),
@@ -175,9 +176,8 @@ def click_of(body: bytes, clicked_at: datetime) -> Click | None:
         action_id=action_id,
         value=value if isinstance(value, str) else None,
         user_team_id=_id(user.get("team_id"), TEAM_ID),
-        response_url=response_url.checked(payload.get("response_url")),
-        response_url_refused=payload.get("response_url") is not None
-        and response_url.checked(payload.get("response_url")) is None,
+        response_url=answer_to,
+        response_url_refused=payload.get("response_url") is not None and answer_to is None,
         clicked_at=clicked_at,
         message_blocks=tuple(b for b in blocks[:MAX_BLOCKS] if isinstance(b, dict))
         if isinstance(blocks, list)

@@ -23,6 +23,7 @@ with the app.
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -39,6 +40,7 @@ EMAIL_LIMIT = 254
 _EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,252}")
 NOBODY_ERRORS = frozenset({"user_not_found", "user_not_visible"})
 """users.info answers that mean this id is no member we can see: nobody to trust."""
+logger = logging.getLogger(__name__)
 _TEAM = re.compile(r"[TE][A-Z0-9]{2,30}", re.ASCII)
 _ENTERPRISE = re.compile(r"E[A-Z0-9]{2,30}", re.ASCII)
 
@@ -85,12 +87,16 @@ def workspace_of(token: str, timeout_seconds: int = 2) -> Workspace:
     except (SlackClientError, OSError) as exc:
         raise KeepError(f"auth.test failed: {type(exc).__name__}") from exc
     team, enterprise = answer.get("team_id"), answer.get("enterprise_id")
+    enterprise = (
+        enterprise if isinstance(enterprise, str) and _ENTERPRISE.fullmatch(enterprise) else None
+    )
+    if answer.get("is_enterprise_install") is True and enterprise is not None:
+        # An organization-wide install may name no workspace (its OAuth answer has "team": null:
+        # https://api.slack.com/enterprise/apps/reference): the organization is the home.
+        team = enterprise
     if not isinstance(team, str) or _TEAM.fullmatch(team) is None:
         raise KeepError("auth.test named no workspace")
-    found = Workspace(
-        team,
-        enterprise if isinstance(enterprise, str) and _ENTERPRISE.fullmatch(enterprise) else None,
-    )
+    found = Workspace(team, enterprise)
     _WORKSPACES[token] = found
     return found
 
@@ -120,6 +126,9 @@ def email_of(
     if user.get("deleted") is True or user.get("is_bot") is True:
         return None
     if user.get("is_stranger") is True or user.get("is_email_confirmed") is not True:
+        if "is_email_confirmed" not in user:
+            # Fails closed; said, so that a Slack that stops sending the field is noticed.
+            logger.warning("users.info gave no is_email_confirmed: nobody identified by email")
         return None
     enterprise_user = user.get("enterprise_user")
     enterprise = enterprise_user.get("enterprise_id") if isinstance(enterprise_user, dict) else None

@@ -65,6 +65,11 @@ def test_the_policy_check_may_read_the_parameter_and_put_on_the_reaper_bus_only(
     assert dead["Resource"] == with_policy.arn("WatcherStartDeadLetterQueue")
     (put,) = _granting(with_policy, "PolicyCheckFunctionRole", "events:PutEvents")
     assert put["Resource"] == with_policy.arn("ReaperEventBus")
+    assert put["Condition"] == {  # its `failed` events only: not a stop, a warning or a keep
+        "StringEquals": {"events:detail-type": "failed"},
+        "ForAllValues:StringEquals": {"events:source": ["idle-reaper"]},
+        "Null": {"events:source": "false"},
+    }
 
 
 def test_the_bus_takes_events_from_the_watcher_and_the_policy_check_only(

@@ -448,6 +448,8 @@ def test_the_naive_strategies_judge_idleness_as_a_plain_script_would(
         (["--fixed-waits", "2881"], "--fixed-waits: '2881'"),
         (["--fixed-waits", "1.5"], "--fixed-waits: '1.5'"),
         (["--fixed-waits", "60,,120"], "--fixed-waits: ''"),
+        (["--fixed-waits", ""], "--fixed-waits: ''"),
+        (["--fixed-waits", "60,60"], "--fixed-waits: 60 twice"),
     ],
 )
 def test_the_comparison_refuses_bad_options_in_one_line_before_running(

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from idle_reaper import keep as keep_module
 from idle_reaper.audit import AuditRecord
 from idle_reaper.exceptions import KeepError
 from idle_reaper.keep import Answer, Keeper, keep
@@ -414,6 +415,14 @@ def test_slack_unreachable_is_a_failure_not_a_refusal() -> None:
 def test_the_owner_email_is_compared_as_people_write_it() -> None:
     world = World(FakeGlue(tags={"owner": " ALICE@example.COM "}))
     assert keep(click(), world.keeper()).outcome == "kept"
+
+
+def test_unicode_case_folding_does_not_make_two_addresses_one() -> None:
+    """`ß` folds to `ss` under Unicode rules: strasse@ and straße@ are two people."""
+    assert keep_module._address(" Alice@Example.COM ") == "alice@example.com"
+    assert keep_module._address("straße@example.com") != keep_module._address("strasse@example.com")
+    assert keep_module._same_person("ALICE@example.com", "alice@EXAMPLE.com")
+    assert not keep_module._same_person("strasse@example.com", "straße@example.com")
 
 
 def test_a_resource_idle_reaper_no_longer_watches_needs_no_keep(

@@ -102,6 +102,51 @@ def test_in_an_enterprise_organization_a_sibling_workspace_is_ours(
     assert email_of(sibling, "E0OTHERORG", slack.bot_token) is None
 
 
+def test_an_organization_wide_install_is_at_home_in_the_whole_organization(
+    slack: SlackApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An org-wide install's token may name no workspace (Slack's org-wide OAuth answer has
+    "team": null); the organization is then the app's home."""
+
+    def org_wide(answer: dict[str, Any]) -> None:
+        answer.update(team_id=None, enterprise_id=ORG, is_enterprise_install=True)
+
+    amend(monkeypatch, slack, "auth_test", org_wide)
+    assert workspace_of(slack.bot_token) == Workspace(ORG, ORG)
+    member = slack.person("dan@example.com")
+    slack.teams[member] = "T0SIBLING1"
+
+    def enterprise(answer: dict[str, Any]) -> None:
+        answer["user"]["enterprise_user"] = {"enterprise_id": ORG, "teams": ["T0SIBLING1"]}
+
+    amend(monkeypatch, slack, "users_info", enterprise)
+    assert email_of(member, ORG, slack.bot_token) == "dan@example.com"
+    assert email_of(member, PARTNER, slack.bot_token) is None
+
+
+def test_an_install_naming_neither_workspace_nor_organization_identifies_nobody(
+    slack: SlackApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    amend(
+        monkeypatch,
+        slack,
+        "auth_test",
+        lambda a: a.update(team_id=None, is_enterprise_install=True),
+    )
+    with pytest.raises(KeepError, match="named no workspace"):
+        workspace_of(slack.bot_token)
+
+
+def test_a_missing_confirmation_field_is_said_in_the_log(
+    slack: SlackApp, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    alice = slack.person("alice@example.com")
+    amend(monkeypatch, slack, "users_info", lambda a: a["user"].pop("is_email_confirmed"))
+    with caplog.at_level("WARNING", logger="idle_reaper.slack_users"):
+        assert email_of(alice, TEAM_ID, slack.bot_token) is None
+    assert "no is_email_confirmed" in caplog.text
+
+
 def test_the_workspace_is_asked_once_per_token(
     slack: SlackApp, monkeypatch: pytest.MonkeyPatch
 ) -> None:
