@@ -27,7 +27,13 @@ from tests.template.test_template import actions, statements
 SIGNING = "arn:aws:secretsmanager:us-east-1:123456789012:secret:idle-reaper/slack-signing-AbCdEf"
 TOKEN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:idle-reaper/slack-bot-AbCdEf"
 ON = {"SlackSigningSecretArn": SIGNING, "SlackBotTokenSecretArn": TOKEN}
-KEEP_RESOURCES = ("KeepFunction", "KeepFunctionLogGroup", "KeepHttpApi", "KeepClaimsTable")
+KEEP_RESOURCES = (
+    "KeepFunction",
+    "KeepFunctionLogGroup",
+    "KeepHttpApi",
+    "KeepClaimsTable",
+    "KeepResponseUrlRefusedAlarm",
+)
 TAG_KEYS = [KEEP_UNTIL_TAG, KEPT_BY_TAG]
 SESSION = "arn:aws:glue:us-east-1:123456789012:session/alice-etl"
 NOTEBOOK = "arn:aws:sagemaker:us-east-1:123456789012:notebook-instance/frank-nb"
@@ -62,6 +68,24 @@ def test_without_a_signing_secret_there_is_no_endpoint_and_no_button(
     assert env["KEEP_BUTTONS"] == "false"
     for role in off.of_type("AWS::IAM::Role"):
         assert not actions(off, role) & keep_permissions(), role
+
+
+def test_a_signed_click_answering_elsewhere_than_slack_raises_an_alarm(
+    on: stack_module.Stack,
+) -> None:
+    """The alarm sums the metric the keep function writes (functions/keep/app.py), in its
+    Powertools namespace with the one dimension Powertools adds (`service`); above 0, the topic."""
+    alarm = on.resources["KeepResponseUrlRefusedAlarm"]["Properties"]
+    [query] = alarm["Metrics"]
+    env = on.resources["KeepFunction"]["Properties"]["Environment"]["Variables"]
+    namespace = env["POWERTOOLS_METRICS_NAMESPACE"]
+    assert query["Expression"] == (
+        f"SELECT SUM(KeepResponseUrlRefused) FROM SCHEMA({namespace}, service)"
+    )
+    source = (ROOT / "functions/keep/app.py").read_text()
+    assert 'name="KeepResponseUrlRefused"' in source and "add_dimension" not in source
+    assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (0, "GreaterThanThreshold")
+    assert alarm["AlarmActions"] == [on.ref("NotificationTopic")]
 
 
 def test_with_one_the_warnings_carry_the_buttons(on: stack_module.Stack) -> None:
