@@ -61,9 +61,14 @@ def workload(sessions: int, days: float, seed: int) -> Any:
     )
 
 
+def unrandomized(text: str) -> str:
+    """A run's output with its one random name (the secret's suffix) made constant."""
+    return _RANDOM_SUFFIX.sub(r"\1-RANDOM", text)
+
+
 def fingerprint(text: str) -> str:
     """SHA-256 of a run's output with its one random name made constant."""
-    return hashlib.sha256(_RANDOM_SUFFIX.sub(r"\1-RANDOM", text).encode()).hexdigest()
+    return hashlib.sha256(unrandomized(text).encode()).hexdigest()
 
 
 def _cpu_seconds() -> float:

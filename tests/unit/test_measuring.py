@@ -6,7 +6,9 @@ from __future__ import annotations
 import copy
 import json
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -96,3 +98,50 @@ def test_a_measured_run_keeps_what_it_fingerprinted(tmp_path: Path) -> None:
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert len(summary["resources"]) == 2
     assert result["cpu_seconds"] > 0
+
+
+def _kept(folder: Path, summary: dict[str, Any], timeline: str) -> Path:
+    folder.mkdir()
+    (folder / "summary.json").write_text(json.dumps(summary, indent=1, sort_keys=True))
+    (folder / "timeline.txt").write_text(timeline)
+    return folder
+
+
+BASE_SUMMARY: dict[str, Any] = {
+    "parameters": {"GlueIdleMinutes": "30", "SlackWebhookSecretArn": "x:slack-webhook-AbC123"},
+    "resources": [{"id": "s00001", "outcome": "stopped", "warnings": 1}],
+}
+
+
+def test_what_a_later_tree_adds_is_set_aside_and_named(tmp_path: Path) -> None:
+    """A parameter and a counter added since the base are not behaviour; the same outcome,
+    the same warnings and the same timeline (but for its parameter line) are."""
+    head = json.loads(json.dumps(BASE_SUMMARY))
+    head["parameters"]["PolicyParameterName"] = ""
+    head["parameters"]["SlackWebhookSecretArn"] = "x:slack-webhook-ZzZ999"  # random suffix
+    head["resources"][0]["kept"] = 0
+    base = _kept(tmp_path / "base", BASE_SUMMARY, "# week (GlueIdleMinutes=30)\n10:00 stop\n")
+    other = _kept(tmp_path / "head", head, "# week (GlueIdleMinutes=30 Policy=)\n10:00 stop\n")
+    added: set[str] = set()
+    assert side_by_side._same_but_added("summary_sha256", base, other, added)
+    assert side_by_side._same_but_added("timeline_sha256", base, other, added)
+    assert added == {"parameters.PolicyParameterName", "resources.[].kept"}
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda s: s["resources"][0].update(outcome="gone"),  # a different outcome
+        lambda s: s["resources"][0].pop("warnings"),  # a field the base reported, gone
+        lambda s: s["resources"].append({"id": "s00002"}),  # one resource more
+    ],
+)
+def test_a_different_behaviour_is_still_a_difference(
+    tmp_path: Path, change: Callable[[dict[str, Any]], None]
+) -> None:
+    head = json.loads(json.dumps(BASE_SUMMARY))
+    change(head)
+    base = _kept(tmp_path / "base", BASE_SUMMARY, "# w\n10:00 stop\n")
+    other = _kept(tmp_path / "head", head, "# w\n10:05 stop\n")
+    assert not side_by_side._same_but_added("summary_sha256", base, other, set())
+    assert not side_by_side._same_but_added("timeline_sha256", base, other, set())
