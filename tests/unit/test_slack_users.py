@@ -48,6 +48,18 @@ def amend(
     return calls
 
 
+def sibling_member(slack: SlackApp, monkeypatch: pytest.MonkeyPatch, email: str) -> str:
+    """A member of another workspace of the organization ORG, as users.info describes one."""
+    member = slack.person(email)
+    slack.teams[member] = "T0SIBLING1"
+
+    def enterprise(answer: dict[str, Any]) -> None:
+        answer["user"]["enterprise_user"] = {"enterprise_id": ORG, "teams": ["T0SIBLING1"]}
+
+    amend(monkeypatch, slack, "users_info", enterprise)
+    return member
+
+
 def test_a_member_of_the_workspace_is_their_confirmed_email(slack: SlackApp) -> None:
     alice = slack.person("Alice@Example.com")
     assert email_of(alice, TEAM_ID, slack.bot_token) == "alice@example.com"
@@ -91,13 +103,7 @@ def test_in_an_enterprise_organization_a_sibling_workspace_is_ours(
     """The click reports the organization's E id (Slack's block_actions payload); users.info
     names the member's own workspace and their enterprise_user.enterprise_id."""
     amend(monkeypatch, slack, "auth_test", lambda a: a.update(enterprise_id=ORG))
-    sibling = slack.person("carol@example.com")
-    slack.teams[sibling] = "T0SIBLING1"
-
-    def enterprise(answer: dict[str, Any]) -> None:
-        answer["user"]["enterprise_user"] = {"enterprise_id": ORG, "teams": ["T0SIBLING1"]}
-
-    amend(monkeypatch, slack, "users_info", enterprise)
+    sibling = sibling_member(slack, monkeypatch, "carol@example.com")
     assert email_of(sibling, ORG, slack.bot_token) == "carol@example.com"
     assert email_of(sibling, "E0OTHERORG", slack.bot_token) is None
 
@@ -113,13 +119,7 @@ def test_an_organization_wide_install_is_at_home_in_the_whole_organization(
 
     amend(monkeypatch, slack, "auth_test", org_wide)
     assert workspace_of(slack.bot_token) == Workspace(ORG, ORG)
-    member = slack.person("dan@example.com")
-    slack.teams[member] = "T0SIBLING1"
-
-    def enterprise(answer: dict[str, Any]) -> None:
-        answer["user"]["enterprise_user"] = {"enterprise_id": ORG, "teams": ["T0SIBLING1"]}
-
-    amend(monkeypatch, slack, "users_info", enterprise)
+    member = sibling_member(slack, monkeypatch, "dan@example.com")
     assert email_of(member, ORG, slack.bot_token) == "dan@example.com"
     assert email_of(member, PARTNER, slack.bot_token) is None
 
