@@ -74,6 +74,22 @@ def test_a_rule_routes_its_teams_email_by_the_sns_team_attribute() -> None:
     assert sum(1 for route in routes.values() if route) == 1
 
 
+def test_a_resource_gone_at_its_stop_is_still_reported_to_its_team() -> None:
+    """The first stop of the run (analytics' 20-worker session, at once) finds the session
+    deleted: the `gone` event keeps the rule and route the stop verdict had."""
+
+    def deleted_at_the_stop(account: Account) -> None:
+        account.emulators["glue-session"].fail_next(  # type: ignore[attr-defined]
+            "StopSession", "EntityNotFoundException"
+        )
+
+    _summary, published = run("policy-teams.yaml", prepare=deleted_at_the_stop)
+    [gone] = [p for p in published if p.detail_type == "gone"]
+    assert gone.resource_id.endswith("analytics-huge")
+    assert gone.detail["verdict"]["route"] == {"team": "analytics"}
+    assert gone.detail["verdict"]["rule"]
+
+
 def test_an_invalid_document_stops_nothing_and_reports_once_naming_the_field() -> None:
     summary, published = run("policy-invalid.yaml")
     assert [r["outcome"] for r in summary["resources"]] == ["running", "running"]
