@@ -14,10 +14,14 @@ dispatched, serialized and parsed.
 
 from __future__ import annotations
 
+import copy
 import inspect
+import random
+import string
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager, suppress
 from functools import lru_cache
+from types import SimpleNamespace
 from typing import Any
 from unittest import mock
 
@@ -36,6 +40,8 @@ def fast_paths_on() -> Iterator[None]:
         stack.enter_context(_signatures())
         stack.enter_context(_routes())
         stack.enter_context(_requests())
+        stack.enter_context(_interpreter_copies())
+        stack.enter_context(_request_ids())
         yield
 
 
@@ -512,3 +518,134 @@ def _iri(parsed: Any, iri_to_uri: Callable[[str], str]) -> tuple[str | None, str
     if query or anchor:
         return None, "", ""
     return scheme, netloc, script_root.rstrip("/")
+
+
+_ATOMIC = frozenset({str, int, float, bool, type(None)})
+"""Types `copy.deepcopy` returns as they are (immutable: their copy is themselves)."""
+
+_INTERPRETER_MODULES = (
+    "moto.stepfunctions.parser.asl.eval.states",
+    "moto.stepfunctions.parser.asl.eval.environment",
+    "moto.stepfunctions.parser.asl.component.common.string.string_expression",
+    "moto.stepfunctions.parser.asl.component.common.path.result_path",
+    "moto.stepfunctions.parser.asl.component.state.exec.execute_state",
+    "moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service",
+)
+"""The ASL interpreter's modules that deep-copy a state's JSON on every step (its input,
+its result, every string expression it evaluates, each frame's stack and program state)."""
+
+
+def json_deepcopy(value: Any, memo: dict[int, Any] | None = None) -> Any:
+    """`copy.deepcopy(value, memo)`, answered directly for plain dicts, lists and immutable
+    scalars (the JSON an execution carries), and by `copy.deepcopy` for anything else, with
+    the same memo: a dict or list met twice is copied once and shared, as deepcopy shares
+    it, and a cycle is copied as a cycle."""
+    if type(value) in _ATOMIC:
+        return value
+    return _copied(value, {} if memo is None else memo)
+
+
+def _copied(value: Any, memo: dict[int, Any]) -> Any:
+    cls = type(value)
+    if cls in _ATOMIC:
+        return value
+    if cls is dict:
+        found = memo.get(id(value), memo)
+        if found is not memo:
+            return found
+        copied_dict: dict[Any, Any] = {}
+        memo[id(value)] = copied_dict
+        _kept_alive(value, memo)
+        for key, item in value.items():
+            copied_dict[_copied(key, memo)] = _copied(item, memo)
+        return copied_dict
+    if cls is list:
+        found = memo.get(id(value), memo)
+        if found is not memo:
+            return found
+        copied_list: list[Any] = []
+        memo[id(value)] = copied_list
+        _kept_alive(value, memo)
+        append = copied_list.append
+        for item in value:
+            append(_copied(item, memo))
+        return copied_list
+    return copy.deepcopy(value, memo)
+
+
+def _kept_alive(value: Any, memo: dict[int, Any]) -> None:
+    """deepcopy's `_keep_alive`: the original stays referenced from the memo while it is in
+    use, so no object made during the copy can take its id."""
+    try:
+        memo[id(memo)].append(value)
+    except KeyError:
+        memo[id(memo)] = [value]
+
+
+@contextmanager
+def _interpreter_copies() -> Iterator[None]:
+    """moto's ASL interpreter deep-copies the execution's JSON on every step through
+    `copy.deepcopy`, whose generic dispatch (a memo lookup, a type table, a reduce protocol
+    check) is most of its cost for plain dicts and lists. Its modules see `json_deepcopy`
+    instead: the same copy, built directly (anything but a plain dict, list or scalar still
+    goes through `copy.deepcopy`)."""
+    import importlib
+
+    copy_module = SimpleNamespace(**{k: getattr(copy, k) for k in copy.__all__})
+    copy_module.deepcopy = json_deepcopy
+    with ExitStack() as stack:
+        for name in _INTERPRETER_MODULES:
+            module = importlib.import_module(name)
+            if getattr(module, "copy", None) is copy:
+                stack.enter_context(mock.patch.object(module, "copy", copy_module))
+        yield
+
+
+_RANDBELOW: Any = getattr(random.Random, "_randbelow_with_getrandbits")  # noqa: B009 (private)
+
+
+def random_string(rng: random.Random, pool: str, length: int) -> str:
+    """`"".join([rng.choice(pool) for i in range(length)])` drawing the same bits from the
+    generator in the same order (`choice` is `pool[rng._randbelow(len(pool))]`, which draws
+    `len(pool).bit_length()` bits until they fall below `len(pool)`), without two Python
+    calls per character."""
+    size = len(pool)
+    if not size:
+        raise IndexError("Cannot choose from an empty sequence")
+    bits, getrandbits = size.bit_length(), rng.getrandbits
+    chars = []
+    for _ in range(length):
+        r = getrandbits(bits)
+        while r >= size:
+            r = getrandbits(bits)
+        chars.append(pool[r])
+    return "".join(chars)
+
+
+@contextmanager
+def _request_ids() -> Iterator[None]:
+    """moto names every response with a 52-character request id from its seeded generator
+    (`get_random_string`: `random.choice` per character, three Python calls each). The same
+    characters are drawn from the same generator, in one loop; a generator whose `choice`,
+    `_randbelow` or `getrandbits` is not `random.Random`'s draws moto's way."""
+    from moto.moto_api._internal.moto_random import MotoRandom
+
+    random_cls: Any = MotoRandom
+    original = random_cls.get_random_string
+
+    def get_random_string(
+        self: Any, length: int = 20, include_digits: bool = True, lower_case: bool = False
+    ) -> str:
+        cls = type(self)
+        if (
+            cls.choice is not random.Random.choice
+            or getattr(cls, "_randbelow", None) is not _RANDBELOW
+            or cls.getrandbits is not random.Random.getrandbits
+        ):
+            return original(self, length, include_digits, lower_case)  # type: ignore[no-any-return]
+        pool = string.ascii_letters + (string.digits if include_digits else "")
+        random_str = random_string(self, pool, length)
+        return random_str.lower() if lower_case else random_str
+
+    with mock.patch.object(random_cls, "get_random_string", get_random_string):
+        yield
