@@ -37,6 +37,7 @@ def fast_paths_on() -> Iterator[None]:
         stack.enter_context(_attribute_keys())
         stack.enter_context(_timestamps())
         stack.enter_context(_user_agent_components())
+        stack.enter_context(_user_agents())
         stack.enter_context(_signatures())
         stack.enter_context(_routes())
         stack.enter_context(_requests())
@@ -234,6 +235,95 @@ def _user_agent_components() -> Iterator[None]:
             yield
     finally:
         sanitize.cache_clear()
+
+
+@contextmanager
+def _user_agents() -> Iterator[None]:
+    """botocore builds the User-Agent header twice for every request (`to_string`: some twenty
+    component objects, each turned to text twice). All of it but the feature list is a pure
+    function of the client's platform, session and config fields, so those parts are kept by
+    the fields they read, built by botocore's own methods; the feature list (the request's
+    context) is built afresh each time. A subclass, a legacy `user_agent` override or a
+    `modify_components` customization is built botocore's whole way."""
+    from botocore import useragent
+
+    ua_cls: Any = useragent.UserAgentString
+    original = ua_cls.to_string
+    default_modify = useragent.modify_components
+    if getattr(default_modify, "__module__", None) != "botocore.useragent":
+        yield  # botocore customizes the components: nothing to keep
+        return
+    parts = _Memo(limit=256)
+
+    def texts(components: list[Any]) -> tuple[str, ...]:
+        return tuple(text for text in (c.to_string() for c in components) if text)
+
+    def head(ua: Any) -> tuple[str, ...]:
+        return texts(
+            [
+                *ua._build_sdk_metadata(),
+                useragent.RawStringUserAgentComponent("ua/2.1"),
+                *ua._build_os_metadata(),
+                *ua._build_architecture_metadata(),
+                *ua._build_language_metadata(),
+                *ua._build_execution_env_metadata(),
+            ]
+        )
+
+    def tail(ua: Any) -> tuple[str, ...]:
+        return texts([*ua._build_config_metadata(), *ua._build_app_id(), *ua._build_extra()])
+
+    def to_string(self: Any) -> Any:
+        config = self._client_config
+        if type(self) is not ua_cls or useragent.modify_components is not default_modify:
+            return original(self)
+        if (
+            config
+            and (
+                config._supplied_user_agent
+                if hasattr(config, "_supplied_user_agent")
+                else config.user_agent
+            )
+            is not None
+        ):
+            return original(self)  # the legacy string
+        head_key = (
+            "head",
+            self._session_user_agent_name,
+            self._session_user_agent_version,
+            self._crt_version,
+            self._platform_name,
+            self._platform_version,
+            self._platform_machine,
+            self._python_version,
+            self._python_implementation,
+            self._execution_env,
+        )
+        retries = config.retries if config else None
+        tail_key = (
+            "tail",
+            bool(config),
+            bool(retries),
+            retries.get("mode") if retries else None,
+            config.endpoint_discovery_enabled if retries else None,
+            config.user_agent_appid if config else None,
+            self._session_user_agent_extra,
+            config.user_agent_extra if config else None,
+        )
+        features = texts(self._build_feature_metadata())
+        return " ".join(
+            (
+                *parts.get(head_key, lambda: head(self)),
+                *features,
+                *parts.get(tail_key, lambda: tail(self)),
+            )
+        )
+
+    try:
+        with mock.patch.object(ua_cls, "to_string", to_string):
+            yield
+    finally:
+        parts.clear()
 
 
 UNVERIFIED_SIGNATURE = "0" * 64
@@ -546,9 +636,9 @@ def json_deepcopy(value: Any, memo: dict[int, Any] | None = None) -> Any:
 
 
 def _copied(value: Any, memo: dict[int, Any]) -> Any:
+    """deepcopy's walk for a non-scalar (scalars are taken as they are inline, without a call:
+    most of a state's JSON is leaves)."""
     cls = type(value)
-    if cls in _ATOMIC:
-        return value
     if cls is dict:
         found = memo.get(id(value), memo)
         if found is not memo:
@@ -556,8 +646,11 @@ def _copied(value: Any, memo: dict[int, Any]) -> Any:
         copied_dict: dict[Any, Any] = {}
         memo[id(value)] = copied_dict
         _kept_alive(value, memo)
+        atomic = _ATOMIC
         for key, item in value.items():
-            copied_dict[_copied(key, memo)] = _copied(item, memo)
+            copied_dict[key if type(key) in atomic else _copied(key, memo)] = (
+                item if type(item) in atomic else _copied(item, memo)
+            )
         return copied_dict
     if cls is list:
         found = memo.get(id(value), memo)
@@ -566,20 +659,24 @@ def _copied(value: Any, memo: dict[int, Any]) -> Any:
         copied_list: list[Any] = []
         memo[id(value)] = copied_list
         _kept_alive(value, memo)
-        append = copied_list.append
+        atomic = _ATOMIC
+        append = copied_list.append  # one by one, as deepcopy fills it (a cycle sees it so)
         for item in value:
-            append(_copied(item, memo))
+            append(item if type(item) in atomic else _copied(item, memo))
         return copied_list
+    if cls in _ATOMIC:
+        return value
     return copy.deepcopy(value, memo)
 
 
 def _kept_alive(value: Any, memo: dict[int, Any]) -> None:
     """deepcopy's `_keep_alive`: the original stays referenced from the memo while it is in
     use, so no object made during the copy can take its id."""
-    try:
-        memo[id(memo)].append(value)
-    except KeyError:
+    kept = memo.get(id(memo))
+    if kept is None:
         memo[id(memo)] = [value]
+    else:
+        kept.append(value)
 
 
 @contextmanager
