@@ -308,8 +308,9 @@ def test_the_interpreters_copies_are_deepcopys() -> None:
 
 
 def test_the_interpreter_copies_through_json_deepcopy_only_inside_the_block() -> None:
-    from moto.stepfunctions.parser.asl.eval import states
+    from moto.stepfunctions.parser.asl.eval import states as states_module
 
+    states: Any = states_module  # its `copy` is the module the shortcut replaces
     with fast_paths_on():
         assert states.copy.deepcopy is json_deepcopy
         data = {"input": {"a": [1, {"b": 2}]}}
@@ -341,6 +342,9 @@ def _choices(rng: Any, pool: str, length: int) -> list[str]:
     return [rng.choice(pool) for _ in range(length)]
 
 
+_CONFIG: Any = Config  # botocore-stubs does not list user_agent_appid
+
+
 def _user_agent(client: Any, features: set[str] | None = None) -> str:
     from botocore.context import get_context, start_as_current_context
 
@@ -355,14 +359,14 @@ def _user_agent(client: Any, features: set[str] | None = None) -> str:
 @pytest.mark.parametrize(
     "config",
     [
-        Config(),
-        Config(
+        _CONFIG(),
+        _CONFIG(
             user_agent_appid="reaper/1", user_agent_extra="extra/2", retries={"mode": "standard"}
         ),
-        Config(user_agent="legacy/1.0", user_agent_extra="x"),
+        _CONFIG(user_agent="legacy/1.0", user_agent_extra="x"),
     ],
 )
-def test_user_agents_are_the_strings_botocore_builds(config: Config) -> None:
+def test_user_agents_are_the_strings_botocore_builds(config: Any) -> None:
     client = boto3.client(
         "glue",
         region_name="us-east-1",
