@@ -43,6 +43,8 @@ def fast_paths_on() -> Iterator[None]:
         stack.enter_context(_requests())
         stack.enter_context(_interpreter_copies())
         stack.enter_context(_request_ids())
+        stack.enter_context(_action_names())
+        stack.enter_context(_request_urls())
         yield
 
 
@@ -746,3 +748,58 @@ def _request_ids() -> Iterator[None]:
 
     with mock.patch.object(random_cls, "get_random_string", get_random_string):
         yield
+
+
+@contextmanager
+def _action_names() -> Iterator[None]:
+    """moto turns every request's action name into the handler method's name character by
+    character (`camelcase_to_underscores`, a pure function of the string); the answer is kept
+    per name (a few dozen in a run)."""
+    from moto.core import responses
+
+    responses_module: Any = responses
+    original = responses_module.camelcase_to_underscores
+    names = _Memo(limit=4096)
+
+    def camelcase_to_underscores(argument: Any) -> Any:
+        if type(argument) is not str:
+            return original(argument)
+        return names.get(argument, lambda: original(argument))
+
+    try:
+        with mock.patch.object(
+            responses_module, "camelcase_to_underscores", camelcase_to_underscores
+        ):
+            yield
+    finally:
+        names.clear()
+
+
+@contextmanager
+def _request_urls() -> Iterator[None]:
+    """werkzeug rebuilds each request's root URL (moto reads `url_root` for every request)
+    with `get_current_url`: quoting and IRI-decoding a pure function of the scheme, host, root
+    path, path and query string. The answer is kept per argument tuple."""
+    from werkzeug.sansio import request as sansio_request
+
+    module: Any = sansio_request
+    original = module.get_current_url
+    urls = _Memo(limit=4096)
+
+    def get_current_url(
+        scheme: str,
+        host: str,
+        root_path: str | None = None,
+        path: str | None = None,
+        query_string: bytes | None = None,
+    ) -> Any:
+        key = (scheme, host, root_path, path, query_string)
+        if any(type(part) not in (str, bytes, type(None)) for part in key):
+            return original(scheme, host, root_path, path, query_string)
+        return urls.get(key, lambda: original(scheme, host, root_path, path, query_string))
+
+    try:
+        with mock.patch.object(module, "get_current_url", get_current_url):
+            yield
+    finally:
+        urls.clear()
