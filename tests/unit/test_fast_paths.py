@@ -380,3 +380,35 @@ def test_user_agents_are_the_strings_botocore_builds(config: Any) -> None:
             got = [_user_agent(client), _user_agent(client, {"U", "b"}), _user_agent(client)]
             assert got == expected
     assert expected[0] != expected[1] or config.user_agent is not None  # features were read
+
+
+def test_action_names_are_moto_s() -> None:
+    from moto.core import responses
+    from moto.core.utils import camelcase_to_underscores
+
+    names = ["GetSession", "ListSessions", "PutItem", "DescribeDBInstances", "", "ARNThing", "x"]
+    expected = [camelcase_to_underscores(n) for n in names]
+    module: Any = responses
+    with fast_paths_on():
+        for _ in range(2):  # computed, then kept
+            assert [module.camelcase_to_underscores(n) for n in names] == expected
+    assert module.camelcase_to_underscores is camelcase_to_underscores  # restored
+
+
+def test_request_root_urls_are_werkzeug_s() -> None:
+    from werkzeug.sansio import request as sansio_request
+    from werkzeug.sansio.utils import get_current_url
+
+    calls: list[tuple[Any, ...]] = [
+        ("https", "glue.us-east-1.amazonaws.com"),
+        ("https", "glue.us-east-1.amazonaws.com", ""),
+        ("https", "glue.us-east-1.amazonaws.com", "/root/", "/a b/%41"),
+        ("http", "xn--bcher-kva.example:8080", "", "/p", b"q=1&r=%20"),
+        ("https", "host", "", "/p", "q=1"),
+    ]
+    expected = [get_current_url(*c) for c in calls]
+    module: Any = sansio_request
+    with fast_paths_on():
+        for _ in range(2):
+            assert [module.get_current_url(*c) for c in calls] == expected
+    assert module.get_current_url is get_current_url
