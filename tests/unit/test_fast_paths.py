@@ -412,3 +412,38 @@ def test_request_root_urls_are_werkzeug_s() -> None:
         for _ in range(2):
             assert [module.get_current_url(*c) for c in calls] == expected
     assert module.get_current_url is get_current_url
+
+
+def _set_extra(env: Any) -> None:
+    env["PERF2_ADDED"] = "1"
+
+
+def _change_home(env: Any) -> None:
+    env["PERF2_KEPT"] = "changed"
+
+
+def _delete_kept(env: Any) -> None:
+    del env["PERF2_KEPT"]
+
+
+@pytest.mark.parametrize("during", [None, _set_extra, _change_home, _delete_kept])
+def test_a_functions_environment_is_undone_as_patch_dict_undoes_it(during: Any) -> None:
+    import os
+    from unittest import mock
+
+    from local_runtime.lambdas import _environment
+
+    variables = {"PERF2_FN": "fn", "PERF2_KEPT": "by the function"}
+
+    def run(block: Any) -> tuple[list[tuple[str, str]], dict[str, str]]:
+        with mock.patch.dict(os.environ, {"PERF2_KEPT": "before"}):
+            with block(variables):
+                inside = dict(os.environ)
+                if during is not None:
+                    during(os.environ)
+            return list(os.environ.items()), inside
+
+    expected = run(lambda v: mock.patch.dict(os.environ, v))
+    assert run(_environment) == expected
+    assert ("PERF2_KEPT", "before") in expected[0]
+    assert expected[1]["PERF2_FN"] == "fn" and expected[1]["PERF2_KEPT"] == "by the function"
