@@ -4,20 +4,26 @@ A simulated week makes hundreds of thousands of in-process AWS calls, and most o
 not the emulated service but work that gives the same answer every time: moto listing a
 response class's methods with `inspect.getmembers` to find the handler, moto's serializer
 building six alias providers per response field to find the attribute it reads, botocore and
-moto parsing and formatting the same timestamps, botocore sanitising the same user-agent
-strings. Each shortcut here memoizes a pure function of its inputs or answers the same question
-more directly, so every response, error and IAM decision is what it was (the side-by-side run,
-`python -m local_runtime.side_by_side`, compares the whole summary and timeline); none skips a
-check: the request is still built, validated against the model, routed, IAM-checked,
-dispatched, serialized and parsed.
+moto parsing and formatting the same timestamps, botocore sanitising and assembling the same
+user-agent strings, moto's ASL interpreter deep-copying plain JSON through `copy`'s generic
+machinery, moto drawing each request id three Python calls a character, werkzeug and moto
+re-deriving the same root URLs and action names. Each shortcut here memoizes a pure function
+of its inputs or answers the same question more directly, so every response, error and IAM
+decision is what it was (the side-by-side run, `python -m local_runtime.side_by_side`, compares
+the whole summary and timeline); none skips a check: the request is still built, validated
+against the model, routed, IAM-checked, dispatched, serialized and parsed.
 """
 
 from __future__ import annotations
 
+import copy
 import inspect
+import random
+import string
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager, suppress
 from functools import lru_cache
+from types import SimpleNamespace
 from typing import Any
 from unittest import mock
 
@@ -33,9 +39,14 @@ def fast_paths_on() -> Iterator[None]:
         stack.enter_context(_attribute_keys())
         stack.enter_context(_timestamps())
         stack.enter_context(_user_agent_components())
+        stack.enter_context(_user_agents())
         stack.enter_context(_signatures())
         stack.enter_context(_routes())
         stack.enter_context(_requests())
+        stack.enter_context(_interpreter_copies())
+        stack.enter_context(_request_ids())
+        stack.enter_context(_action_names())
+        stack.enter_context(_request_urls())
         yield
 
 
@@ -228,6 +239,95 @@ def _user_agent_components() -> Iterator[None]:
             yield
     finally:
         sanitize.cache_clear()
+
+
+@contextmanager
+def _user_agents() -> Iterator[None]:
+    """botocore builds the User-Agent header twice for every request (`to_string`: some twenty
+    component objects, each turned to text twice). All of it but the feature list is a pure
+    function of the client's platform, session and config fields, so those parts are kept by
+    the fields they read, built by botocore's own methods; the feature list (the request's
+    context) is built afresh each time. A subclass, a legacy `user_agent` override or a
+    `modify_components` customization is built botocore's whole way."""
+    from botocore import useragent
+
+    ua_cls: Any = useragent.UserAgentString
+    original = ua_cls.to_string
+    default_modify = useragent.modify_components
+    if getattr(default_modify, "__module__", None) != "botocore.useragent":
+        yield  # botocore customizes the components: nothing to keep
+        return
+    parts = _Memo(limit=256)
+
+    def texts(components: list[Any]) -> tuple[str, ...]:
+        return tuple(text for text in (c.to_string() for c in components) if text)
+
+    def head(ua: Any) -> tuple[str, ...]:
+        return texts(
+            [
+                *ua._build_sdk_metadata(),
+                useragent.RawStringUserAgentComponent("ua/2.1"),
+                *ua._build_os_metadata(),
+                *ua._build_architecture_metadata(),
+                *ua._build_language_metadata(),
+                *ua._build_execution_env_metadata(),
+            ]
+        )
+
+    def tail(ua: Any) -> tuple[str, ...]:
+        return texts([*ua._build_config_metadata(), *ua._build_app_id(), *ua._build_extra()])
+
+    def to_string(self: Any) -> Any:
+        config = self._client_config
+        if type(self) is not ua_cls or useragent.modify_components is not default_modify:
+            return original(self)
+        if (
+            config
+            and (
+                config._supplied_user_agent
+                if hasattr(config, "_supplied_user_agent")
+                else config.user_agent
+            )
+            is not None
+        ):
+            return original(self)  # the legacy string
+        head_key = (
+            "head",
+            self._session_user_agent_name,
+            self._session_user_agent_version,
+            self._crt_version,
+            self._platform_name,
+            self._platform_version,
+            self._platform_machine,
+            self._python_version,
+            self._python_implementation,
+            self._execution_env,
+        )
+        retries = config.retries if config else None
+        tail_key = (
+            "tail",
+            bool(config),
+            bool(retries),
+            retries.get("mode") if retries else None,
+            config.endpoint_discovery_enabled if retries else None,
+            config.user_agent_appid if config else None,
+            self._session_user_agent_extra,
+            config.user_agent_extra if config else None,
+        )
+        features = texts(self._build_feature_metadata())
+        return " ".join(
+            (
+                *parts.get(head_key, lambda: head(self)),
+                *features,
+                *parts.get(tail_key, lambda: tail(self)),
+            )
+        )
+
+    try:
+        with mock.patch.object(ua_cls, "to_string", to_string):
+            yield
+    finally:
+        parts.clear()
 
 
 UNVERIFIED_SIGNATURE = "0" * 64
@@ -512,3 +612,196 @@ def _iri(parsed: Any, iri_to_uri: Callable[[str], str]) -> tuple[str | None, str
     if query or anchor:
         return None, "", ""
     return scheme, netloc, script_root.rstrip("/")
+
+
+_ATOMIC = frozenset({str, int, float, bool, type(None)})
+"""Types `copy.deepcopy` returns as they are (immutable: their copy is themselves)."""
+
+_INTERPRETER_MODULES = (
+    "moto.stepfunctions.parser.asl.eval.states",
+    "moto.stepfunctions.parser.asl.eval.environment",
+    "moto.stepfunctions.parser.asl.component.common.string.string_expression",
+    "moto.stepfunctions.parser.asl.component.common.path.result_path",
+    "moto.stepfunctions.parser.asl.component.state.exec.execute_state",
+    "moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service",
+)
+"""The ASL interpreter's modules that deep-copy a state's JSON on every step (its input,
+its result, every string expression it evaluates, each frame's stack and program state)."""
+
+
+def json_deepcopy(value: Any, memo: dict[int, Any] | None = None) -> Any:
+    """`copy.deepcopy(value, memo)`, answered directly for plain dicts, lists and immutable
+    scalars (the JSON an execution carries), and by `copy.deepcopy` for anything else, with
+    the same memo: a dict or list met twice is copied once and shared, as deepcopy shares
+    it, and a cycle is copied as a cycle."""
+    if type(value) in _ATOMIC:
+        return value
+    return _copied(value, {} if memo is None else memo)
+
+
+def _copied(value: Any, memo: dict[int, Any]) -> Any:
+    """deepcopy's walk for a non-scalar (scalars are taken as they are inline, without a call:
+    most of a state's JSON is leaves)."""
+    cls = type(value)
+    if cls is dict:
+        found = memo.get(id(value), memo)
+        if found is not memo:
+            return found
+        copied_dict: dict[Any, Any] = {}
+        memo[id(value)] = copied_dict
+        _kept_alive(value, memo)
+        atomic = _ATOMIC
+        for key, item in value.items():
+            copied_dict[key if type(key) in atomic else _copied(key, memo)] = (
+                item if type(item) in atomic else _copied(item, memo)
+            )
+        return copied_dict
+    if cls is list:
+        found = memo.get(id(value), memo)
+        if found is not memo:
+            return found
+        copied_list: list[Any] = []
+        memo[id(value)] = copied_list
+        _kept_alive(value, memo)
+        atomic = _ATOMIC
+        append = copied_list.append  # one by one, as deepcopy fills it (a cycle sees it so)
+        for item in value:
+            append(item if type(item) in atomic else _copied(item, memo))
+        return copied_list
+    if cls in _ATOMIC:
+        return value
+    return copy.deepcopy(value, memo)
+
+
+def _kept_alive(value: Any, memo: dict[int, Any]) -> None:
+    """deepcopy's `_keep_alive`: the original stays referenced from the memo while it is in
+    use, so no object made during the copy can take its id."""
+    kept = memo.get(id(memo))
+    if kept is None:
+        memo[id(memo)] = [value]
+    else:
+        kept.append(value)
+
+
+@contextmanager
+def _interpreter_copies() -> Iterator[None]:
+    """moto's ASL interpreter deep-copies the execution's JSON on every step through
+    `copy.deepcopy`, whose generic dispatch (a memo lookup, a type table, a reduce protocol
+    check) is most of its cost for plain dicts and lists. Its modules see `json_deepcopy`
+    instead: the same copy, built directly (anything but a plain dict, list or scalar still
+    goes through `copy.deepcopy`)."""
+    import importlib
+
+    copy_module = SimpleNamespace(**{k: getattr(copy, k) for k in copy.__all__})
+    copy_module.deepcopy = json_deepcopy
+    with ExitStack() as stack:
+        for name in _INTERPRETER_MODULES:
+            module = importlib.import_module(name)
+            if getattr(module, "copy", None) is copy:
+                stack.enter_context(mock.patch.object(module, "copy", copy_module))
+        yield
+
+
+_RANDBELOW: Any = getattr(random.Random, "_randbelow_with_getrandbits")  # noqa: B009 (private)
+
+
+def random_string(rng: random.Random, pool: str, length: int) -> str:
+    """`"".join([rng.choice(pool) for i in range(length)])` drawing the same bits from the
+    generator in the same order (`choice` is `pool[rng._randbelow(len(pool))]`, which draws
+    `len(pool).bit_length()` bits until they fall below `len(pool)`), without two Python
+    calls per character."""
+    size = len(pool)
+    if not size:
+        raise IndexError("Cannot choose from an empty sequence")
+    bits, getrandbits = size.bit_length(), rng.getrandbits
+    chars = []
+    for _ in range(length):
+        r = getrandbits(bits)
+        while r >= size:
+            r = getrandbits(bits)
+        chars.append(pool[r])
+    return "".join(chars)
+
+
+@contextmanager
+def _request_ids() -> Iterator[None]:
+    """moto names every response with a 52-character request id from its seeded generator
+    (`get_random_string`: `random.choice` per character, three Python calls each). The same
+    characters are drawn from the same generator, in one loop; a generator whose `choice`,
+    `_randbelow` or `getrandbits` is not `random.Random`'s draws moto's way."""
+    from moto.moto_api._internal.moto_random import MotoRandom
+
+    random_cls: Any = MotoRandom
+    original = random_cls.get_random_string
+
+    def get_random_string(
+        self: Any, length: int = 20, include_digits: bool = True, lower_case: bool = False
+    ) -> str:
+        cls = type(self)
+        if (
+            cls.choice is not random.Random.choice
+            or getattr(cls, "_randbelow", None) is not _RANDBELOW
+            or cls.getrandbits is not random.Random.getrandbits
+        ):
+            return original(self, length, include_digits, lower_case)  # type: ignore[no-any-return]
+        pool = string.ascii_letters + (string.digits if include_digits else "")
+        random_str = random_string(self, pool, length)
+        return random_str.lower() if lower_case else random_str
+
+    with mock.patch.object(random_cls, "get_random_string", get_random_string):
+        yield
+
+
+@contextmanager
+def _action_names() -> Iterator[None]:
+    """moto turns every request's action name into the handler method's name character by
+    character (`camelcase_to_underscores`, a pure function of the string); the answer is kept
+    per name (a few dozen in a run)."""
+    from moto.core import responses
+
+    responses_module: Any = responses
+    original = responses_module.camelcase_to_underscores
+    names = _Memo(limit=4096)
+
+    def camelcase_to_underscores(argument: Any) -> Any:
+        if type(argument) is not str:
+            return original(argument)
+        return names.get(argument, lambda: original(argument))
+
+    try:
+        with mock.patch.object(
+            responses_module, "camelcase_to_underscores", camelcase_to_underscores
+        ):
+            yield
+    finally:
+        names.clear()
+
+
+@contextmanager
+def _request_urls() -> Iterator[None]:
+    """werkzeug rebuilds each request's root URL (moto reads `url_root` for every request)
+    with `get_current_url`: quoting and IRI-decoding a pure function of the scheme, host, root
+    path, path and query string. The answer is kept per argument tuple."""
+    from werkzeug.sansio import request as sansio_request
+
+    module: Any = sansio_request
+    original = module.get_current_url
+    urls = _Memo(limit=4096)
+
+    def get_current_url(
+        scheme: str,
+        host: str,
+        root_path: str | None = None,
+        path: str | None = None,
+        query_string: bytes | None = None,
+    ) -> Any:
+        key = (scheme, host, root_path, path, query_string)
+        if any(type(part) not in (str, bytes, type(None)) for part in key):
+            return original(scheme, host, root_path, path, query_string)
+        return urls.get(key, lambda: original(scheme, host, root_path, path, query_string))
+
+    try:
+        with mock.patch.object(module, "get_current_url", get_current_url):
+            yield
+    finally:
+        urls.clear()

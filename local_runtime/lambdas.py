@@ -299,5 +299,31 @@ def _real_monotonic() -> float:
 
 @contextmanager
 def _environment(variables: dict[str, str]) -> Iterator[None]:
-    with mock.patch.dict(os.environ, variables):
+    """The function's variables in os.environ for the block, and os.environ as it was after it
+    (what `mock.patch.dict(os.environ, variables)` leaves, see `restore_environ`)."""
+    before = os.environ.copy()
+    os.environ.update(variables)
+    try:
         yield
+    finally:
+        restore_environ(before)
+
+
+def restore_environ(before: dict[str, str]) -> None:
+    """os.environ back to `before`, keys in the same order, as `mock.patch.dict` restores it:
+    it empties os.environ (an unsetenv per variable) and sets every variable again, on every
+    invocation. Where every earlier variable is still there in its order, only the variables
+    added are removed and only the values changed are set back: the same mapping, the same
+    order. Otherwise (a variable deleted, say) it is emptied and refilled as patch.dict does."""
+    environ = os.environ
+    now = environ.copy()
+    if [key for key in now if key in before] == list(before):
+        for key in now:
+            if key not in before:
+                del environ[key]
+        for key, value in before.items():
+            if now[key] != value:
+                environ[key] = value
+        return
+    environ.clear()
+    environ.update(before)

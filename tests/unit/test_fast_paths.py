@@ -4,12 +4,14 @@ timestamps, the same credential scope for IAM to read."""
 
 from __future__ import annotations
 
+import copy
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import boto3
 import pytest
 from botocore.awsrequest import AWSRequest
+from botocore.config import Config
 from botocore.credentials import Credentials
 from botocore.crt.auth import CrtS3SigV4Auth, CrtSigV4Auth
 from botocore.exceptions import ClientError
@@ -20,7 +22,14 @@ from moto.core.utils import method_names_from_class
 from moto.dynamodb.responses import DynamoHandler
 from moto.glue.responses import GlueResponse
 
-from local_runtime.fast_paths import _FunctionNames, _Memo, _route, fast_paths_on
+from local_runtime.fast_paths import (
+    _FunctionNames,
+    _Memo,
+    _route,
+    fast_paths_on,
+    json_deepcopy,
+    random_string,
+)
 from local_runtime.iam.requests import credential_scope
 
 
@@ -257,3 +266,184 @@ def test_a_header_werkzeug_refuses_is_still_refused() -> None:
 
     with fast_paths_on(), pytest.raises(ValueError, match="newline"):
         Request.from_primitives("GET", "https://glue.us-east-1.amazonaws.com/", {"X": "a\nb"})
+
+
+def _shape(value: Any, seen: dict[int, int] | None = None) -> Any:
+    """The structure of a copy, sharing included: each dict or list is named by the order it
+    was first met, so two copies agree only if they share (and cycle) alike."""
+    seen = {} if seen is None else seen
+    if isinstance(value, dict | list):
+        if id(value) in seen:
+            return ("seen", seen[id(value)])
+        seen[id(value)] = len(seen)
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        return (type(value).__name__, [(k, _shape(v, seen)) for k, v in items])
+    return (type(value).__name__, value)
+
+
+def test_the_interpreters_copies_are_deepcopys() -> None:
+    from collections import OrderedDict
+
+    shared = {"Id": "s1", "Tags": ["a", "b"]}
+    looped: list[Any] = [1]
+    looped.append(looped)
+    stamp = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+    value: Any = {
+        "Execution": {"Input": shared, "Again": shared, "Id": 7, "Ratio": 0.5, "Ok": True},
+        "Lists": [shared, [None, "x", 3], looped],
+        "Other": (shared, stamp),
+        "Ordered": OrderedDict(b=[1], a={"x": shared}),
+        7: None,
+    }
+    expected = copy.deepcopy(value)
+    got = json_deepcopy(value)
+    assert _shape(got) == _shape(expected)  # equal, sharing and cycle alike (== would recurse)
+    assert got["Execution"]["Input"] is got["Lists"][0]  # shared, as deepcopy shares it
+    assert got["Other"][0] is got["Execution"]["Input"]  # across the fallback too
+    assert got["Lists"][2][1] is got["Lists"][2]  # a cycle stays a cycle
+    assert got["Execution"] is not value["Execution"] and got["Lists"] is not value["Lists"]
+    assert type(got["Ordered"]) is OrderedDict
+    for scalar in ("text", 3, 2.5, None, True):
+        assert json_deepcopy(scalar) is scalar
+
+
+def test_the_interpreter_copies_through_json_deepcopy_only_inside_the_block() -> None:
+    from moto.stepfunctions.parser.asl.eval import states as states_module
+
+    states: Any = states_module  # its `copy` is the module the shortcut replaces
+    with fast_paths_on():
+        assert states.copy.deepcopy is json_deepcopy
+        data = {"input": {"a": [1, {"b": 2}]}}
+        extracted = states.States._extract(None, data)
+        assert extracted == data and extracted["input"] is not data["input"]
+    assert states.copy is copy
+
+
+@pytest.mark.parametrize(
+    ("length", "digits", "lower"), [(52, True, False), (20, False, False), (8, True, True)]
+)
+def test_request_ids_draw_the_same_characters_from_the_same_generator(
+    length: int, digits: bool, lower: bool
+) -> None:
+    from moto.moto_api._internal.moto_random import MotoRandom
+
+    slow, quick = MotoRandom(11), MotoRandom(11)
+    expected = [slow.get_random_string(length, digits, lower) for _ in range(50)]
+    with fast_paths_on():
+        got = [quick.get_random_string(length, digits, lower) for _ in range(50)]
+    assert got == expected
+    assert quick.getstate() == slow.getstate()  # the same bits drawn, no more
+    assert random_string(MotoRandom(3), "abc", 30) == "".join(_choices(MotoRandom(3), "abc", 30))
+    with pytest.raises(IndexError):
+        random_string(MotoRandom(3), "", 1)
+
+
+def _choices(rng: Any, pool: str, length: int) -> list[str]:
+    return [rng.choice(pool) for _ in range(length)]
+
+
+_CONFIG: Any = Config  # botocore-stubs does not list user_agent_appid
+
+
+def _user_agent(client: Any, features: set[str] | None = None) -> str:
+    from botocore.context import get_context, start_as_current_context
+
+    with start_as_current_context():
+        ctx = get_context()
+        assert ctx is not None
+        if features is not None:
+            ctx.features.update(features)
+        return str(client._user_agent_creator.to_string())
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        _CONFIG(),
+        _CONFIG(
+            user_agent_appid="reaper/1", user_agent_extra="extra/2", retries={"mode": "standard"}
+        ),
+        _CONFIG(user_agent="legacy/1.0", user_agent_extra="x"),
+    ],
+)
+def test_user_agents_are_the_strings_botocore_builds(config: Any) -> None:
+    client = boto3.client(
+        "glue",
+        region_name="us-east-1",
+        config=config,
+        aws_access_key_id="a",
+        aws_secret_access_key="b",
+    )
+    expected = [_user_agent(client), _user_agent(client, {"U", "b"}), _user_agent(client)]
+    with fast_paths_on():
+        for _ in range(2):  # built, then kept
+            got = [_user_agent(client), _user_agent(client, {"U", "b"}), _user_agent(client)]
+            assert got == expected
+    assert expected[0] != expected[1] or config.user_agent is not None  # features were read
+
+
+def test_action_names_are_moto_s() -> None:
+    from moto.core import responses
+    from moto.core.utils import camelcase_to_underscores
+
+    names = ["GetSession", "ListSessions", "PutItem", "DescribeDBInstances", "", "ARNThing", "x"]
+    expected = [camelcase_to_underscores(n) for n in names]
+    module: Any = responses
+    with fast_paths_on():
+        for _ in range(2):  # computed, then kept
+            assert [module.camelcase_to_underscores(n) for n in names] == expected
+    assert module.camelcase_to_underscores is camelcase_to_underscores  # restored
+
+
+def test_request_root_urls_are_werkzeug_s() -> None:
+    from werkzeug.sansio import request as sansio_request
+    from werkzeug.sansio.utils import get_current_url
+
+    calls: list[tuple[Any, ...]] = [
+        ("https", "glue.us-east-1.amazonaws.com"),
+        ("https", "glue.us-east-1.amazonaws.com", ""),
+        ("https", "glue.us-east-1.amazonaws.com", "/root/", "/a b/%41"),
+        ("http", "xn--bcher-kva.example:8080", "", "/p", b"q=1&r=%20"),
+        ("https", "host", "", "/p", "q=1"),
+    ]
+    expected = [get_current_url(*c) for c in calls]
+    module: Any = sansio_request
+    with fast_paths_on():
+        for _ in range(2):
+            assert [module.get_current_url(*c) for c in calls] == expected
+    assert module.get_current_url is get_current_url
+
+
+def _set_extra(env: Any) -> None:
+    env["PERF2_ADDED"] = "1"
+
+
+def _change_home(env: Any) -> None:
+    env["PERF2_KEPT"] = "changed"
+
+
+def _delete_kept(env: Any) -> None:
+    del env["PERF2_KEPT"]
+
+
+@pytest.mark.parametrize("during", [None, _set_extra, _change_home, _delete_kept])
+def test_a_functions_environment_is_undone_as_patch_dict_undoes_it(during: Any) -> None:
+    import os
+    from unittest import mock
+
+    from local_runtime.lambdas import _environment
+
+    variables = {"PERF2_FN": "fn", "PERF2_KEPT": "by the function"}
+
+    def run(block: Any) -> tuple[list[tuple[str, str]], dict[str, str]]:
+        with mock.patch.dict(os.environ, {"PERF2_KEPT": "before"}):
+            with block(variables):
+                inside = dict(os.environ)
+                if during is not None:
+                    during(os.environ)
+            return list(os.environ.items()), inside
+
+    expected = run(lambda v: mock.patch.dict(os.environ, v))
+    assert run(_environment) == expected
+    assert ("PERF2_KEPT", "before") in expected[0]
+    assert expected[1]["PERF2_FN"] == "fn" and expected[1]["PERF2_KEPT"] == "by the function"
