@@ -145,3 +145,19 @@ def test_a_different_behaviour_is_still_a_difference(
     other = _kept(tmp_path / "head", head, "# w\n10:05 stop\n")
     assert not side_by_side._same_but_added("summary_sha256", base, other, set())
     assert not side_by_side._same_but_added("timeline_sha256", base, other, set())
+
+
+def test_lines_of_one_instant_may_come_in_either_order_but_not_move_in_time(tmp_path: Path) -> None:
+    """Two threads report what happens at 19:40:02 in whichever order they ran; a line at
+    another time is another behaviour."""
+    lines = ["19:40:02 s1 start event delivered", "19:40:02 s1 EXEMPT"]
+    first = "# w\n03-06 " + "\n03-06 ".join(lines) + "\n03-06 19:40:22 s1 READY\n"
+    swapped = "# w\n03-06 " + "\n03-06 ".join(reversed(lines)) + "\n03-06 19:40:22 s1 READY\n"
+    moved = "# w\n03-06 " + "\n03-06 ".join(lines) + "\n03-06 19:40:23 s1 READY\n"
+    base = _kept(tmp_path / "base", BASE_SUMMARY, first)
+    assert side_by_side._same_but_added(
+        "timeline_sha256", base, _kept(tmp_path / "swapped", BASE_SUMMARY, swapped), set()
+    )
+    assert not side_by_side._same_but_added(
+        "timeline_sha256", base, _kept(tmp_path / "moved", BASE_SUMMARY, moved), set()
+    )
