@@ -698,19 +698,17 @@ def _counts(counts: Mapping[str, int]) -> str:
 
 
 def _files_line(result: Mapping[str, Any]) -> str:
-    bad = result["bad_files"]
-    line = f"# files: {result['files']:,} read"
-    if bad:
-        line += f"; {sum(bad.values()):,} not used: {_counts(bad)}"
-    return line
+    return _not_used(f"# files: {result['files']:,} read", result["bad_files"])
 
 
 def _records_line(result: Mapping[str, Any]) -> str:
-    skipped = result["skipped"]
-    line = f"# records: {result['records']:,} read, {result['glue_calls']:,} Glue session calls"
-    if skipped:
-        line += f"; {sum(skipped.values()):,} not used: {_counts(skipped)}"
-    return line
+    read = f"# records: {result['records']:,} read, {result['glue_calls']:,} Glue session calls"
+    return _not_used(read, result["skipped"])
+
+
+def _not_used(line: str, counts: Mapping[str, int]) -> str:
+    """The line, and how many were not used and why, when any were not."""
+    return f"{line}; {sum(counts.values()):,} not used: {_counts(counts)}" if counts else line
 
 
 def _sessions_line(result: Mapping[str, Any]) -> str:
