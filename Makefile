@@ -15,7 +15,7 @@ SCENARIO ?= scenarios/demo.yaml
 EVENT ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install test lint security typecheck format demo simulate replay report bench bench-quick bench-fixed-waits bench-scale bench-runtime bench-notify coldstart build deploy validate invoke-inspect invoke-sweep invoke-policy-check invoke-notify invoke-audit invoke-keep clean
+.PHONY: help install test lint security typecheck format demo simulate replay report bench bench-quick bench-fixed-waits bench-warnings bench-scale bench-runtime bench-notify coldstart build deploy validate invoke-inspect invoke-sweep invoke-policy-check invoke-notify invoke-audit invoke-keep clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -76,6 +76,9 @@ bench-quick: $(STAMP) ## The same comparison, small: 25 sessions on one working 
 
 bench-fixed-waits: $(STAMP) ## The fixed wait with longer waits (60 to 480 min) on the same week: idle money against false stops
 	$(BIN)/python -m local_runtime.comparison --strategies fixed-wait --fixed-waits 60,120,240,480 $(BENCH_ARGS)
+
+bench-warnings: $(STAMP) ## The reaper with no warning (WarningMinutes 0) beside it as it deploys, on the same week: what its own cost turns on
+	$(BIN)/python -m local_runtime.comparison --strategies reaper --warning-minutes 0 $(BENCH_ARGS)
 
 bench-scale: $(STAMP) ## 1,000 sessions started within one virtual minute: watchers, outcomes, Step Functions quotas
 	$(BIN)/python -m local_runtime.scale $(BENCH_ARGS)

@@ -21,7 +21,7 @@ import platform
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -34,7 +34,14 @@ from local_runtime.errors import LocalRuntimeError
 from local_runtime.glue_week import WORKDAYS, Workload, week
 from local_runtime.runtime import TEMPLATE, Account
 from local_runtime.simulation import simulate
-from local_runtime.strategies import MAX_FIXED_WAIT_MINUTES, STRATEGIES, Strategy, fixed_wait, named
+from local_runtime.strategies import (
+    MAX_FIXED_WAIT_MINUTES,
+    STRATEGIES,
+    Strategy,
+    fixed_wait,
+    named,
+    reaper_warning,
+)
 
 GLUE_KIND = "glue-session"
 SCHEDULED_DETAIL_TYPE = "Scheduled Event"
@@ -112,14 +119,19 @@ def measuring() -> Iterator[Meter]:
         yield meter
 
 
-def allowance_minutes() -> int:
-    """The template's GlueIdleMinutes default: the reaper's allowance, given to every strategy."""
+def _parameters() -> dict[str, Any]:
+    """template.yaml's Parameters section, as CloudFormation reads it (short-form tags too)."""
     from cfnlint.decode import decode
 
     raw, problems = decode(str(TEMPLATE))
     if raw is None:
         raise LocalRuntimeError(f"{TEMPLATE}: {problems}")
-    return int(raw["Parameters"]["GlueIdleMinutes"]["Default"])
+    return dict(raw["Parameters"])
+
+
+def allowance_minutes() -> int:
+    """The template's GlueIdleMinutes default: the reaper's allowance, given to every strategy."""
+    return int(_parameters()["GlueIdleMinutes"]["Default"])
 
 
 def run_strategy(
@@ -195,6 +207,7 @@ def run_strategy(
         **strategy_metrics.totals(outcomes),
         "false_stops_by_archetype": dict(sorted(false_by_archetype.items())),
         "executions": int(summary["totals"]["executions"]),
+        "warnings": int(summary["totals"]["warnings"]),
         "state_transitions_per_session_by_archetype": {
             kind: round(sum(counts) / len(counts), 1)
             for kind, counts in sorted(transitions.items())
@@ -224,11 +237,14 @@ def compare(
     progress: TextIO | None = sys.stderr,
     workdays: int = WORKDAYS,
     fixed_waits: Sequence[int] = (),
+    warning_minutes: Sequence[int] = (),
 ) -> dict[str, Any]:
     """Every strategy (or those named) on the same generated week, one after the other, then
-    the fixed wait again with each of `fixed_waits` minutes instead of the allowance."""
+    the fixed wait again with each of `fixed_waits` minutes instead of the allowance, and the
+    reaper again with each of `warning_minutes` as its WarningMinutes."""
     chosen = [named(k) for k in keys] if keys else list(STRATEGIES)
     chosen += [fixed_wait(minutes) for minutes in fixed_waits]
+    chosen += [reaper_warning(minutes) for minutes in warning_minutes]
     workload = week(sessions, seed, workdays)
     load_before = _load()
     allowance = allowance_minutes()
@@ -344,20 +360,36 @@ def _cost_row(item: str, results: list[dict[str, Any]]) -> str:
     )
 
 
-def _minutes_list(text: str) -> list[int]:
-    """`--fixed-waits 60,120`: whole minutes, each within what a fixed wait can mean."""
-    waits = []
+def _minutes_list(option: str, text: str, allowed: Collection[int]) -> list[int]:
+    """`--fixed-waits 60,120`, `--warning-minutes 0,10`: whole minutes, each one `allowed`."""
+    minutes = []
     for item in text.split(","):
         item = item.strip()
-        if not item.isdecimal() or not 1 <= int(item) <= MAX_FIXED_WAIT_MINUTES:
+        if not item.isdecimal() or int(item) not in allowed:
             raise LocalRuntimeError(
-                f"--fixed-waits: {item[:20]!r} is not a whole number of minutes"
-                f" from 1 to {MAX_FIXED_WAIT_MINUTES}"
+                f"--{option}: {item[:20]!r} is not a whole number of minutes from {_shown(allowed)}"
             )
-        if int(item) in waits:
-            raise LocalRuntimeError(f"--fixed-waits: {item} twice")
-        waits.append(int(item))
-    return waits
+        if int(item) in minutes:
+            raise LocalRuntimeError(f"--{option}: {item} twice")
+        minutes.append(int(item))
+    return minutes
+
+
+def _shown(allowed: Collection[int]) -> str:
+    """A range as "1 to 2880", a few values as "0, 1, 2"."""
+    if isinstance(allowed, range):
+        return f"{allowed.start} to {allowed.stop - 1}"
+    return ", ".join(str(m) for m in sorted(allowed))
+
+
+def _warning_minutes_allowed() -> frozenset[int]:
+    """The WarningMinutes the template allows (its AllowedValues, read, not copied) that its Rules
+    allow with the allowance: less than GlueIdleMinutes. Refused before anything runs."""
+    parameters = _parameters()
+    allowance = int(parameters["GlueIdleMinutes"]["Default"])
+    return frozenset(
+        int(v) for v in parameters["WarningMinutes"]["AllowedValues"] if int(v) < allowance
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -381,6 +413,12 @@ def main(argv: list[str] | None = None) -> int:
         help="comma-separated minutes: also run the fixed wait with each of these waits instead"
         " of the allowance (its trade-off between idle money and false stops)",
     )
+    parser.add_argument(
+        "--warning-minutes",
+        default=None,
+        help="comma-separated minutes: also run the reaper with each of these as its"
+        " WarningMinutes (0: no warning), what its own cost turns on",
+    )
     parser.add_argument("--chart", type=Path, default=None, help="write a PNG chart here")
     args = parser.parse_args(argv)
     try:
@@ -393,8 +431,24 @@ def main(argv: list[str] | None = None) -> int:
             raise LocalRuntimeError(f"--strategies: unknown {', '.join(unknown)[:80]}")
         if not 1 <= args.workdays <= WORKDAYS:
             raise LocalRuntimeError(f"--workdays: {args.workdays} is outside 1 to {WORKDAYS}")
-        waits = _minutes_list(args.fixed_waits) if args.fixed_waits is not None else []
-        report = compare(args.sessions, args.seed, keys, workdays=args.workdays, fixed_waits=waits)
+        waits = (
+            _minutes_list("fixed-waits", args.fixed_waits, range(1, MAX_FIXED_WAIT_MINUTES + 1))
+            if args.fixed_waits is not None
+            else []
+        )
+        warnings = (
+            _minutes_list("warning-minutes", args.warning_minutes, _warning_minutes_allowed())
+            if args.warning_minutes is not None
+            else []
+        )
+        report = compare(
+            args.sessions,
+            args.seed,
+            keys,
+            workdays=args.workdays,
+            fixed_waits=waits,
+            warning_minutes=warnings,
+        )
     except LocalRuntimeError as exc:
         print("error: " + " ".join(str(exc).split()), file=sys.stderr)
         return 2

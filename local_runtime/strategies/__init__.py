@@ -168,6 +168,18 @@ def fixed_wait(minutes: int) -> Strategy:
     )
 
 
+def reaper_warning(minutes: int) -> Strategy:
+    """The reaper deployed with WarningMinutes of its own (`--warning-minutes`): the warning
+    costs 4 state transitions, and while a statement runs the watcher looks again every
+    GlueIdleMinutes - WarningMinutes, so the setting is what its own cost turns on. The
+    template's AllowedValues and Rules judge the value, as CloudFormation would."""
+    return Strategy(
+        f"reaper-warning-{minutes}",
+        f"idle-reaper, WarningMinutes {minutes}",
+        {"WarningMinutes": str(minutes)},
+    )
+
+
 def named(key: str) -> Strategy:
     for strategy in STRATEGIES:
         if strategy.key == key:

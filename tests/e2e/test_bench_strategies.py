@@ -13,7 +13,7 @@ from local_runtime.comparison import run_strategy
 from local_runtime.emulators.glue import Activity, GlueSpec
 from local_runtime.glue_week import START, Workload
 from local_runtime.scenario import ResourceSpec, Scenario
-from local_runtime.strategies import named
+from local_runtime.strategies import named, reaper_warning
 
 ALLOWANCE = 30
 
@@ -76,3 +76,17 @@ def test_the_reaper_stops_each_session_on_its_deadline() -> None:
     assert result["latency_p99_seconds"] is not None
     assert result["latency_p99_seconds"] < 1.0
     assert result["usage"]["custom_events"] == 6  # a warning and a stop each
+
+
+def test_the_reaper_without_a_warning_stops_on_the_same_deadlines_for_fewer_transitions() -> None:
+    warned, unwarned = _run("reaper"), run_strategy(
+        reaper_warning(0), _workload(), ALLOWANCE, progress=None
+    )
+    assert (warned["warnings"], unwarned["warnings"]) == (3, 0)
+    assert (unwarned["stopped"], unwarned["false_stops"]) == (3, 0)
+    assert unwarned["latency_p99_seconds"] is not None
+    assert unwarned["latency_p99_seconds"] < 1.0
+    assert unwarned["usage"]["custom_events"] == 3  # the stops alone
+    # no warning's 4 transitions for each session, and fewer looks during the long statement
+    saved = warned["usage"]["state_transitions"] - unwarned["usage"]["state_transitions"]
+    assert saved >= 3 * 4

@@ -369,6 +369,13 @@ def test_a_fixed_wait_of_its_own_waits_that_long_whatever_the_allowance() -> Non
         strategies.fixed_wait(0)
 
 
+def test_a_warning_of_its_own_is_only_the_parameter_and_the_template_as_it_deploys() -> None:
+    variant = strategies.reaper_warning(0)
+    assert variant.key == "reaper-warning-0"
+    assert variant.parameters == {"WarningMinutes": "0"}
+    assert variant.amend(30) is None
+
+
 def test_the_polling_loop_gets_a_look_function_it_may_invoke() -> None:
     template = _template()
     amend = strategies.named("polling").amend(30)
@@ -450,6 +457,10 @@ def test_the_naive_strategies_judge_idleness_as_a_plain_script_would(
         (["--fixed-waits", "60,,120"], "--fixed-waits: ''"),
         (["--fixed-waits", ""], "--fixed-waits: ''"),
         (["--fixed-waits", "60,60"], "--fixed-waits: 60 twice"),
+        (["--warning-minutes", "4"], "--warning-minutes: '4'"),  # not in AllowedValues
+        (["--warning-minutes", "30"], "--warning-minutes: '30'"),  # not under the allowance
+        (["--warning-minutes", "-1"], "--warning-minutes: '-1'"),
+        (["--warning-minutes", "0,0"], "--warning-minutes: 0 twice"),
     ],
 )
 def test_the_comparison_refuses_bad_options_in_one_line_before_running(
