@@ -79,8 +79,9 @@ def test_the_reaper_stops_each_session_on_its_deadline() -> None:
 
 
 def test_the_reaper_without_a_warning_stops_on_the_same_deadlines_for_fewer_transitions() -> None:
-    warned, unwarned = _run("reaper"), run_strategy(
-        reaper_warning(0), _workload(), ALLOWANCE, progress=None
+    warned, unwarned = (
+        _run("reaper"),
+        run_strategy(reaper_warning(0), _workload(), ALLOWANCE, progress=None),
     )
     assert (warned["warnings"], unwarned["warnings"]) == (3, 0)
     assert (unwarned["stopped"], unwarned["false_stops"]) == (3, 0)
