@@ -50,7 +50,13 @@ def press(account: Account, spec: ResourceSpec, keep: KeepSpec) -> ClickRecord:
         raise ScenarioError("keep: no Slack app or HTTP API in this run")
     app.learn(account.slack.requests)
     record = ClickRecord(
-        account.clock.now(), keep.resource, keep.choice, keep.by, keep.forged, keep.stale
+        account.clock.now(),
+        keep.resource,
+        keep.choice,
+        keep.by,
+        team=keep.team,
+        forged=keep.forged,
+        stale=keep.stale,
     )
     return app.click(api.url, account.emulators[spec.kind].resource_id(spec), record)
 

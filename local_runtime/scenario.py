@@ -43,8 +43,9 @@ _TOP_KEYS = {
     "keep",
 }
 _SLACK_KEYS = {"responses", "then"}
-_KEEP_KEYS = {"resource", "at", "for", "by", "forged", "stale"}
+_KEEP_KEYS = {"resource", "at", "for", "by", "team", "forged", "stale"}
 _PERSON = re.compile(r"[^@\s]{1,64}@[^@\s]{1,185}|[UW][A-Z0-9]{2,30}", re.ASCII)
+_TEAM = re.compile(r"[TE][A-Z0-9]{2,30}", re.ASCII)
 """Who clicks: an email address, or a Slack user id (an admin without one)."""
 COMMON_KEYS = frozenset(
     {"kind", "id", "at", "by", "tags", "stop_by_user", "event", "event_delay", "activity"}
@@ -103,13 +104,15 @@ class ResourceSpec:
 class KeepSpec:
     """A press of a Keep button of a warning (issue 12): `{resource, at, for, by}`, plus
     `forged: true` (signed with another secret) or `stale: true` (signed six minutes before
-    it arrives, as a replayed request is)."""
+    it arrives, as a replayed request is), or `team: T...` (the clicker's own workspace, when it
+    is not the app's: a partner organization's member in a Slack Connect channel)."""
 
     resource: str
     at: timedelta
     choice: str
     """Which button: `1h` ("Keep for 1 hour") or `tomorrow` ("Keep until tomorrow 09:00 UTC")."""
     by: str
+    team: str | None = None
     forged: bool = False
     stale: bool = False
 
@@ -226,6 +229,9 @@ def _keep(raw: Any, where: str, ids: Set[str]) -> KeepSpec:
         raise ScenarioError(
             f"{where}.by: {str(by)[:60]!r} is neither an email address nor a Slack user id"
         )
+    team = entry.get("team")
+    if team is not None and (not isinstance(team, str) or _TEAM.fullmatch(team) is None):
+        raise ScenarioError(f"{where}.team: {str(team)[:40]!r} is no Slack team id (T... or E...)")
     flags = {}
     for flag in ("forged", "stale"):
         value = entry.get(flag, False)
@@ -237,6 +243,7 @@ def _keep(raw: Any, where: str, ids: Set[str]) -> KeepSpec:
         at=duration(entry["at"], f"{where}.at"),
         choice=choice,
         by=by,
+        team=team,
         forged=flags["forged"],
         stale=flags["stale"],
     )

@@ -115,6 +115,8 @@ class ClickRecord:
     """The scenario's id of the resource."""
     choice: str
     by: str
+    team: str | None = None
+    """The clicker's workspace when it is not the app's (scenario `team:`)."""
     forged: bool = False
     stale: bool = False
     status: int | None = None
@@ -156,9 +158,13 @@ class SlackApp:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _learnt: int = 0
 
-    def person(self, person: str) -> str:
-        """Register a scenario's person; their Slack user id."""
-        user_id = user_id_for(person)
+    def person(self, person: str, team: str | None = None) -> str:
+        """Register a scenario's person, a member of `team` (the app's own workspace unless
+        another is named); their Slack user id, one per person and workspace."""
+        foreign = team is not None and team != TEAM_ID
+        user_id = user_id_for(f"{team}/{person}" if foreign else person)
+        if foreign and team is not None:
+            self.teams[user_id] = team
         if "@" in person:
             self.emails[user_id] = person.lower()
         return user_id
@@ -244,7 +250,7 @@ class SlackApp:
         record: ClickRecord,
     ) -> ClickRecord:
         """Press the button, as Slack would post it to the interactivity endpoint."""
-        user_id = self.person(record.by)
+        user_id = self.person(record.by, record.team)
         found = self.button(resource_id, record.choice)
         self.clicks.append(record)
         if found is None:

@@ -17,6 +17,7 @@ from local_runtime.bus import Published, watched_id
 from local_runtime.emulators import Life
 from local_runtime.runtime import Account
 from local_runtime.scenario import ResourceSpec, Scenario
+from local_runtime.slack_app import TEAM_ID
 
 # When a resource has several reaper events (a duplicate watcher), the one that says most.
 _PRECEDENCE = ("stopped", "guardrail", "would-stop", "failed", "exempt", "gone")
@@ -43,6 +44,7 @@ def summarize(scenario: Scenario, account: Account, end: datetime) -> dict[str, 
                 "resource": c.resource,
                 "at": to_iso(c.at),
                 "by": c.by,
+                "team": c.team or TEAM_ID,
                 "for": c.choice,
                 "forged": c.forged,
                 "stale": c.stale,

@@ -194,6 +194,21 @@ def test_a_kept_session_that_works_again_is_stopped_by_the_idle_rule(who: Run) -
     assert dana["last_activity_at"] == "2026-03-02T10:30:00Z"
 
 
+def test_a_partner_organizations_member_with_the_owners_address_keeps_nothing(who: Run) -> None:
+    """Slack Connect: the click comes from another workspace, its profile reads erin's address."""
+    partner = who.click("erin-etl", "09:27")
+    assert partner["team"] == "T0PARTNER1" and partner["by"] == "erin@example.com"
+    assert partner["status"] == 200 and partner["answer"].startswith(
+        "Only the owner of erin-etl (erin@example.com) or an idle-reaper admin can keep it."
+    )
+    assert not [p for p in who.published if p.detail_type == "kept" and p.resource_id == "erin-etl"]
+    erin = who.resource("erin-etl")
+    assert (erin["outcome"], erin["stopped_at"]) == ("stopped", "2026-03-02T09:30:00Z")
+    assert {c["team"] for c in who.summary["clicks"] if c["resource"] != "erin-etl"} == {
+        "T0LOCAL01"
+    }
+
+
 def test_past_the_maximum_or_after_the_stop_nothing_changes(who: Run) -> None:
     too_far, too_late = who.click("erin-etl", "09:26"), who.click("erin-etl", "09:40")
     assert "can be kept until 13:00 UTC on 2026-03-02 at most" in too_far["answer"]

@@ -237,12 +237,14 @@ def test_keep_entries_press_a_button_and_switch_interactivity_on() -> None:
         "keep": [
             {"resource": "a", "at": "27m", "for": "1h", "by": "frank@example.com"},
             {"resource": "a", "at": "28m", "for": "tomorrow", "by": "U0ADMIN01", "forged": True},
+            {"resource": "a", "at": "29m", "for": "1h", "by": "x@y.z", "team": "T0PARTNER1"},
         ],
     }
     parsed = parse(data)
     assert parsed.keeps == (
         KeepSpec("a", timedelta(minutes=27), "1h", "frank@example.com"),
         KeepSpec("a", timedelta(minutes=28), "tomorrow", "U0ADMIN01", forged=True),
+        KeepSpec("a", timedelta(minutes=29), "1h", "x@y.z", team="T0PARTNER1"),
     )
     assert parsed.channels.slack_interactive is True
     assert parse(scenario()).channels.slack_interactive is False
@@ -258,6 +260,8 @@ def test_keep_entries_press_a_button_and_switch_interactivity_on() -> None:
             {"resource": "a", "at": "1m", "for": "1h", "by": "x@y.z", "forged": "yes"},
             "true or false",
         ),
+        ({"resource": "a", "at": "1m", "for": "1h", "by": "x@y.z", "team": "partner"}, "team id"),
+        ({"resource": "a", "at": "1m", "for": "1h", "by": "x@y.z", "team": ["T0P"]}, "team id"),
         ({"resource": "a", "at": "soon", "for": "1h", "by": "x@y.z"}, "bad duration"),
         ({"resource": "a", "for": "1h", "by": "x@y.z"}, "missing `at`"),
         ({"resource": "a", "at": "1m", "for": "1h", "by": "x@y.z", "as": "admin"}, "unknown key"),
