@@ -81,7 +81,9 @@ def test_a_signed_click_answering_elsewhere_than_slack_raises_an_alarm(
     namespace = env["POWERTOOLS_METRICS_NAMESPACE"]
     assert query["Expression"] == (
         f"SELECT SUM(KeepResponseUrlRefused) FROM SCHEMA({namespace}, service)"
+        f" WHERE service = '{env['POWERTOOLS_SERVICE_NAME']}'"
     )
+    assert env["POWERTOOLS_SERVICE_NAME"] == on.name  # this stack's clicks only
     source = (ROOT / "functions/keep/app.py").read_text()
     assert 'name="KeepResponseUrlRefused"' in source and "add_dimension" not in source
     assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (0, "GreaterThanThreshold")

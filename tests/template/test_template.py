@@ -698,14 +698,16 @@ def test_slack_refusing_for_good_raises_the_alarm(stack: stack_module.Stack) -> 
     alarm = stack.resources["SlackRejectedAlarm"]["Properties"]
     [query] = alarm["Metrics"]
     found = re.fullmatch(
-        r"SELECT SUM\((\w+)\) FROM SCHEMA\((\w+), ([\w, ]+)\)", query["Expression"]
+        r"SELECT SUM\((\w+)\) FROM SCHEMA\((\w+), ([\w, ]+)\) WHERE service = '([\w-]+)'",
+        query["Expression"],
     )
     assert found is not None, query["Expression"]
-    metric, namespace, dimensions = found.groups()
+    metric, namespace, dimensions, service = found.groups()
     env = stack.resources["NotifyFunction"]["Properties"]["Environment"]["Variables"]
     assert metric == "SlackRejected"
     assert namespace == env["POWERTOOLS_METRICS_NAMESPACE"]
     assert set(dimensions.split(", ")) == {"service", "kind"}
+    assert service == env["POWERTOOLS_SERVICE_NAME"] == stack.name  # this stack's only
     source = (Path(__file__).resolve().parents[2] / "functions/notify/app.py").read_text()
     assert 'add_dimension(name="kind"' in source and 'name="SlackRejected"' in source
     assert query["ReturnData"] is True
@@ -733,6 +735,10 @@ def test_the_dashboard_shows_what_the_audit_function_measures(stack: stack_modul
         assert metric in measured
         assert f'MetricName=\\"{metric}\\"' in text, metric
     assert "{IdleReaper,kind,service}" in text  # per kind: Powertools adds `service`
+    searches = re.findall(r"SEARCH\('([^']*)'", text)
+    assert len(searches) == 4 and all(
+        q.endswith(f'service=\\"{stack.name}\\"') for q in searches
+    ), searches  # this stack's metrics, not every stack's in the account
     for queue in stack.of_type("AWS::SQS::Queue"):
         assert stack.physical_name(queue) in text
     for function in stack.of_type("AWS::Lambda::Function"):
