@@ -3,15 +3,17 @@
 A simulated week makes hundreds of thousands of in-process AWS calls, and most of their cost is
 not the emulated service but work that gives the same answer every time: moto listing a
 response class's methods with `inspect.getmembers` to find the handler, moto's serializer
-building six alias providers per response field to find the attribute it reads, botocore and
-moto parsing and formatting the same timestamps, botocore sanitising and assembling the same
-user-agent strings, moto's ASL interpreter deep-copying plain JSON through `copy`'s generic
-machinery, moto drawing each request id three Python calls a character, werkzeug and moto
-re-deriving the same root URLs and action names. Each shortcut here memoizes a pure function
-of its inputs or answers the same question more directly, so every response, error and IAM
-decision is what it was (the side-by-side run, `python -m local_runtime.side_by_side`, compares
-the whole summary and timeline); none skips a check: the request is still built, validated
-against the model, routed, IAM-checked, dispatched, serialized and parsed.
+building six alias providers per response field to find the attribute it reads (and, for a
+structure it met before, walking its members through a context, a cache key and the picker
+each), botocore and moto parsing and formatting the same timestamps, botocore sanitising and
+assembling the same user-agent strings, moto's ASL interpreter deep-copying plain JSON through
+`copy`'s generic machinery, moto drawing each request id three Python calls a character,
+werkzeug and moto re-deriving the same root URLs and action names. Each shortcut here memoizes a
+pure function of its inputs or answers the same question more directly, so every response,
+error and IAM decision is what it was (the side-by-side run, `python -m
+local_runtime.side_by_side`, compares the whole summary and timeline); none skips a check: the
+request is still built, validated against the model, routed, IAM-checked, dispatched,
+serialized and parsed.
 """
 
 from __future__ import annotations
