@@ -3,15 +3,17 @@
 A simulated week makes hundreds of thousands of in-process AWS calls, and most of their cost is
 not the emulated service but work that gives the same answer every time: moto listing a
 response class's methods with `inspect.getmembers` to find the handler, moto's serializer
-building six alias providers per response field to find the attribute it reads, botocore and
-moto parsing and formatting the same timestamps, botocore sanitising and assembling the same
-user-agent strings, moto's ASL interpreter deep-copying plain JSON through `copy`'s generic
-machinery, moto drawing each request id three Python calls a character, werkzeug and moto
-re-deriving the same root URLs and action names. Each shortcut here memoizes a pure function
-of its inputs or answers the same question more directly, so every response, error and IAM
-decision is what it was (the side-by-side run, `python -m local_runtime.side_by_side`, compares
-the whole summary and timeline); none skips a check: the request is still built, validated
-against the model, routed, IAM-checked, dispatched, serialized and parsed.
+building six alias providers per response field to find the attribute it reads (and, for a
+structure it met before, walking its members through a context, a cache key and the picker
+each), botocore and moto parsing and formatting the same timestamps, botocore sanitising and
+assembling the same user-agent strings, moto's ASL interpreter deep-copying plain JSON through
+`copy`'s generic machinery, moto drawing each request id three Python calls a character,
+werkzeug and moto re-deriving the same root URLs and action names. Each shortcut here memoizes a
+pure function of its inputs or answers the same question more directly, so every response,
+error and IAM decision is what it was (the side-by-side run, `python -m
+local_runtime.side_by_side`, compares the whole summary and timeline); none skips a check: the
+request is still built, validated against the model, routed, IAM-checked, dispatched,
+serialized and parsed.
 """
 
 from __future__ import annotations
@@ -157,14 +159,75 @@ def _attribute_keys() -> Iterator[None]:
                     return read(value, *found)
         return original_get_value(self, value, key, shape)  # moto's way (and the cache filled)
 
+    def member_plan(self: Any, value: Any, shape: Any) -> tuple[Any, ...] | None:
+        """Each member of the structure with the candidate names its value is read under,
+        in moto's order, or None where moto's own loop must run (its picker or its member
+        serialization is not the default one, or a member's candidates are not known yet)."""
+        picker = self._value_picker
+        cls = type(self)
+        if (
+            cls.get_value is not serializer_get_value
+            or cls._serialize_structure_member is not default_member
+            or not isinstance(picker, picker_cls)
+            or type(picker).__call__ is not pick
+            or picker.response_transformers
+        ):
+            return None
+        meta = getattr(value, "Meta", None)
+        if meta is not None and not isinstance(meta, type):
+            return None
+        members = shape.members
+        plan_key = (*cache_key(picker, value, meta, shape, "")[:4], shape)
+        plan = plans.get(plan_key)
+        if plan is not None and plan[0] is members:
+            return plan[1]  # type: ignore[no-any-return]
+        steps = []
+        for member_key, member_shape in members.items():
+            if getattr(member_shape, "parent", None) is not shape:
+                return None  # moto's loop sets it: then the candidates are known
+            found = candidates.get(cache_key(picker, value, meta, member_shape, member_key))
+            if found is None:
+                return None
+            steps.append((member_key, member_shape, *found))
+        plans[plan_key] = (members, tuple(steps))
+        return tuple(steps)
+
+    def serialize_structure(self: Any, serialized: Any, value: Any, shape: Any, key: str) -> None:
+        """moto's ResponseSerializer._serialize_type_structure, each member read under the
+        candidate names moto's picker gave it the first time (the structure, the object's
+        class and the picker the same)."""
+        if value is None:
+            return
+        steps = member_plan(self, value, shape)
+        if steps is None:
+            original_structure(self, serialized, value, shape, key)
+            return
+        wrapper = self.MAP_TYPE() if key else serialized
+        serialize = self._serialize
+        for member_key, member_shape, keys, dotted in steps:
+            member_shape.parent = shape
+            member_value = read(value, keys, dotted)
+            if member_value is not None:
+                serialize(wrapper, member_value, member_shape, member_key)
+        if key:
+            self._default_serialize(serialized, wrapper, shape, key)
+
+    original_structure = serializer_cls._serialize_type_structure
+    default_member = serializer_cls._serialize_structure_member
+    plans: dict[tuple[Any, ...], tuple[Any, tuple[tuple[Any, ...], ...]]] = {}
+    """(picker, providers, object class, Meta, structure shape) -> (the shape's members
+    dict, each member's (key, shape, candidate names, any dotted))"""
+
     try:
         with (
             mock.patch.object(picker_cls, "__call__", pick),
             mock.patch.object(serializer_cls, "get_value", serializer_get_value),
+            mock.patch.object(serializer_cls, "_serialize_type_structure", serialize_structure),
         ):
             yield
     finally:
         candidates.clear()
+        plans.clear()
 
 
 class _Memo:

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import copy
 from datetime import UTC, datetime, timedelta, timezone
+from types import SimpleNamespace
 from typing import Any
+from unittest import mock
 
 import boto3
 import pytest
@@ -18,7 +20,8 @@ from botocore.exceptions import ClientError
 from freezegun import freeze_time
 from moto import mock_aws
 from moto.core.responses import BaseResponse
-from moto.core.utils import method_names_from_class
+from moto.core.serialize import JSONSerializer, ResponseSerializer, XFormedAttributePicker
+from moto.core.utils import get_service_model, method_names_from_class
 from moto.dynamodb.responses import DynamoHandler
 from moto.glue.responses import GlueResponse
 
@@ -447,3 +450,74 @@ def test_a_functions_environment_is_undone_as_patch_dict_undoes_it(during: Any) 
     assert run(_environment) == expected
     assert ("PERF2_KEPT", "before") in expected[0]
     assert expected[1]["PERF2_FN"] == "fn" and expected[1]["PERF2_KEPT"] == "by the function"
+
+
+class _Session:
+    """A backend object read by attribute (moto's models), its aliases moto's defaults."""
+
+    def __init__(self, n: int) -> None:
+        self.id = f"s{n}"
+        self.status = "READY" if n % 2 else "STOPPED"
+        self.role = None if n % 3 else "arn:aws:iam::123456789012:role/r"
+        self.number_of_workers = n
+        self.default_arguments = {"--k": f"v{n}"} if n % 2 else {}
+        self.command = {"Name": "glueetl", "PythonVersion": "3"}
+
+
+class _Aliased:
+    """Its aliases held by the instance: always serialized moto's whole way."""
+
+    def __init__(self, n: int) -> None:
+        self.Meta = SimpleNamespace(serialization_aliases={})
+        self.Id = f"a{n}"
+
+
+def _serialized(operation: str, results: list[Any], transformers: Any = None) -> list[Any]:
+    """Each result serialized, in turn, by one of moto's JSON serializers as moto builds it."""
+    model = get_service_model("glue").operation_model(operation)  # as moto loads it
+    out = []
+    for result in results:
+        picker = XFormedAttributePicker(response_transformers=transformers)
+        out.append(JSONSerializer(operation_model=model, value_picker=picker).serialize(result))
+    return out
+
+
+_RESULTS: list[Any] = [
+    *({"Sessions": [_Session(n), {"Id": f"d{n}", "Status": "READY"}]} for n in range(4)),
+    {"Sessions": [{"Id": "x", "Command": {"Name": "pythonshell"}, "IdleTimeout": 5}]},
+    {"Sessions": [_Session(7), _Aliased(1), _Aliased(2)], "NextToken": "t"},
+    {"Ids": ["a", "b"], "Sessions": []},
+    {"Sessions": [{"Id": "y", "Command": None, "Status": None}]},
+]
+
+
+def _upper(value: Any) -> Any:
+    return value.upper() if isinstance(value, str) else value
+
+
+@pytest.mark.parametrize("transformers", [None, {"Session.Id": _upper}])
+def test_structures_serialize_as_moto_serializes_them(transformers: Any) -> None:
+    without = _serialized("ListSessions", _RESULTS, transformers)
+    with fast_paths_on():
+        first = _serialized("ListSessions", _RESULTS, transformers)
+        again = _serialized("ListSessions", _RESULTS, transformers)  # the kept member plans
+    assert first == without
+    assert again == without
+    assert ('"Id": "S1"' if transformers else '"Id": "s1"') in str(without)
+
+
+def test_a_member_step_patched_later_is_still_called() -> None:
+    """A plan kept for a structure never bypasses a member serializer patched afterwards."""
+    calls: list[str] = []
+    member = ResponseSerializer._serialize_structure_member
+
+    def counted(self: Any, *args: Any) -> None:
+        calls.append(args[-1])
+        member(self, *args)
+
+    with fast_paths_on():
+        plain = _serialized("ListSessions", [{"Sessions": [_Session(1)]}])
+        with mock.patch.object(ResponseSerializer, "_serialize_structure_member", counted):
+            patched = _serialized("ListSessions", [{"Sessions": [_Session(1)]}])
+    assert patched == plain
+    assert {"Sessions", "Id", "Status", "NumberOfWorkers"} <= set(calls)
