@@ -365,7 +365,9 @@ def _minutes_list(option: str, text: str, allowed: Collection[int]) -> list[int]
     minutes = []
     for item in text.split(","):
         item = item.strip()
-        if not item.isdecimal() or int(item) not in allowed:
+        # as CloudFormation reads a value: "05", a non-ASCII digit or 5,000 digits are none
+        written = item.isascii() and item.isdigit() and len(item) <= 5 and str(int(item)) == item
+        if not written or int(item) not in allowed:
             raise LocalRuntimeError(
                 f"--{option}: {item[:20]!r} is not a whole number of minutes from {_shown(allowed)}"
             )

@@ -45,8 +45,9 @@ _TOP_KEYS = {
 _SLACK_KEYS = {"responses", "then"}
 _KEEP_KEYS = {"resource", "at", "for", "by", "team", "forged", "stale"}
 _PERSON = re.compile(r"[^@\s]{1,64}@[^@\s]{1,185}|[UW][A-Z0-9]{2,30}", re.ASCII)
-_TEAM = re.compile(r"[TE][A-Z0-9]{2,30}", re.ASCII)
 """Who clicks: an email address, or a Slack user id (an admin without one)."""
+_TEAM = re.compile(r"T[A-Z0-9]{2,30}", re.ASCII)
+"""The clicker's own workspace, when not the app's: a Slack team id."""
 COMMON_KEYS = frozenset(
     {"kind", "id", "at", "by", "tags", "stop_by_user", "event", "event_delay", "activity"}
 )
@@ -231,7 +232,7 @@ def _keep(raw: Any, where: str, ids: Set[str]) -> KeepSpec:
         )
     team = entry.get("team")
     if team is not None and (not isinstance(team, str) or _TEAM.fullmatch(team) is None):
-        raise ScenarioError(f"{where}.team: {str(team)[:40]!r} is no Slack team id (T... or E...)")
+        raise ScenarioError(f"{where}.team: {str(team)[:40]!r} is no Slack team id (T...)")
     flags = {}
     for flag in ("forged", "stale"):
         value = entry.get(flag, False)

@@ -28,6 +28,8 @@ from samtranslator.translator.transform import transform
 from local_runtime.errors import ScenarioError, TemplateError
 
 STACK_NAME = "idle-reaper"
+_STACK_NAME = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,127}", re.ASCII)
+"""CloudFormation's rule for a stack name (its CreateStack API reference)."""
 Amendment = Callable[[dict[str, Any]], None]
 """Edits a SAM template in place as read (plain JSON, intrinsics as {"Ref": ...}), before the
 transform: a benchmark strategy swaps the watcher's definition or adds a function. The
@@ -69,11 +71,16 @@ def load(
     region: str = REGION,
     account: str = ACCOUNT,
     amend: Amendment | None = None,
+    name: str = STACK_NAME,
 ) -> Stack:
     """Read, transform and resolve a SAM template with parameter overrides, as deployed into
-    `account` and `region` (the partition, for ARNs, is the region's). `amend` edits the
-    template as read, before anything else (the benchmark's alternative strategies)."""
+    `account` and `region` (the partition, for ARNs, is the region's) as stack `name`. `amend`
+    edits the template as read, before anything else (the benchmark's alternative strategies)."""
     partition_of(region)  # an unknown region fails here, before anything is deployed
+    if _STACK_NAME.fullmatch(name) is None:
+        raise ScenarioError(
+            f"stack name {name[:140]!r}: a letter, then letters, digits and hyphens, at most 128"
+        )
     raw, problems = decode(str(template))
     if raw is None:
         raise TemplateError(f"{template}: {problems}")
@@ -92,6 +99,7 @@ def load(
         code_dirs=code_dirs,
         region=region,
         account=account,
+        name=name,
     )
     stack.resources = copy.deepcopy(cfn.get("Resources", {}))
     stack.conditions = _conditions(stack, cfn.get("Conditions", {}))

@@ -691,10 +691,26 @@ def test_every_function_error_raises_the_alarm(stack: stack_module.Stack) -> Non
     assert alarm["AlarmActions"] == [stack.ref("NotificationTopic")]
 
 
-def test_slack_refusing_for_good_raises_the_alarm(stack: stack_module.Stack) -> None:
+@pytest.fixture(scope="module")
+def dev() -> stack_module.Stack:
+    """The template deployed under another stack name than the default (a second stack in the
+    account): what names its own metrics must follow the name, not a literal."""
+    return stack_module.load(ROOT / "template.yaml", name="reaper-dev")
+
+
+@pytest.mark.parametrize("name", ["1dev", "dev_reaper", "dev reaper", "dev'", "d" * 129, ""])
+def test_a_stack_name_cloudformation_would_refuse_is_refused(name: str) -> None:
+    """A letter, then letters, digits and hyphens, at most 128 (CreateStack's StackName): the
+    name reaches a Metrics Insights query and the dashboard's JSON, quoted."""
+    with pytest.raises(stack_module.ScenarioError, match="stack name"):
+        stack_module.load(ROOT / "template.yaml", name=name)
+
+
+def test_slack_refusing_for_good_raises_the_alarm(dev: stack_module.Stack) -> None:
     """The alarm sums the metric the notify function writes: its Powertools namespace, the
     SlackRejected name, and the dimensions it writes it with (`service`, by Powertools, and
     `kind`, by the handler: functions/notify/app.py), over every kind; above 0, the topic."""
+    stack = dev
     alarm = stack.resources["SlackRejectedAlarm"]["Properties"]
     [query] = alarm["Metrics"]
     found = re.fullmatch(
@@ -707,7 +723,7 @@ def test_slack_refusing_for_good_raises_the_alarm(stack: stack_module.Stack) -> 
     assert metric == "SlackRejected"
     assert namespace == env["POWERTOOLS_METRICS_NAMESPACE"]
     assert set(dimensions.split(", ")) == {"service", "kind"}
-    assert service == env["POWERTOOLS_SERVICE_NAME"] == stack.name  # this stack's only
+    assert service == env["POWERTOOLS_SERVICE_NAME"] == "reaper-dev"  # this stack's only
     source = (Path(__file__).resolve().parents[2] / "functions/notify/app.py").read_text()
     assert 'add_dimension(name="kind"' in source and 'name="SlackRejected"' in source
     assert query["ReturnData"] is True
@@ -721,9 +737,10 @@ def test_every_alarm_tells_the_notification_topic(stack: stack_module.Stack) -> 
         assert alarm["Properties"]["AlarmActions"] == [stack.ref("NotificationTopic")], logical
 
 
-def test_the_dashboard_shows_what_the_audit_function_measures(stack: stack_module.Stack) -> None:
+def test_the_dashboard_shows_what_the_audit_function_measures(dev: stack_module.Stack) -> None:
     from idle_reaper.audit import AuditRecord, metrics_for
 
+    stack = dev
     body = json.loads(stack.resources["Dashboard"]["Properties"]["DashboardBody"])
     text = json.dumps(body)
     measured = {
@@ -736,9 +753,9 @@ def test_the_dashboard_shows_what_the_audit_function_measures(stack: stack_modul
         assert f'MetricName=\\"{metric}\\"' in text, metric
     assert "{IdleReaper,kind,service}" in text  # per kind: Powertools adds `service`
     searches = re.findall(r"SEARCH\('([^']*)'", text)
-    assert len(searches) == 4 and all(
-        q.endswith(f'service=\\"{stack.name}\\"') for q in searches
-    ), searches  # this stack's metrics, not every stack's in the account
+    assert len(searches) == 4 and all(q.endswith('service=\\"reaper-dev\\"') for q in searches), (
+        searches
+    )  # this stack's metrics, not every stack's in the account
     for queue in stack.of_type("AWS::SQS::Queue"):
         assert stack.physical_name(queue) in text
     for function in stack.of_type("AWS::Lambda::Function"):

@@ -461,6 +461,9 @@ def test_the_naive_strategies_judge_idleness_as_a_plain_script_would(
         (["--warning-minutes", "30"], "--warning-minutes: '30'"),  # not under the allowance
         (["--warning-minutes", "-1"], "--warning-minutes: '-1'"),
         (["--warning-minutes", "0,0"], "--warning-minutes: 0 twice"),
+        (["--warning-minutes", "05"], "--warning-minutes: '05'"),  # CloudFormation: not "5"
+        (["--warning-minutes", "\u0665"], "--warning-minutes: '\u0665'"),  # an Arabic-Indic 5
+        (["--fixed-waits", "9" * 5000], "--fixed-waits: '99999"),  # not int()'s digit limit
     ],
 )
 def test_the_comparison_refuses_bad_options_in_one_line_before_running(
