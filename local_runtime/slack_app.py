@@ -161,9 +161,10 @@ class SlackApp:
     def person(self, person: str, team: str | None = None) -> str:
         """Register a scenario's person, a member of `team` (the app's own workspace unless
         another is named); their Slack user id, one per person and workspace."""
-        foreign = team is not None and team != TEAM_ID
-        user_id = user_id_for(f"{team}/{person}" if foreign else person)
-        if foreign and team is not None:
+        if team is None or team == TEAM_ID:
+            user_id = user_id_for(person)
+        else:
+            user_id = user_id_for(f"{team}/{person}")
             self.teams[user_id] = team
         if "@" in person:
             self.emails[user_id] = person.lower()
