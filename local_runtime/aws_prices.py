@@ -91,6 +91,18 @@ DYNAMODB_WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem", "BatchWriteI
 DYNAMODB_READS = frozenset({"GetItem", "Query", "Scan", "BatchGetItem"})
 
 
+def requests_billed(operation: str, params: Any) -> int:
+    """How many of a call's requests a bill counts: a DynamoDB batch each item it asks for
+    (each is read or written separately, as one GetItem or PutItem would be), any other call
+    one."""
+    tables = params.get("RequestItems") if isinstance(params, dict) else None
+    if operation == "BatchGetItem" and isinstance(tables, dict):
+        return sum(len(asked.get("Keys") or []) for asked in tables.values())
+    if operation == "BatchWriteItem" and isinstance(tables, dict):
+        return sum(len(writes or []) for writes in tables.values())
+    return 1
+
+
 @dataclass
 class Usage:
     """What a strategy used in one run, as measured."""
@@ -102,7 +114,8 @@ class Usage:
     custom_events: int = 0
     scheduled_invocations: int = 0
     api_calls: dict[str, int] = field(default_factory=dict)
-    """`service:Operation` -> calls made during the run (the users' CreateSession aside)."""
+    """`service:Operation` -> requests made during the run (the users' CreateSession aside),
+    counted as billed (`requests_billed`: a DynamoDB batch counts each item)."""
 
     def calls(self, service: str, operations: frozenset[str]) -> int:
         return sum(self.api_calls.get(f"{service}:{op}", 0) for op in operations)

@@ -97,7 +97,8 @@ def measuring() -> Iterator[Meter]:
     invoke = Functions.invoke
 
     def counted(client: Any, operation: str, params: Any) -> Any:
-        meter.api_calls[f"{client.meta.service_model.endpoint_prefix}:{operation}"] += 1
+        name = f"{client.meta.service_model.endpoint_prefix}:{operation}"
+        meter.api_calls[name] += aws_prices.requests_billed(operation, params)
         return api_call(client, operation, params)
 
     def timed(functions: Functions, name_or_arn: str, event: Any) -> Any:

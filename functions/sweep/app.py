@@ -86,7 +86,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
                 _client("dynamodb", home.region),
                 env["CLAIMS_TABLE_NAME"],
                 _client("stepfunctions", home.region),
-            ).held,
+            ),
             starter(env["WATCHER_STATE_MACHINE_ARN"], home.region),
             now_utc(),
         )

@@ -60,6 +60,8 @@ MIN_IDLE_TIMEOUT = 1
 MAX_IDLE_TIMEOUT = 10080
 """7 days: Glue refuses any timeout over 10,080 minutes (documented for job runs; no
 session outlives it either)."""
+MAX_LIST_SESSIONS = 1000
+"""ListSessions' MaxResults: Glue's API reference gives its valid range as 1 to 1000."""
 
 PROVISIONING_SECONDS = 20
 STOPPING_SECONDS = 15
@@ -597,6 +599,23 @@ class GlueEmulator(Emulator):
             emulator._cancel(self.parameters.get("SessionId"), _wanted(self), None)
             return ActionResult({})
 
+        original_list_sessions = responses.GlueResponse.list_sessions
+
+        def list_sessions(self: Any) -> Any:
+            """ListSessions, refusing a MaxResults outside 1 to 1000 as Glue does (moto takes
+            any size; botocore checks only the minimum)."""
+            from moto.glue.exceptions import GlueClientError
+
+            asked = self.parameters.get("MaxResults")
+            if isinstance(asked, int) and asked > MAX_LIST_SESSIONS:
+                raise GlueClientError(
+                    "ValidationException",
+                    f"1 validation error detected: Value '{asked}' at 'maxResults' failed to "
+                    f"satisfy constraint: Member must have value less than or equal to "
+                    f"{MAX_LIST_SESSIONS}",
+                )
+            return original_list_sessions(self)
+
         def _wanted(response: Any) -> Statement:
             statements = emulator._statements_of(response.parameters.get("SessionId"))
             wanted = response.parameters.get("Id")
@@ -615,6 +634,7 @@ class GlueEmulator(Emulator):
                 "list_statements": list_statements,
                 "get_statement": get_statement,
                 "cancel_statement": cancel_statement,
+                "list_sessions": list_sessions,
             }.items():
                 stack.enter_context(
                     mock.patch.object(responses.GlueResponse, name, fn, create=True)

@@ -11,6 +11,7 @@ never reached a verdict (failed, timed out, aborted: the outage is over, watch i
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,8 @@ from botocore.exceptions import ClientError
 
 from idle_reaper.watch import continuation_name
 
+READ_AT_ONCE = 100
+"""Claims one read asks for at most: BatchGetItem's limit of 100 items a request."""
 MAX_GENERATIONS = 1000
 """Continuations followed at most (each holds about 10,000 history events): past it, when in
 doubt, the claim counts as held."""
@@ -32,11 +35,44 @@ class Claims:
     sfn: Any
 
     def held(self, key: str) -> bool:
-        """True while a watch holds the claim; a claim whose watch has ended is deleted (on
-        the condition that nobody re-claimed it meanwhile) and is no longer held."""
-        item = self.dynamodb.get_item(
-            TableName=self.table, Key={"claim": {"S": key}}, ConsistentRead=True
-        ).get("Item")
+        """True while a watch holds the claim (see `holds`)."""
+        return self.holds(key, self.items([key]).get(key))
+
+    def items(self, keys: Sequence[str]) -> dict[str, Mapping[str, Any]]:
+        """The claim items there are among `keys` (at most READ_AT_ONCE), by key: one
+        BatchGetItem, strongly consistent, for a whole page of a sweep. Keys DynamoDB leaves
+        unprocessed (throttling, size) are read one by one, with the client's retries."""
+        unique = list(dict.fromkeys(keys))  # BatchGetItem refuses a list with duplicates
+        if len(unique) > READ_AT_ONCE:
+            raise ValueError(f"{len(unique)} claims in one read: at most {READ_AT_ONCE}")
+        if not unique:
+            return {}
+        answer = self.dynamodb.batch_get_item(
+            RequestItems={
+                self.table: {
+                    "Keys": [{"claim": {"S": key}} for key in unique],
+                    "ConsistentRead": True,
+                }
+            }
+        )
+        found = {
+            item["claim"]["S"]: item
+            for item in (answer.get("Responses") or {}).get(self.table, [])
+            if isinstance((item.get("claim") or {}).get("S"), str)
+        }
+        left = ((answer.get("UnprocessedKeys") or {}).get(self.table) or {}).get("Keys") or []
+        for key in (entry["claim"]["S"] for entry in left):
+            item = self.dynamodb.get_item(
+                TableName=self.table, Key={"claim": {"S": key}}, ConsistentRead=True
+            ).get("Item")
+            if item:
+                found[key] = item
+        return found
+
+    def holds(self, key: str, item: Mapping[str, Any] | None) -> bool:
+        """Whether a watch holds the claim `key`, whose item was read as `item` (None: there
+        is none). A claim whose watch has ended is deleted (on the condition that nobody
+        re-claimed it meanwhile) and is no longer held."""
         if not item:
             return False
         holder = (item.get("execution_arn") or {}).get("S")

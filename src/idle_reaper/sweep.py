@@ -3,21 +3,23 @@
 Start events get missed (no trail yet, a rule disabled during a deploy, a resource started
 before the stack, an event that ran out of retries), so every SweepMinutes each enabled kind
 lists what it has running, and a watcher is started for each resource whose claim no watcher
-holds. The claim (watch.claim_key) is the one guard against two watchers: a duplicate event, an
-event after a sweep or two sweeps all meet the watcher's conditional put. The sweeper looks at
-a resource exactly as Inspect would first (inspection.inspect), so a resource a watcher would
-end at once (exempt, gone) starts none; an exempt one is looked at again at the next sweep.
+holds. Claims are read a hundred at a time (one BatchGetItem), not one call each. The claim
+(watch.claim_key) is the one guard against two watchers: a duplicate event, an event after a
+sweep or two sweeps all meet the watcher's conditional put. The sweeper looks at a resource
+exactly as Inspect would first (inspection.inspect), so a resource a watcher would end at once
+(exempt, gone) starts none; an exempt one is looked at again at the next sweep.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
+from idle_reaper.claims import READ_AT_ONCE
 from idle_reaper.exceptions import SweepError
 from idle_reaper.inspection import ClientFactory, inspect
 from idle_reaper.kinds import all_kinds
@@ -29,8 +31,19 @@ from idle_reaper.watch import MAX_NAME, claim_key, start_input
 
 logger = logging.getLogger(__name__)
 
-ClaimHeld = Callable[[str], bool]
-"""claim key -> a watcher holds this claim (the claims table has the item)."""
+
+class ClaimBook(Protocol):
+    """The claims table as the sweeper reads it (claims.Claims)."""
+
+    def items(self, keys: Sequence[str]) -> Mapping[str, Mapping[str, Any]]:
+        """The claim items there are among `keys` (at most READ_AT_ONCE), by key."""
+        ...
+
+    def holds(self, key: str, item: Mapping[str, Any] | None) -> bool:
+        """A watch holds the claim `key`, read as `item` (None: no item)."""
+        ...
+
+
 Start = Callable[[str, dict[str, Any]], bool]
 """(execution name, input) -> True when started; False when an execution of that name exists."""
 
@@ -95,7 +108,7 @@ def sweep(
     client_for: ClientFactory,
     home: Home,
     policy: Policy,
-    claims: ClaimHeld,
+    claims: ClaimBook,
     start: Start,
     now: datetime,
 ) -> SweepReport:
@@ -119,42 +132,62 @@ def _sweep_kind(
     client_for: ClientFactory,
     home: Home,
     policy: Policy,
-    claims: ClaimHeld,
+    claims: ClaimBook,
     start: Start,
     now: datetime,
 ) -> KindSweep:
     tally = KindSweep()
-    seen: set[str] = set()
+    found: dict[str, Sighting] = {}
     try:
         for sighting in kind.running(lambda service: client_for(service, home.region), home):
-            key = claim_key(sighting.ref, sighting.started_at)
-            if key in seen:  # a listing that shifted between pages gave it twice
-                continue
-            seen.add(key)
-            tally.listed += 1
+            # a listing that shifted between pages may give one resource twice: counted once
+            found.setdefault(claim_key(sighting.ref, sighting.started_at), sighting)
+    except Exception as exc:  # the listing itself (throttled, denied): counted, the rest looked at
+        tally.errors.append(_error("listing", exc))
+    tally.listed = len(found)
+    keys = list(found)
+    for first in range(0, len(keys), READ_AT_ONCE):
+        page = keys[first : first + READ_AT_ONCE]
+        try:
+            items = claims.items(page)
+        except Exception as exc:  # these claims unread: none of them started, the rest are
+            tally.errors.append(_error(f"claims of {len(page)}", exc))
+            continue
+        for key in page:
+            sighting = found[key]
             try:
-                _consider(sighting, key, tally, client_for, home, policy, claims, start, now)
+                _consider(
+                    sighting,
+                    key,
+                    items.get(key),
+                    tally,
+                    client_for,
+                    home,
+                    policy,
+                    claims,
+                    start,
+                    now,
+                )
             except Exception as exc:  # one resource never stops the others: counted
                 tally.errors.append(_error(f"{sighting.ref.id[:80]}", exc))
-    except Exception as exc:  # the listing itself (throttled, denied): counted, next kind
-        tally.errors.append(_error("listing", exc))
     return tally
 
 
 def _consider(
     sighting: Sighting,
     key: str,
+    item: Mapping[str, Any] | None,
     tally: KindSweep,
     client_for: ClientFactory,
     home: Home,
     policy: Policy,
-    claims: ClaimHeld,
+    claims: ClaimBook,
     start: Start,
     now: datetime,
 ) -> None:
     """Skip a watched resource, look at an unwatched one as Inspect would, start a watcher
     unless that look ends the watch at once."""
-    if claims(key):
+    if claims.holds(key, item):
         tally.watched += 1
         return
     looked = inspect({"resource": sighting.ref.to_dict()}, client_for, policy, home, now)
@@ -166,7 +199,7 @@ def _consider(
     claim = looked.get("claim")
     looked_key = claim.get("key") if isinstance(claim, Mapping) else None
     if isinstance(looked_key, str) and looked_key != key:  # it moved on since the listing
-        if claims(looked_key):
+        if claims.holds(looked_key, claims.items([looked_key]).get(looked_key)):
             tally.watched += 1
             return
         key = looked_key

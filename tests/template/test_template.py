@@ -908,6 +908,7 @@ def test_the_sweeper_judges_as_inspect_does(stack: stack_module.Stack) -> None:
     reads = {p for kind in all_kinds() for p in kind.read_permissions}
     listings = {p for kind in all_kinds() for p in kind.list_permissions}
     assert actions(stack, "SweepFunctionRole") == reads | listings | {
+        "dynamodb:BatchGetItem",
         "dynamodb:GetItem",
         "dynamodb:DeleteItem",
         "states:StartExecution",

@@ -286,6 +286,15 @@ def test_the_cost_model_prices_each_line_at_its_list_price() -> None:
     assert scaled["total"] == pytest.approx(sum(lines.values()) / 4)
 
 
+def test_a_dynamodb_batch_is_billed_for_each_item_it_asks_for() -> None:
+    keys = {"Keys": [{"claim": {"S": str(n)}} for n in range(7)], "ConsistentRead": True}
+    assert aws_prices.requests_billed("BatchGetItem", {"RequestItems": {"claims": keys}}) == 7
+    writes = {"a": [{"PutRequest": {}}] * 3, "b": [{"DeleteRequest": {}}] * 2}
+    assert aws_prices.requests_billed("BatchWriteItem", {"RequestItems": writes}) == 5
+    assert aws_prices.requests_billed("GetItem", {"TableName": "claims"}) == 1
+    assert aws_prices.requests_billed("BatchGetItem", {}) == 1  # malformed: a call still bills
+
+
 def test_every_price_names_its_source() -> None:
     for price in aws_prices.PRICES:
         assert price.source.startswith("https://aws.amazon.com/"), price.unit

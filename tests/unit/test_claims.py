@@ -11,7 +11,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from idle_reaper.claims import Claims
+from idle_reaper.claims import READ_AT_ONCE, Claims
 from idle_reaper.watch import continuation_name
 
 TABLE = "claims"
@@ -134,3 +134,58 @@ def test_a_claim_taken_over_in_between_is_held(dynamodb: Any) -> None:
 def test_a_claim_whose_holder_cannot_be_read_counts_as_held(dynamodb: Any, holder: str) -> None:
     claim(dynamodb, holder=holder)
     assert Claims(dynamodb, TABLE, FakeSfn({})).held("k") is True
+
+
+# -- reading a page of claims at once ---------------------------------------------------------
+def test_the_items_of_a_page_of_claims_come_from_one_read(dynamodb: Any) -> None:
+    for key in ("a", "c"):
+        dynamodb.put_item(TableName=TABLE, Item={"claim": {"S": key}, "execution_arn": {"S": key}})
+    calls: list[str] = []
+    dynamodb.meta.events.register(
+        "before-call.dynamodb.*", lambda model, **_: calls.append(model.name)
+    )
+    found = Claims(dynamodb, TABLE, FakeSfn({})).items(["a", "b", "c", "a"])
+    assert calls == ["BatchGetItem"]  # duplicates asked once: BatchGetItem refuses them
+    assert {key: item["execution_arn"]["S"] for key, item in found.items()} == {"a": "a", "c": "c"}
+    assert Claims(dynamodb, TABLE, FakeSfn({})).items([]) == {}
+
+
+def test_more_claims_than_one_read_takes_is_refused_before_any_call(dynamodb: Any) -> None:
+    with pytest.raises(ValueError, match="at most 100"):
+        Claims(dynamodb, TABLE, FakeSfn({})).items([str(n) for n in range(READ_AT_ONCE + 1)])
+
+
+def test_claims_left_unprocessed_are_read_one_by_one(dynamodb: Any) -> None:
+    """BatchGetItem may return some keys unprocessed (throttled, too large): read them again."""
+    for key in ("a", "b"):
+        dynamodb.put_item(TableName=TABLE, Item={"claim": {"S": key}, "execution_arn": {"S": key}})
+
+    class Partial:
+        def __init__(self) -> None:
+            self.single: list[str] = []
+
+        def batch_get_item(self, RequestItems: dict[str, Any]) -> dict[str, Any]:
+            assert RequestItems[TABLE]["ConsistentRead"] is True
+            keys = RequestItems[TABLE]["Keys"]
+            first = dynamodb.get_item(TableName=TABLE, Key=keys[0])["Item"]
+            return {
+                "Responses": {TABLE: [first]},
+                "UnprocessedKeys": {TABLE: {"Keys": keys[1:], "ConsistentRead": True}},
+            }
+
+        def get_item(self, **kwargs: Any) -> dict[str, Any]:
+            assert kwargs["ConsistentRead"] is True
+            self.single.append(kwargs["Key"]["claim"]["S"])
+            return dict(dynamodb.get_item(**kwargs))
+
+    partial = Partial()
+    found = Claims(partial, TABLE, FakeSfn({})).items(["a", "b", "missing"])
+    assert partial.single == ["b", "missing"]
+    assert sorted(found) == ["a", "b"]
+
+
+def test_holds_judges_the_item_it_is_given_without_reading_it_again(dynamodb: Any) -> None:
+    claims = Claims(dynamodb, TABLE, FakeSfn({FIRST: {"status": "RUNNING"}}))
+    item = {"claim": {"S": "k"}, "execution_arn": {"S": FIRST}}
+    assert claims.holds("k", item) is True  # the table is empty: the item given decides
+    assert claims.holds("k", None) is False

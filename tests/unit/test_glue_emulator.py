@@ -304,3 +304,16 @@ def test_activity_runs_as_statements_with_every_default(glue: Glue) -> None:
     glue.run(31)
     assert [s["State"] for s in glue.statements()] == ["AVAILABLE", "AVAILABLE"]
     assert glue.statements()[1]["CompletedOn"] == ms(at(30))
+
+
+def test_list_sessions_takes_a_page_of_1000_and_refuses_more_as_glue_does(glue: Glue) -> None:
+    """Glue's API reference: MaxResults 1 to 1000. moto takes any size; the emulator refuses
+    what Glue would, so a handler asking for more fails here as it would on AWS."""
+    for n in range(3):
+        glue.create(f"s{n}")
+    page = glue.client.list_sessions(MaxResults=1000)
+    assert sorted(page["Ids"]) == ["s0", "s1", "s2"] and "NextToken" not in page
+    with pytest.raises(ClientError) as refused:
+        glue.client.list_sessions(MaxResults=1001)
+    assert refused.value.response["Error"]["Code"] == "ValidationException"
+    assert "less than or equal to 1000" in refused.value.response["Error"]["Message"]

@@ -223,7 +223,8 @@ class ListingGlue:
         self.pages, self.error = pages, error
         self.tokens: list[str | None] = []
 
-    def list_sessions(self, NextToken: str | None = None) -> dict[str, Any]:
+    def list_sessions(self, MaxResults: int, NextToken: str | None = None) -> dict[str, Any]:
+        assert MaxResults == 1000, "the largest page ListSessions gives: the fewest calls"
         self.tokens.append(NextToken)
         if self.error:
             raise ClientError({"Error": {"Code": self.error, "Message": "x"}}, "ListSessions")
@@ -298,7 +299,7 @@ def test_a_malformed_item_is_skipped_and_the_listing_goes_on(item: Any) -> None:
 
 def test_a_page_without_a_list_of_sessions_is_no_sessions() -> None:
     class Odd(ListingGlue):
-        def list_sessions(self, NextToken: str | None = None) -> dict[str, Any]:
+        def list_sessions(self, MaxResults: int, NextToken: str | None = None) -> dict[str, Any]:
             return {"Sessions": {"Id": "s1"}, "NextToken": 5}
 
     assert listed(Odd([])) == []
@@ -312,7 +313,7 @@ def test_a_failed_listing_is_a_read_error(code: str) -> None:
 
 def test_endless_pages_are_a_read_error() -> None:
     class Endless(ListingGlue):
-        def list_sessions(self, NextToken: str | None = None) -> dict[str, Any]:
+        def list_sessions(self, MaxResults: int, NextToken: str | None = None) -> dict[str, Any]:
             return {"Sessions": [], "NextToken": "again"}
 
     with pytest.raises(ResourceReadError, match="pages"):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from types import ModuleType
 from typing import Any
@@ -16,6 +16,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
+from idle_reaper.claims import READ_AT_ONCE
 from idle_reaper.exceptions import SweepError
 from idle_reaper.inspection import inspect
 from idle_reaper.policy import Policy
@@ -54,7 +55,7 @@ class FakeGlue:
         self.get_errors: dict[str, str] = {}
         self.read: list[str] = []
 
-    def list_sessions(self, NextToken: str | None = None) -> dict[str, Any]:
+    def list_sessions(self, MaxResults: int, NextToken: str | None = None) -> dict[str, Any]:
         if self.list_error:
             raise failure(self.list_error, "ListSessions")
         start = int(NextToken or 0)
@@ -178,6 +179,8 @@ class World:
         self.held: set[str] = set()
         self.executions: dict[str, dict[str, Any]] = {}
         self.claims_asked: list[str] = []
+        self.claim_reads: list[list[str]] = []
+        self.claims_error: str | None = None
 
     def client(self, service: str, region: str) -> Any:
         assert region == HOME.region
@@ -186,9 +189,22 @@ class World:
         assert found is not None, f"{service} was never to be asked"
         return found
 
-    def claims(self, key: str) -> bool:
+    @property
+    def claims(self) -> World:
+        """The claims table as the sweeper reads it: `items` and `holds` (sweep.ClaimBook)."""
+        return self
+
+    def items(self, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
+        assert len(keys) <= READ_AT_ONCE, "one read asks for at most 100 claims"
+        self.claim_reads.append(list(keys))
+        if self.claims_error is not None:
+            raise failure(self.claims_error, "BatchGetItem")
+        return {key: {"claim": {"S": key}} for key in keys if key in self.held}
+
+    def holds(self, key: str, item: Mapping[str, Any] | None) -> bool:
         self.claims_asked.append(key)
-        return key in self.held
+        assert (item is not None) == (key in self.held), "the item read is the one passed"
+        return item is not None
 
     def start(self, name: str, given: dict[str, Any]) -> bool:
         if name in self.executions:
@@ -349,6 +365,28 @@ def test_a_resource_listed_twice_is_considered_once() -> None:
     world = World(FakeGlue(["g1", "g2", "g1"]))
     tally = world.sweep().kinds["glue-session"]
     assert (tally.listed, tally.started) == (2, 2)
+    assert world.claim_reads == [[glue_key("g1"), glue_key("g2")]]
+
+
+def test_claims_are_read_a_hundred_at_a_time_in_the_listings_order() -> None:
+    ids = [f"g{n:03d}" for n in range(250)]
+    world = World(FakeGlue(ids))
+    world.held = {glue_key(sid) for sid in ids[::2]}
+    tally = world.sweep().kinds["glue-session"]
+    assert [len(read) for read in world.claim_reads] == [100, 100, 50]
+    assert [key for read in world.claim_reads for key in read] == [glue_key(s) for s in ids]
+    assert (tally.listed, tally.watched, tally.started) == (250, 125, 125)
+
+
+def test_claims_that_cannot_be_read_start_nothing_and_are_one_error() -> None:
+    world = World(FakeGlue([f"g{n:03d}" for n in range(150)]))
+    world.claims_error = "ProvisionedThroughputExceededException"
+    with pytest.raises(SweepError) as raised:
+        world.sweep()
+    tally = raised.value.report.kinds["glue-session"]
+    assert (tally.listed, tally.started, tally.watched) == (150, 0, 0)
+    assert [e.split(":")[0] for e in tally.errors] == ["claims of 100", "claims of 50"]
+    assert not world.executions and world.clients["glue"].read == []
 
 
 # -- the handler, against moto --------------------------------------------------------------------

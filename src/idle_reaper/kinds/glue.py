@@ -44,6 +44,9 @@ PHASES: dict[str, Phase] = {
     "TIMEOUT": "ended",
     "FAILED": "ended",
 }
+LIST_PAGE = 1000
+"""Sessions asked for a page of ListSessions: its largest MaxResults (1 to 1000), so an account
+whose stopped sessions Glue still lists is swept in as few calls as it can be."""
 RUNNING_STATES = frozenset({"PROVISIONING", "READY"})
 """What the sweeper lists: a session that bills now (READY) or is about to (PROVISIONING)."""
 DONE_STATES = frozenset({"AVAILABLE", "CANCELLED", "ERROR"})
@@ -128,7 +131,9 @@ class GlueSession(ResourceKind):
         glue = client(self.service)
         token: str | None = None
         for _ in range(MAX_LIST_PAGES):
-            kwargs: dict[str, Any] = {"NextToken": token} if token else {}
+            kwargs: dict[str, Any] = {"MaxResults": LIST_PAGE}
+            if token:
+                kwargs["NextToken"] = token
             try:
                 page = json_object(glue.list_sessions(**kwargs))
             except (ClientError, BotoCoreError) as exc:
