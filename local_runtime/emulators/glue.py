@@ -602,8 +602,8 @@ class GlueEmulator(Emulator):
         original_list_sessions = responses.GlueResponse.list_sessions
 
         def list_sessions(self: Any) -> Any:
-            """ListSessions, refusing a MaxResults outside 1 to 1000 as Glue does (moto takes
-            any size; botocore checks only the minimum)."""
+            """ListSessions, refusing a MaxResults over 1000 as Glue does (moto takes any
+            size; botocore refuses one under 1 before a request is sent)."""
             from moto.glue.exceptions import GlueClientError
 
             asked = self.parameters.get("MaxResults")

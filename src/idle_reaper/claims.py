@@ -17,6 +17,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from idle_reaper.exceptions import ClaimReadError
 from idle_reaper.watch import continuation_name
 
 READ_AT_ONCE = 100
@@ -34,14 +35,11 @@ class Claims:
     table: str
     sfn: Any
 
-    def held(self, key: str) -> bool:
-        """True while a watch holds the claim (see `holds`)."""
-        return self.holds(key, self.items([key]).get(key))
-
     def items(self, keys: Sequence[str]) -> dict[str, Mapping[str, Any]]:
         """The claim items there are among `keys` (at most READ_AT_ONCE), by key: one
         BatchGetItem, strongly consistent, for a whole page of a sweep. Keys DynamoDB leaves
-        unprocessed (throttling, size) are read one by one, with the client's retries."""
+        unprocessed (throttling, size) are read one by one, with the client's retries. An item
+        that names no claim asked for raises ClaimReadError."""
         unique = list(dict.fromkeys(keys))  # BatchGetItem refuses a list with duplicates
         if len(unique) > READ_AT_ONCE:
             raise ValueError(f"{len(unique)} claims in one read: at most {READ_AT_ONCE}")
@@ -55,13 +53,22 @@ class Claims:
                 }
             }
         )
-        found = {
-            item["claim"]["S"]: item
-            for item in (answer.get("Responses") or {}).get(self.table, [])
-            if isinstance((item.get("claim") or {}).get("S"), str)
-        }
-        left = ((answer.get("UnprocessedKeys") or {}).get(self.table) or {}).get("Keys") or []
-        for key in (entry["claim"]["S"] for entry in left):
+        asked = set(unique)
+        left = [key for key in _keys(answer.get("UnprocessedKeys"), self.table) if key in asked]
+        # No entry for the table reads as nothing found: were that wrong, a watcher started for
+        # a claimed resource ends at its Claim state (Duplicate), while refusing the answer
+        # would stop every sweep from starting anything.
+        responses = answer.get("Responses") or {}
+        listed = (responses.get(self.table) or []) if isinstance(responses, Mapping) else None
+        if not isinstance(listed, list):
+            raise ClaimReadError(f"BatchGetItem's Responses for {self.table} are not a list")
+        found: dict[str, Mapping[str, Any]] = {}
+        for item in listed:
+            key = _claim(item)
+            if key not in asked:
+                raise ClaimReadError("BatchGetItem answered an item that names no claim asked for")
+            found[key] = item
+        for key in left:
             item = self.dynamodb.get_item(
                 TableName=self.table, Key={"claim": {"S": key}}, ConsistentRead=True
             ).get("Item")
@@ -120,6 +127,21 @@ class Claims:
             if exc.response["Error"]["Code"] == "ExecutionDoesNotExist":
                 return None
             raise
+
+
+def _claim(item: object) -> str | None:
+    """The claim key an item of the claims table holds (None when it holds none)."""
+    key = item.get("claim") if isinstance(item, Mapping) else None
+    value = key.get("S") if isinstance(key, Mapping) else None
+    return value if isinstance(value, str) else None
+
+
+def _keys(unprocessed: object, name: str) -> list[str]:
+    """The claim keys BatchGetItem's UnprocessedKeys names for table `name` (the shape of
+    RequestItems)."""
+    table = unprocessed.get(name) if isinstance(unprocessed, Mapping) else None
+    keys = table.get("Keys") if isinstance(table, Mapping) else None
+    return [key for key in map(_claim, keys if isinstance(keys, list) else []) if key is not None]
 
 
 def _output(execution: dict[str, Any]) -> dict[str, Any]:

@@ -64,6 +64,11 @@ class InteractionError(ReaperError):
     idle-reaper can read (no payload, not JSON, not a block action): answered 400."""
 
 
+class ClaimReadError(ReaperError):
+    """DynamoDB's answer to a read of claims cannot be read: when in doubt, none of its claims
+    is taken as free."""
+
+
 class SweepError(ReaperError):
     """At least one kind could not be listed (or one resource looked at, or one watcher
     started); raised after every other kind was swept, so the sweeper's error alarm fires. It

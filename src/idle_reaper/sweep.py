@@ -3,11 +3,13 @@
 Start events get missed (no trail yet, a rule disabled during a deploy, a resource started
 before the stack, an event that ran out of retries), so every SweepMinutes each enabled kind
 lists what it has running, and a watcher is started for each resource whose claim no watcher
-holds. Claims are read a hundred at a time (one BatchGetItem), not one call each. The claim
-(watch.claim_key) is the one guard against two watchers: a duplicate event, an event after a
-sweep or two sweeps all meet the watcher's conditional put. The sweeper looks at a resource
-exactly as Inspect would first (inspection.inspect), so a resource a watcher would end at once
-(exempt, gone) starts none; an exempt one is looked at again at the next sweep.
+holds. Claims are read a hundred at a time (one BatchGetItem), not one call each, so a claim is
+read up to a hundred looks before its resource is judged: a watcher that claims it meanwhile
+meets the sweep's watcher at the claim. The claim (watch.claim_key) is the one guard against two
+watchers: a duplicate event, an event after a sweep or two sweeps all meet the watcher's
+conditional put (the later one ends `Duplicate`). The sweeper looks at a resource exactly as
+Inspect would first (inspection.inspect), so a resource a watcher would end at once (exempt,
+gone) starts none; an exempt one is looked at again at the next sweep.
 """
 
 from __future__ import annotations
@@ -149,17 +151,16 @@ def _sweep_kind(
     for first in range(0, len(keys), READ_AT_ONCE):
         page = keys[first : first + READ_AT_ONCE]
         try:
-            items = claims.items(page)
-        except Exception as exc:  # these claims unread: none of them started, the rest are
-            tally.errors.append(_error(f"claims of {len(page)}", exc))
-            continue
+            items: Mapping[str, Mapping[str, Any]] | None = claims.items(page)
+        except Exception:  # read them one by one: a bad key or a failed read costs only its own
+            items = None
         for key in page:
             sighting = found[key]
             try:
                 _consider(
                     sighting,
                     key,
-                    items.get(key),
+                    (items if items is not None else claims.items([key])).get(key),
                     tally,
                     client_for,
                     home,

@@ -12,6 +12,7 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from idle_reaper.claims import READ_AT_ONCE, Claims
+from idle_reaper.exceptions import ClaimReadError
 from idle_reaper.watch import continuation_name
 
 TABLE = "claims"
@@ -59,17 +60,22 @@ def claim(dynamodb: Any, holder: str = FIRST) -> None:
     dynamodb.put_item(TableName=TABLE, Item={"claim": {"S": "k"}, "execution_arn": {"S": holder}})
 
 
+def held(claims: Claims, key: str = "k") -> bool:
+    """Whether a watch holds the claim, read as the sweeper reads it: items, then holds."""
+    return claims.holds(key, claims.items([key]).get(key))
+
+
 def exists(dynamodb: Any) -> bool:
     return "Item" in dynamodb.get_item(TableName=TABLE, Key={"claim": {"S": "k"}})
 
 
 def test_no_claim_is_not_held(dynamodb: Any) -> None:
-    assert Claims(dynamodb, TABLE, FakeSfn({})).held("k") is False
+    assert held(Claims(dynamodb, TABLE, FakeSfn({}))) is False
 
 
 def test_a_running_watch_holds_its_claim(dynamodb: Any) -> None:
     claim(dynamodb)
-    assert Claims(dynamodb, TABLE, FakeSfn({FIRST: {"status": "RUNNING"}})).held("k") is True
+    assert held(Claims(dynamodb, TABLE, FakeSfn({FIRST: {"status": "RUNNING"}}))) is True
     assert exists(dynamodb)
 
 
@@ -85,7 +91,7 @@ def test_a_continuation_that_runs_holds_the_claim_its_first_execution_wrote(dyna
             third: {"status": "RUNNING"},
         }
     )
-    assert Claims(dynamodb, TABLE, sfn).held("k") is True
+    assert held(Claims(dynamodb, TABLE, sfn)) is True
     assert sfn.asked == [FIRST, second, third]
     assert second.endswith("first-watch-g2")
 
@@ -94,7 +100,7 @@ def test_a_continuation_that_runs_holds_the_claim_its_first_execution_wrote(dyna
 def test_a_watch_that_ended_with_a_verdict_keeps_its_claim(dynamodb: Any, outcome: str) -> None:
     """A dry run's would-stop, say: judging it again at every sweep would warn again and again."""
     claim(dynamodb)
-    assert Claims(dynamodb, TABLE, FakeSfn({FIRST: ended("SUCCEEDED", outcome)})).held("k")
+    assert held(Claims(dynamodb, TABLE, FakeSfn({FIRST: ended("SUCCEEDED", outcome)})))
     assert exists(dynamodb)
 
 
@@ -102,20 +108,20 @@ def test_an_exempt_watch_frees_its_claim_even_after_continuations(dynamodb: Any)
     claim(dynamodb)
     second = f"{SM}:{continuation_name('first-watch', 2)}"
     sfn = FakeSfn({FIRST: ended("SUCCEEDED", continued=True), second: ended("SUCCEEDED", "exempt")})
-    assert Claims(dynamodb, TABLE, sfn).held("k") is False
+    assert held(Claims(dynamodb, TABLE, sfn)) is False
     assert not exists(dynamodb)
 
 
 @pytest.mark.parametrize("status", ["FAILED", "TIMED_OUT", "ABORTED"])
 def test_a_watch_that_never_reached_a_verdict_frees_its_claim(dynamodb: Any, status: str) -> None:
     claim(dynamodb)
-    assert Claims(dynamodb, TABLE, FakeSfn({FIRST: ended(status)})).held("k") is False
+    assert held(Claims(dynamodb, TABLE, FakeSfn({FIRST: ended(status)}))) is False
     assert not exists(dynamodb)
 
 
 def test_a_continuation_that_cannot_be_found_keeps_the_claim(dynamodb: Any) -> None:
     claim(dynamodb)
-    assert Claims(dynamodb, TABLE, FakeSfn({FIRST: ended("SUCCEEDED", continued=True)})).held("k")
+    assert held(Claims(dynamodb, TABLE, FakeSfn({FIRST: ended("SUCCEEDED", continued=True)})))
 
 
 def test_a_claim_taken_over_in_between_is_held(dynamodb: Any) -> None:
@@ -126,14 +132,14 @@ def test_a_claim_taken_over_in_between_is_held(dynamodb: Any) -> None:
             claim(dynamodb, holder=f"{SM}:another-watch")  # a new watch claims it meanwhile
             return ended("SUCCEEDED", "exempt")
 
-    assert Claims(dynamodb, TABLE, Racing({})).held("k") is True
+    assert held(Claims(dynamodb, TABLE, Racing({}))) is True
     assert exists(dynamodb)
 
 
 @pytest.mark.parametrize("holder", ["", "not-an-arn"])
 def test_a_claim_whose_holder_cannot_be_read_counts_as_held(dynamodb: Any, holder: str) -> None:
     claim(dynamodb, holder=holder)
-    assert Claims(dynamodb, TABLE, FakeSfn({})).held("k") is True
+    assert held(Claims(dynamodb, TABLE, FakeSfn({}))) is True
 
 
 # -- reading a page of claims at once ---------------------------------------------------------
@@ -189,3 +195,46 @@ def test_holds_judges_the_item_it_is_given_without_reading_it_again(dynamodb: An
     item = {"claim": {"S": "k"}, "execution_arn": {"S": FIRST}}
     assert claims.holds("k", item) is True  # the table is empty: the item given decides
     assert claims.holds("k", None) is False
+
+
+class Answering:
+    """A DynamoDB whose BatchGetItem gives a set answer: one that cannot be read must never
+    read as "no claims"."""
+
+    def __init__(self, answer: dict[str, Any]) -> None:
+        self.answer = answer
+        self.single: list[str] = []
+
+    def batch_get_item(self, RequestItems: dict[str, Any]) -> dict[str, Any]:
+        return self.answer
+
+    def get_item(self, **kwargs: Any) -> dict[str, Any]:
+        self.single.append(kwargs["Key"]["claim"]["S"])
+        return {}
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"Responses": [{"claim": {"S": "a"}}]},
+        {"Responses": {TABLE: {"claim": {"S": "a"}}}},
+        {"Responses": {TABLE: [{"execution_arn": {"S": FIRST}}]}},  # no claim named
+        {"Responses": {TABLE: [{"claim": {"S": "never-asked"}}]}},
+        {"Responses": {TABLE: [{"claim": {"N": "1"}}]}},
+    ],
+)
+def test_an_answer_that_cannot_be_read_is_an_error(answer: dict[str, Any]) -> None:
+    with pytest.raises(ClaimReadError):
+        Claims(Answering(answer), TABLE, FakeSfn({})).items(["a", "b"])
+
+
+@pytest.mark.parametrize("answer", [{}, {"Responses": None}, {"Responses": {"other": []}}])
+def test_an_answer_without_the_tables_entry_is_nothing_found(answer: dict[str, Any]) -> None:
+    assert Claims(Answering(answer), TABLE, FakeSfn({})).items(["a", "b"]) == {}
+
+
+def test_keys_all_left_unprocessed_are_read_and_unasked_ones_never_are() -> None:
+    unprocessed = {"Keys": [{"claim": {"S": k}} for k in ("a", "b", "never-asked")]}
+    dynamodb = Answering({"UnprocessedKeys": {TABLE: unprocessed}})
+    assert Claims(dynamodb, TABLE, FakeSfn({})).items(["a", "b"]) == {}
+    assert dynamodb.single == ["a", "b"]

@@ -181,6 +181,8 @@ class World:
         self.claims_asked: list[str] = []
         self.claim_reads: list[list[str]] = []
         self.claims_error: str | None = None
+        self.unreadable: set[str] = set()
+        """Claim keys whose read fails (and with it any read that asks for them)."""
 
     def client(self, service: str, region: str) -> Any:
         assert region == HOME.region
@@ -197,8 +199,8 @@ class World:
     def items(self, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
         assert len(keys) <= READ_AT_ONCE, "one read asks for at most 100 claims"
         self.claim_reads.append(list(keys))
-        if self.claims_error is not None:
-            raise failure(self.claims_error, "BatchGetItem")
+        if self.claims_error is not None or self.unreadable & set(keys):
+            raise failure(self.claims_error or "ValidationException", "BatchGetItem")
         return {key: {"claim": {"S": key}} for key in keys if key in self.held}
 
     def holds(self, key: str, item: Mapping[str, Any] | None) -> bool:
@@ -378,15 +380,57 @@ def test_claims_are_read_a_hundred_at_a_time_in_the_listings_order() -> None:
     assert (tally.listed, tally.watched, tally.started) == (250, 125, 125)
 
 
-def test_claims_that_cannot_be_read_start_nothing_and_are_one_error() -> None:
+def test_claims_that_cannot_be_read_start_nothing_and_each_is_an_error() -> None:
     world = World(FakeGlue([f"g{n:03d}" for n in range(150)]))
     world.claims_error = "ProvisionedThroughputExceededException"
     with pytest.raises(SweepError) as raised:
         world.sweep()
     tally = raised.value.report.kinds["glue-session"]
     assert (tally.listed, tally.started, tally.watched) == (150, 0, 0)
-    assert [e.split(":")[0] for e in tally.errors] == ["claims of 100", "claims of 50"]
+    assert [e.split(":")[0] for e in tally.errors] == [f"g{n:03d}" for n in range(150)]
     assert not world.executions and world.clients["glue"].read == []
+
+
+def test_a_claim_that_cannot_be_read_costs_only_its_own_resource() -> None:
+    """One key failing a read of a hundred: the others are read one by one and swept."""
+    world = World(FakeGlue(["g1", "g2", "g3"]))
+    world.held = {glue_key("g3")}
+    world.unreadable = {glue_key("g2")}
+    with pytest.raises(SweepError) as raised:
+        world.sweep()
+    tally = raised.value.report.kinds["glue-session"]
+    assert (tally.listed, tally.started, tally.watched) == (3, 1, 1)
+    assert [e.split(":")[0] for e in tally.errors] == ["g2"]
+    assert world.claim_reads[1:] == [[glue_key("g1")], [glue_key("g2")], [glue_key("g3")]]
+    [started] = world.executions.values()
+    assert started["event"]["resource"]["id"] == "g1"
+
+
+class RecreatedGlue(FakeGlue):
+    """g1 was deleted and created again under its id between the listing and the look."""
+
+    def get_session(self, Id: str) -> dict[str, Any]:
+        found = super().get_session(Id)
+        if Id == "g1":
+            found["Session"]["CreatedOn"] = T0 + timedelta(minutes=1)
+        return found
+
+
+def test_a_resource_recreated_since_the_listing_is_judged_by_its_new_claim() -> None:
+    reborn = claim_key(
+        ResourceRef("glue-session", "g1", "us-east-1", "123456789012"), T0 + timedelta(minutes=1)
+    )
+    world = World(RecreatedGlue(["g1"]))
+    world.held = {reborn}  # its own start event's watcher holds the new one's claim
+    tally = world.sweep().kinds["glue-session"]
+    assert (tally.watched, tally.started) == (1, 0) and not world.executions
+    assert world.claim_reads == [[glue_key("g1")], [reborn]]
+
+    world.held = set()  # nobody watches the new one: the sweep's watcher is named for it
+    tally = world.sweep(now=NOW + timedelta(minutes=15)).kinds["glue-session"]
+    assert (tally.watched, tally.started) == (0, 1)
+    [name] = world.executions
+    assert name == execution_name(reborn, NOW + timedelta(minutes=15))
 
 
 # -- the handler, against moto --------------------------------------------------------------------
