@@ -23,6 +23,7 @@ import pstats
 import sys
 import sysconfig
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -201,10 +202,46 @@ def entry_points(stats: pstats.Stats) -> list[tuple[str, float, int]]:
     return out
 
 
+@contextmanager
+def calls_by_operation() -> Iterator[dict[str, list[float]]]:
+    """`service:Operation` -> [calls, seconds] of every AWS call, on every thread: the time
+    spent in each call but not in the AWS calls made while answering it (an Invoke's handler
+    makes its own, counted under their names), on the monotonic clock the virtual clock
+    leaves alone."""
+    from botocore.client import BaseClient
+
+    tally: dict[str, list[float]] = {}
+    lock, local = threading.Lock(), threading.local()
+    original = getattr(BaseClient, "_make_api_call")  # noqa: B009 (private: mypy cannot see it)
+
+    def timed(client: Any, operation: str, params: Any) -> Any:
+        nested: list[float] = local.__dict__.setdefault("nested", [])
+        nested.append(0.0)  # the time of the calls this one makes
+        began = time.clock_gettime(time.CLOCK_MONOTONIC)
+        try:
+            return original(client, operation, params)
+        finally:
+            spent = time.clock_gettime(time.CLOCK_MONOTONIC) - began
+            inner = nested.pop()
+            if nested:
+                nested[-1] += spent
+            name = f"{client.meta.service_model.endpoint_prefix}:{operation}"
+            with lock:
+                row = tally.setdefault(name, [0, 0.0])
+                row[0] += 1
+                row[1] += spent - inner
+
+    with mock.patch.object(BaseClient, "_make_api_call", timed):
+        yield tally
+
+
+OPERATIONS_SHOWN = 12
+
+
 def profile_week(sessions: int, days: float, seed: int, out: Path | None) -> dict[str, Any]:
     from local_runtime.measured_run import measure
 
-    with every_thread_profiled() as profiles:
+    with every_thread_profiled() as profiles, calls_by_operation() as operations:
         result = measure(sessions, days, seed)
     stats = merged(profiles)
     if out is not None:
@@ -226,6 +263,10 @@ def profile_week(sessions: int, days: float, seed: int, out: Path | None) -> dic
             "inclusive": [
                 {"what": label, "seconds": round(t, 1), "share": round(t / busy, 3), "calls": n}
                 for label, t, n in entry_points(stats)
+            ],
+            "operations": [
+                {"operation": name, "calls": int(calls), "seconds": round(spent, 2)}
+                for name, (calls, spent) in sorted(operations.items(), key=lambda kv: -kv[1][1])
             ],
             "state_transitions": result["state_transitions"],
         }
@@ -257,6 +298,9 @@ def _table(report: dict[str, Any]) -> str:
     lines.append(f"{'inclusive':52s} {'s':>8s} {'share':>6s}  calls")
     for row in profile["inclusive"]:
         lines.append(f"{row['what']:52s} {row['seconds']:8.1f} {row['share']:6.1%}  {row['calls']}")
+    lines.append(f"{'AWS calls by operation (own time)':52s} {'s':>8s} {'calls':>7s}")
+    for row in profile["operations"][:OPERATIONS_SHOWN]:
+        lines.append(f"{row['operation']:52s} {row['seconds']:8.2f} {row['calls']:7d}")
     return "\n".join(lines)
 
 

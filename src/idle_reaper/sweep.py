@@ -157,18 +157,8 @@ def _sweep_kind(
         for key in page:
             sighting = found[key]
             try:
-                _consider(
-                    sighting,
-                    key,
-                    (items if items is not None else claims.items([key])).get(key),
-                    tally,
-                    client_for,
-                    home,
-                    policy,
-                    claims,
-                    start,
-                    now,
-                )
+                item = (items if items is not None else claims.items([key])).get(key)
+                _consider(sighting, key, item, tally, client_for, home, policy, claims, start, now)
             except Exception as exc:  # one resource never stops the others: counted
                 tally.errors.append(_error(f"{sighting.ref.id[:80]}", exc))
     return tally

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import json
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -87,6 +88,48 @@ def test_every_thread_is_profiled_and_parked_time_is_apart() -> None:
     assert areas[profiling.OTHER] > 0  # deepcopy, charged to this test's own function
     assert parked > 0.01
     assert not any(a is None for a in areas)
+
+
+def test_aws_calls_are_counted_by_operation_once_each_on_every_thread() -> None:
+    import boto3
+    from moto import mock_aws
+
+    with mock_aws(), profiling.calls_by_operation() as tally:
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        url = sqs.create_queue(QueueName="q")["QueueUrl"]
+        workers = [
+            threading.Thread(target=lambda: sqs.get_queue_attributes(QueueUrl=url))
+            for _ in range(3)
+        ]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+    assert {name: int(calls) for name, (calls, _) in tally.items()} == {
+        "sqs:CreateQueue": 1,
+        "sqs:GetQueueAttributes": 3,
+    }
+    assert all(seconds > 0 for _, seconds in tally.values())
+
+
+def test_a_call_made_while_answering_another_counts_apart_and_not_in_its_time() -> None:
+    """An Invoke's handler makes its own calls: each under its name, its time not the Invoke's."""
+    import boto3
+    from moto import mock_aws
+
+    with mock_aws(), profiling.calls_by_operation() as tally:
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        sqs.meta.events.register_first("before-call.sqs.CreateQueue", lambda **_: time.sleep(0.3))
+        sqs.meta.events.register_first(
+            "before-call.sqs.ListQueues", lambda **_: sqs.create_queue(QueueName="inner") and None
+        )
+        sqs.list_queues()
+    assert {name: int(calls) for name, (calls, _) in tally.items()} == {
+        "sqs:ListQueues": 1,
+        "sqs:CreateQueue": 1,
+    }
+    assert tally["sqs:CreateQueue"][1] >= 0.3
+    assert tally["sqs:ListQueues"][1] < 0.3  # the inner call's 0.3 s is not the outer's
 
 
 def test_a_measured_run_keeps_what_it_fingerprinted(tmp_path: Path) -> None:
