@@ -100,7 +100,7 @@ coldstart: $(STAMP) ## Import time of each handler and the package and layer siz
 bench-compare: $(STAMP) ## The bench week on BASE (default 709968c) then on this tree, compared: [BASE=..] [BENCH_ARGS="--sessions 1000 --days 7"]
 	$(BIN)/python -m local_runtime.side_by_side $(if $(BASE),--base $(BASE)) $(BENCH_ARGS)
 
-profile: $(STAMP) ## Where the runtime's time goes, by area (cProfile on every thread): [BENCH_ARGS="--sessions 200 --days 2"]
+profile: $(STAMP) ## Where the runtime's time goes, by area and by AWS operation (cProfile on every thread): [BENCH_ARGS="--sessions 200 --days 2 [--base REV]"]
 	$(BIN)/python -m local_runtime.profiling $(BENCH_ARGS)
 
 validate: $(STAMP) ## sam validate --lint

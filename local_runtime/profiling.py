@@ -1,6 +1,6 @@
 """Where a run's time goes: the benchmark week under cProfile on every thread, by area.
 
-    python -m local_runtime.profiling --sessions 200 --days 2 [--out /tmp/run.pstats]
+    python -m local_runtime.profiling --sessions 200 --days 2 [--out /tmp/run.pstats] [--base REV]
 
 cProfile sees only the thread it was started on, and most of a run happens on others (each
 execution of the watcher, each Task of it), so every thread gets its own profiler and the
@@ -9,8 +9,9 @@ its file belongs to (moto's serializer, moto's dispatch, moto's service backends
 interpreter, botocore, the runtime's IAM, freezegun, JSON, the handlers, ...); a built-in's
 own time goes to the areas of its callers, in proportion. Areas add up to the run's busy
 time. Time a thread spends parked (a lock, a poll: an execution asleep in a Wait state) is
-counted apart. Profiling slows a run down several times, unevenly: read the shares, not the
-seconds.
+counted apart. Beside the areas, every AWS operation with its calls and the time spent in
+them (calls_by_operation). Profiling slows a run down several times, unevenly: read the
+shares, not the seconds.
 """
 
 from __future__ import annotations
