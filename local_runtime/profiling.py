@@ -26,7 +26,7 @@ import sysconfig
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -203,8 +203,14 @@ def entry_points(stats: pstats.Stats) -> list[tuple[str, float, int]]:
     return out
 
 
+def _monotonic() -> float:
+    return time.clock_gettime(time.CLOCK_MONOTONIC)
+
+
 @contextmanager
-def calls_by_operation() -> Iterator[dict[str, list[float]]]:
+def calls_by_operation(
+    clock: Callable[[], float] = _monotonic,
+) -> Iterator[dict[str, list[float]]]:
     """`service:Operation` -> [calls, seconds] of every AWS call, on every thread: the time
     spent in each call but not in the AWS calls made while answering it (an Invoke's handler
     makes its own, counted under their names), on the monotonic clock the virtual clock
@@ -218,11 +224,11 @@ def calls_by_operation() -> Iterator[dict[str, list[float]]]:
     def timed(client: Any, operation: str, params: Any) -> Any:
         nested: list[float] = local.__dict__.setdefault("nested", [])
         nested.append(0.0)  # the time of the calls this one makes
-        began = time.clock_gettime(time.CLOCK_MONOTONIC)
+        began = clock()
         try:
             return original(client, operation, params)
         finally:
-            spent = time.clock_gettime(time.CLOCK_MONOTONIC) - began
+            spent = clock() - began
             inner = nested.pop()
             if nested:
                 nested[-1] += spent

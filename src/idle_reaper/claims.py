@@ -38,28 +38,36 @@ class Claims:
     def items(self, keys: Sequence[str]) -> dict[str, Mapping[str, Any]]:
         """The claim items there are among `keys` (at most READ_AT_ONCE), by key: one
         BatchGetItem, strongly consistent, for a whole page of a sweep. Keys DynamoDB leaves
-        unprocessed (throttling, size) are read one by one, with the client's retries. An item
-        that names no claim asked for raises ClaimReadError."""
+        unprocessed (throttling, size) are read one by one, with the client's retries. Keys
+        DynamoDB refuses (ValidationException) or an answer that cannot be read raise
+        ClaimReadError: the caller reads those keys one by one."""
         unique = list(dict.fromkeys(keys))  # BatchGetItem refuses a list with duplicates
         if len(unique) > READ_AT_ONCE:
             raise ValueError(f"{len(unique)} claims in one read: at most {READ_AT_ONCE}")
         if not unique:
             return {}
-        answer = self.dynamodb.batch_get_item(
-            RequestItems={
-                self.table: {
-                    "Keys": [{"claim": {"S": key}} for key in unique],
-                    "ConsistentRead": True,
+        try:
+            answer = self.dynamodb.batch_get_item(
+                RequestItems={
+                    self.table: {
+                        "Keys": [{"claim": {"S": key}} for key in unique],
+                        "ConsistentRead": True,
+                    }
                 }
-            }
-        )
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ValidationException":
+                raise ClaimReadError(f"BatchGetItem refused the keys: {exc}") from exc
+            raise
+        if not isinstance(answer, Mapping):
+            raise ClaimReadError("BatchGetItem's answer is not an object")
         asked = set(unique)
         left = [key for key in _keys(answer.get("UnprocessedKeys"), self.table) if key in asked]
         # No entry for the table reads as nothing found: were that wrong, a watcher started for
         # a claimed resource ends at its Claim state (Duplicate), while refusing the answer
         # would stop every sweep from starting anything.
         responses = answer.get("Responses") or {}
-        listed = (responses.get(self.table) or []) if isinstance(responses, Mapping) else None
+        listed = responses.get(self.table, []) if isinstance(responses, Mapping) else None
         if not isinstance(listed, list):
             raise ClaimReadError(f"BatchGetItem's Responses for {self.table} are not a list")
         found: dict[str, Mapping[str, Any]] = {}
@@ -138,10 +146,15 @@ def _claim(item: object) -> str | None:
 
 def _keys(unprocessed: object, name: str) -> list[str]:
     """The claim keys BatchGetItem's UnprocessedKeys names for table `name` (the shape of
-    RequestItems)."""
+    RequestItems); ClaimReadError when that entry cannot be read."""
     table = unprocessed.get(name) if isinstance(unprocessed, Mapping) else None
+    if table is None:
+        return []
     keys = table.get("Keys") if isinstance(table, Mapping) else None
-    return [key for key in map(_claim, keys if isinstance(keys, list) else []) if key is not None]
+    named = [_claim(key) for key in keys] if isinstance(keys, list) else [None]
+    if None in named:
+        raise ClaimReadError(f"BatchGetItem's UnprocessedKeys for {name} cannot be read")
+    return [key for key in named if key is not None]
 
 
 def _output(execution: dict[str, Any]) -> dict[str, Any]:

@@ -65,8 +65,9 @@ class InteractionError(ReaperError):
 
 
 class ClaimReadError(ReaperError):
-    """DynamoDB's answer to a read of claims cannot be read: when in doubt, none of its claims
-    is taken as free."""
+    """A read of many claims at once failed on its keys or its answer: the sweeper reads them
+    again one by one, so only a claim that cannot be read is left unjudged (never taken as
+    free)."""
 
 
 class SweepError(ReaperError):

@@ -22,7 +22,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from idle_reaper.claims import READ_AT_ONCE
-from idle_reaper.exceptions import SweepError
+from idle_reaper.exceptions import ClaimReadError, SweepError
 from idle_reaper.inspection import ClientFactory, inspect
 from idle_reaper.kinds import all_kinds
 from idle_reaper.kinds.base import ResourceKind, Sighting
@@ -56,6 +56,9 @@ HASH_CHARS = 40
 """160 bits of the claim key's SHA-256: no two resources share a name by chance."""
 MAX_ERROR_TEXT = 300
 """An error's text in the report is cut here: one failure never floods the log."""
+MAX_ERRORS_KEPT = 100
+"""Error texts a kind's report keeps (all are counted): a hundred failures are about 30 KB of
+the sweep's log line, well under CloudWatch Logs' 256 KB a log event."""
 
 
 @dataclass
@@ -73,6 +76,14 @@ class KindSweep:
     skipped: dict[str, int] = field(default_factory=dict)
     """By the outcome Inspect's first look gave (exempt, gone, ignored): no watcher needed."""
     errors: list[str] = field(default_factory=list)
+    """The first MAX_ERRORS_KEPT failures, as text."""
+    failed: int = 0
+    """Every failure, kept as text or not."""
+
+    def fail(self, where: str, exc: Exception) -> None:
+        self.failed += 1
+        if len(self.errors) < MAX_ERRORS_KEPT:
+            self.errors.append(f"{where}: {type(exc).__name__}: {exc}"[:MAX_ERROR_TEXT])
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -81,6 +92,7 @@ class KindSweep:
             "started": self.started,
             "already_started": self.already_started,
             "skipped": dict(self.skipped),
+            "failed": self.failed,
             "errors": list(self.errors),
         }
 
@@ -95,7 +107,7 @@ class SweepReport:
 
     @property
     def errors(self) -> int:
-        return sum(len(tally.errors) for tally in self.kinds.values())
+        return sum(tally.failed for tally in self.kinds.values())
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -145,22 +157,25 @@ def _sweep_kind(
             # a listing that shifted between pages may give one resource twice: counted once
             found.setdefault(claim_key(sighting.ref, sighting.started_at), sighting)
     except Exception as exc:  # the listing itself (throttled, denied): counted, the rest looked at
-        tally.errors.append(_error("listing", exc))
+        tally.fail("listing", exc)
     tally.listed = len(found)
     keys = list(found)
     for first in range(0, len(keys), READ_AT_ONCE):
         page = keys[first : first + READ_AT_ONCE]
         try:
             items: Mapping[str, Mapping[str, Any]] | None = claims.items(page)
-        except Exception:  # read them one by one: a bad key or a failed read costs only its own
+        except ClaimReadError:  # a bad key or a bad answer: one by one, it costs only its own
             items = None
+        except Exception as exc:  # throttled, timed out: one error, the next page is tried
+            tally.fail(f"claims of {len(page)}", exc)
+            continue
         for key in page:
             sighting = found[key]
             try:
                 item = (items if items is not None else claims.items([key])).get(key)
                 _consider(sighting, key, item, tally, client_for, home, policy, claims, start, now)
             except Exception as exc:  # one resource never stops the others: counted
-                tally.errors.append(_error(f"{sighting.ref.id[:80]}", exc))
+                tally.fail(sighting.ref.id[:80], exc)
     return tally
 
 
@@ -227,11 +242,6 @@ def found_event(ref: ResourceRef, name: str, now: datetime) -> dict[str, Any]:
     }
 
 
-def _error(where: str, exc: Exception) -> str:
-    text = f"{where}: {type(exc).__name__}: {exc}"
-    return text[:MAX_ERROR_TEXT]
-
-
 def _failure_summary(report: SweepReport) -> str:
-    failed = [f"{name} ({len(t.errors)})" for name, t in report.kinds.items() if t.errors]
+    failed = [f"{name} ({t.failed})" for name, t in report.kinds.items() if t.failed]
     return f"the sweep met {report.errors} error(s): {', '.join(failed)}"

@@ -221,6 +221,10 @@ class Answering:
         {"Responses": {TABLE: [{"execution_arn": {"S": FIRST}}]}},  # no claim named
         {"Responses": {TABLE: [{"claim": {"S": "never-asked"}}]}},
         {"Responses": {TABLE: [{"claim": {"N": "1"}}]}},
+        {"Responses": {TABLE: "abc"}},
+        {"UnprocessedKeys": {TABLE: {"Keys": "a"}}},
+        {"UnprocessedKeys": {TABLE: {"Keys": [{"id": {"S": "a"}}]}}},
+        {"UnprocessedKeys": {TABLE: {}}},
     ],
 )
 def test_an_answer_that_cannot_be_read_is_an_error(answer: dict[str, Any]) -> None:
@@ -238,3 +242,20 @@ def test_keys_all_left_unprocessed_are_read_and_unasked_ones_never_are() -> None
     dynamodb = Answering({"UnprocessedKeys": {TABLE: unprocessed}})
     assert Claims(dynamodb, TABLE, FakeSfn({})).items(["a", "b"]) == {}
     assert dynamodb.single == ["a", "b"]
+
+
+def test_keys_dynamodb_refuses_are_a_claim_read_error_and_throttling_is_not() -> None:
+    """ValidationException (a key it will not take): the sweeper then reads key by key. A
+    throttled or failed call stays what it is: one error for the page."""
+
+    class Refusing:
+        def __init__(self, code: str) -> None:
+            self.code = code
+
+        def batch_get_item(self, **_: Any) -> dict[str, Any]:
+            raise ClientError({"Error": {"Code": self.code, "Message": "no"}}, "BatchGetItem")
+
+    with pytest.raises(ClaimReadError):
+        Claims(Refusing("ValidationException"), TABLE, FakeSfn({})).items(["a"])
+    with pytest.raises(ClientError):
+        Claims(Refusing("ProvisionedThroughputExceededException"), TABLE, FakeSfn({})).items(["a"])

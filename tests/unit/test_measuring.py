@@ -6,12 +6,12 @@ from __future__ import annotations
 import copy
 import json
 import threading
-import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from local_runtime import profiling, side_by_side
 from local_runtime.errors import LocalRuntimeError
@@ -90,46 +90,81 @@ def test_every_thread_is_profiled_and_parked_time_is_apart() -> None:
     assert not any(a is None for a in areas)
 
 
-def test_aws_calls_are_counted_by_operation_once_each_on_every_thread() -> None:
+class Ticks:
+    """A clock the test moves by hand: own times come out exact."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def sqs() -> Iterator[Any]:
     import boto3
     from moto import mock_aws
 
-    with mock_aws(), profiling.calls_by_operation() as tally:
-        sqs = boto3.client("sqs", region_name="us-east-1")
-        url = sqs.create_queue(QueueName="q")["QueueUrl"]
-        workers = [
-            threading.Thread(target=lambda: sqs.get_queue_attributes(QueueUrl=url))
-            for _ in range(3)
-        ]
-        for worker in workers:
-            worker.start()
-        for worker in workers:
-            worker.join()
-    assert {name: int(calls) for name, (calls, _) in tally.items()} == {
-        "sqs:CreateQueue": 1,
-        "sqs:GetQueueAttributes": 3,
-    }
-    assert all(seconds > 0 for _, seconds in tally.values())
+    with mock_aws():
+        yield boto3.client("sqs", region_name="us-east-1")
 
 
-def test_a_call_made_while_answering_another_counts_apart_and_not_in_its_time() -> None:
-    """An Invoke's handler makes its own calls: each under its name, its time not the Invoke's."""
-    import boto3
-    from moto import mock_aws
+def on(client: Any, operation: str, action: Any) -> None:
+    """Run `action` while `operation` is being made (as a handler's calls run inside Invoke)."""
+    client.meta.events.register_first(
+        f"before-call.sqs.{operation}", lambda **_: (action(), None)[1]
+    )  # a before-call handler that returns something replaces the call's answer: None
 
-    with mock_aws(), profiling.calls_by_operation() as tally:
-        sqs = boto3.client("sqs", region_name="us-east-1")
-        sqs.meta.events.register_first("before-call.sqs.CreateQueue", lambda **_: time.sleep(0.3))
-        sqs.meta.events.register_first(
-            "before-call.sqs.ListQueues", lambda **_: sqs.create_queue(QueueName="inner") and None
-        )
+
+def own(tally: dict[str, list[float]]) -> dict[str, tuple[int, float]]:
+    return {name: (int(calls), seconds) for name, (calls, seconds) in tally.items()}
+
+
+def test_calls_nested_three_deep_each_keep_only_their_own_time(sqs: Any) -> None:
+    ticks = Ticks()
+    sqs.create_queue(QueueName="q0")
+    on(sqs, "ListQueues", lambda: [ticks.advance(1), sqs.create_queue(QueueName="q")])
+    on(sqs, "CreateQueue", lambda: [ticks.advance(2), sqs.get_queue_url(QueueName="q0")])
+    on(sqs, "GetQueueUrl", lambda: ticks.advance(4))
+    with profiling.calls_by_operation(ticks) as tally:
         sqs.list_queues()
-    assert {name: int(calls) for name, (calls, _) in tally.items()} == {
-        "sqs:ListQueues": 1,
-        "sqs:CreateQueue": 1,
+    assert own(tally) == {
+        "sqs:ListQueues": (1, 1.0),
+        "sqs:CreateQueue": (1, 2.0),
+        "sqs:GetQueueUrl": (1, 4.0),
     }
-    assert tally["sqs:CreateQueue"][1] >= 0.3
-    assert tally["sqs:ListQueues"][1] < 0.3  # the inner call's 0.3 s is not the outer's
+
+
+def test_a_call_that_raises_is_counted_and_leaves_the_next_one_right(sqs: Any) -> None:
+    ticks = Ticks()
+    on(sqs, "GetQueueUrl", lambda: ticks.advance(3))
+    with profiling.calls_by_operation(ticks) as tally:
+        with pytest.raises(ClientError):
+            sqs.get_queue_url(QueueName="missing")
+        on(sqs, "ListQueues", lambda: ticks.advance(5))
+        sqs.list_queues()
+    assert own(tally) == {"sqs:GetQueueUrl": (1, 3.0), "sqs:ListQueues": (1, 5.0)}
+
+
+def test_calls_on_two_threads_at_once_are_not_nested_in_each_other(sqs: Any) -> None:
+    """A's call spans B's whole call on another thread: B's time is still A's (wall time)."""
+    ticks = Ticks()
+    inside, done = threading.Event(), threading.Event()
+    on(sqs, "ListQueues", lambda: [ticks.advance(1), inside.set(), done.wait(5)])
+    on(sqs, "CreateQueue", lambda: ticks.advance(5))
+    with profiling.calls_by_operation(ticks) as tally:
+        a = threading.Thread(target=sqs.list_queues)
+        a.start()
+        inside.wait(5)
+        b = threading.Thread(target=lambda: sqs.create_queue(QueueName="b"))
+        b.start()
+        b.join()
+        done.set()
+        a.join()
+    assert own(tally) == {"sqs:ListQueues": (1, 6.0), "sqs:CreateQueue": (1, 5.0)}
 
 
 def test_a_measured_run_keeps_what_it_fingerprinted(tmp_path: Path) -> None:

@@ -17,11 +17,17 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from idle_reaper.claims import READ_AT_ONCE
-from idle_reaper.exceptions import SweepError
+from idle_reaper.exceptions import ClaimReadError, SweepError
 from idle_reaper.inspection import inspect
 from idle_reaper.policy import Policy
 from idle_reaper.resource import Home, ResourceRef
-from idle_reaper.sweep import SweepReport, execution_name, found_event, sweep
+from idle_reaper.sweep import (
+    MAX_ERRORS_KEPT,
+    SweepReport,
+    execution_name,
+    found_event,
+    sweep,
+)
 from idle_reaper.watch import claim_key, start_input
 from tests.conftest import ROOT, load_event
 
@@ -199,8 +205,10 @@ class World:
     def items(self, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
         assert len(keys) <= READ_AT_ONCE, "one read asks for at most 100 claims"
         self.claim_reads.append(list(keys))
-        if self.claims_error is not None or self.unreadable & set(keys):
-            raise failure(self.claims_error or "ValidationException", "BatchGetItem")
+        if self.claims_error is not None:
+            raise failure(self.claims_error, "BatchGetItem")
+        if self.unreadable & set(keys):  # as Claims.items says a key DynamoDB refused
+            raise ClaimReadError("BatchGetItem refused the keys")
         return {key: {"claim": {"S": key}} for key in keys if key in self.held}
 
     def holds(self, key: str, item: Mapping[str, Any] | None) -> bool:
@@ -380,15 +388,30 @@ def test_claims_are_read_a_hundred_at_a_time_in_the_listings_order() -> None:
     assert (tally.listed, tally.watched, tally.started) == (250, 125, 125)
 
 
-def test_claims_that_cannot_be_read_start_nothing_and_each_is_an_error() -> None:
+def test_claims_that_cannot_be_read_start_nothing_and_are_one_error_a_page() -> None:
+    """Throttled or timed out: one error for the page, never a read per key on top."""
     world = World(FakeGlue([f"g{n:03d}" for n in range(150)]))
     world.claims_error = "ProvisionedThroughputExceededException"
     with pytest.raises(SweepError) as raised:
         world.sweep()
     tally = raised.value.report.kinds["glue-session"]
-    assert (tally.listed, tally.started, tally.watched) == (150, 0, 0)
-    assert [e.split(":")[0] for e in tally.errors] == [f"g{n:03d}" for n in range(150)]
+    assert (tally.listed, tally.started, tally.watched, tally.failed) == (150, 0, 0, 2)
+    assert [e.split(":")[0] for e in tally.errors] == ["claims of 100", "claims of 50"]
+    assert [len(read) for read in world.claim_reads] == [100, 50]
     assert not world.executions and world.clients["glue"].read == []
+
+
+def test_every_failure_is_counted_and_the_first_hundred_are_kept_as_text() -> None:
+    ids = [f"g{n:03d}" for n in range(150)]
+    glue = FakeGlue(ids)
+    glue.get_errors = dict.fromkeys(ids, "ThrottlingException")
+    world = World(glue)
+    with pytest.raises(SweepError, match="150 error") as raised:
+        world.sweep()
+    report = raised.value.report
+    tally = report.kinds["glue-session"]
+    assert (tally.failed, len(tally.errors), report.errors) == (150, MAX_ERRORS_KEPT, 150)
+    assert tally.to_dict()["failed"] == 150 and tally.errors[-1].startswith("g099:")
 
 
 def test_a_claim_that_cannot_be_read_costs_only_its_own_resource() -> None:
