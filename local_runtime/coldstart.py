@@ -150,16 +150,12 @@ class Package:
 def read_template(template: Path) -> tuple[list[FunctionSpec], list[LayerSpec]]:
     """Every function and layer in the template, as deployed with the default parameters.
     The folders they name must lie under the template's own folder."""
-    from cfnlint.decode import decode
 
     from local_runtime import stack
 
     root = template.resolve().parent
 
-    raw, problems = decode(str(template))
-    if raw is None:
-        raise TemplateError(f"{template}: {problems}")
-    layers = _layers(json.loads(json.dumps(raw)), template.parent, root)
+    layers = _layers(stack.read(template), template.parent, root)
     by_name = {layer.name: layer.logical_id for layer in layers}
     deployed = stack.load(template)
     functions = []

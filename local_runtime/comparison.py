@@ -122,12 +122,9 @@ def measuring() -> Iterator[Meter]:
 
 def _parameters() -> dict[str, Any]:
     """template.yaml's Parameters section, as CloudFormation reads it (short-form tags too)."""
-    from cfnlint.decode import decode
+    from local_runtime import stack
 
-    raw, problems = decode(str(TEMPLATE))
-    if raw is None:
-        raise LocalRuntimeError(f"{TEMPLATE}: {problems}")
-    return dict(raw["Parameters"])
+    return dict(stack.read(TEMPLATE)["Parameters"])
 
 
 def allowance_minutes() -> int:

@@ -343,16 +343,11 @@ def status_of(service: str, operation: str, code: str) -> int | None:
 @cache
 def template_names(cfn_type: str) -> frozenset[str]:
     """Logical ids of template.yaml's resources of a type (before the SAM transform)."""
-    from cfnlint.decode import decode
-
+    from local_runtime import stack
     from local_runtime.runtime import TEMPLATE
 
-    raw, problems = decode(str(TEMPLATE))
-    if raw is None:
-        raise ScenarioError(f"{TEMPLATE}: {problems}")
-    return frozenset(
-        str(k) for k, v in (raw.get("Resources") or {}).items() if v.get("Type") == cfn_type
-    )
+    resources = stack.read(TEMPLATE).get("Resources") or {}
+    return frozenset(str(k) for k, v in resources.items() if v.get("Type") == cfn_type)
 
 
 @cache

@@ -81,14 +81,10 @@ def load(
         raise ScenarioError(
             f"stack name {name[:140]!r}: a letter, then letters, digits and hyphens, at most 128"
         )
-    raw, problems = decode(str(template))
-    if raw is None:
-        raise TemplateError(f"{template}: {problems}")
-    sam = _json_clean(raw)
+    sam = read(template)
     if amend is not None:
         amend(sam)
-    parameters = _parameters(sam, overrides or {})
-    _check_rules(sam.get("Rules") or {}, parameters)
+    parameters = parameters_of(sam, overrides or {})
     root = template.parent
     code_dirs = _localize_uris(sam, root)
     cfn = _transform(sam, parameters, region, account)
@@ -109,6 +105,23 @@ def load(
         if res.get("Condition") is None or stack.conditions[res["Condition"]]
     }
     return stack
+
+
+def read(template: Path) -> dict[str, Any]:
+    """The template as plain JSON values (cfn-lint's decoder reads YAML's short forms)."""
+    raw, problems = decode(str(template))
+    if raw is None:
+        raise TemplateError(f"{template}: {problems}")
+    clean: dict[str, Any] = _json_clean(raw)
+    return clean
+
+
+def parameters_of(sam: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, str]:
+    """The values the stack deploys with, checked as CloudFormation checks them before it
+    creates anything: each against its declaration, then all against the template's Rules."""
+    parameters = _parameters(sam, overrides)
+    _check_rules(sam.get("Rules") or {}, parameters)
+    return parameters
 
 
 def _json_clean(value: Any) -> Any:

@@ -437,18 +437,24 @@ def test_inspect_retries_lambda_timeouts_and_the_stop_retries_unmodelled_glue_er
 
 @pytest.mark.parametrize("idle", ["GlueIdleMinutes", "SageMakerIdleMinutes", "Ec2IdleMinutes"])
 def test_warning_must_be_shorter_than_the_idle_allowance_for_every_pair(idle: str) -> None:
-    from cfnlint.decode import decode
-
-    template, _ = decode(str(ROOT / "template.yaml"))
+    """Every pair against the Rules (what CloudFormation checks before creating anything);
+    the shortest allowance each warning takes also deploys in full."""
+    sam = stack_module.read(ROOT / "template.yaml")
     others = {"GlueIdleMinutes": "90", "SageMakerIdleMinutes": "90", "Ec2IdleMinutes": "90"}
-    for warning in template["Parameters"]["WarningMinutes"]["AllowedValues"]:
+    for warning in sam["Parameters"]["WarningMinutes"]["AllowedValues"]:
         for minutes in range(1, 75):
             overrides = {**others, "WarningMinutes": warning, idle: str(minutes)}
             if int(warning) < minutes:
-                stack_module.load(ROOT / "template.yaml", overrides)
+                assert stack_module.parameters_of(sam, overrides)[idle] == str(minutes)
             else:
                 with pytest.raises(stack_module.ScenarioError, match=f"less than {idle}"):
-                    stack_module.load(ROOT / "template.yaml", overrides)
+                    stack_module.parameters_of(sam, overrides)
+        shortest = {**others, "WarningMinutes": warning, idle: str(int(warning) + 1)}
+        deployed = stack_module.load(ROOT / "template.yaml", shortest)
+        assert deployed.parameters[idle] == str(int(warning) + 1)
+        if warning != "0":  # an allowance of 0 minutes is refused on its own
+            with pytest.raises(stack_module.ScenarioError, match=f"less than {idle}"):
+                stack_module.load(ROOT / "template.yaml", {**shortest, idle: warning})
 
 
 def test_the_start_rule_hands_the_watcher_its_input_contract(stack: stack_module.Stack) -> None:
