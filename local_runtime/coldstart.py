@@ -150,7 +150,6 @@ class Package:
 def read_template(template: Path) -> tuple[list[FunctionSpec], list[LayerSpec]]:
     """Every function and layer in the template, as deployed with the default parameters.
     The folders they name must lie under the template's own folder."""
-
     from local_runtime import stack
 
     root = template.resolve().parent

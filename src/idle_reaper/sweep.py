@@ -15,6 +15,7 @@ gone) starts none; an exempt one is looked at again at the next sweep.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -55,10 +56,12 @@ NAME_PREFIX = "sweep-"
 HASH_CHARS = 40
 """160 bits of the claim key's SHA-256: no two resources share a name by chance."""
 MAX_ERROR_TEXT = 300
-"""An error's text in the report is cut here: one failure never floods the log."""
-MAX_ERRORS_KEPT = 100
-"""Error texts a kind's report keeps (all are counted): a hundred failures are about 30 KB of
-the sweep's log line, well under CloudWatch Logs' 256 KB a log event."""
+"""Bytes an error's text takes at most in the log, escaped as JSON escapes it (Powertools writes
+any other character than ASCII as \\uXXXX): a hostile resource id never floods the log."""
+MAX_ERRORS_KEPT = 50
+"""Error texts a kind's report keeps (all are counted): at most 15 KB a kind, 60 KB for the four
+in the sweep's one log line, under the 256 KB a CloudWatch Logs event could be before the
+limit was raised to 1 MB (PutLogEvents API reference)."""
 
 
 @dataclass
@@ -79,11 +82,14 @@ class KindSweep:
     """The first MAX_ERRORS_KEPT failures, as text."""
     failed: int = 0
     """Every failure, kept as text or not."""
+    unread: int = 0
+    """Resources whose claims could not be read (a page's read failed): not judged this sweep."""
 
     def fail(self, where: str, exc: Exception) -> None:
+        """Count a failure; keep its text while fewer than MAX_ERRORS_KEPT are kept."""
         self.failed += 1
         if len(self.errors) < MAX_ERRORS_KEPT:
-            self.errors.append(f"{where}: {type(exc).__name__}: {exc}"[:MAX_ERROR_TEXT])
+            self.errors.append(_cut(f"{where}: {type(exc).__name__}: {exc}"))
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -93,6 +99,7 @@ class KindSweep:
             "already_started": self.already_started,
             "skipped": dict(self.skipped),
             "failed": self.failed,
+            "unread": self.unread,
             "errors": list(self.errors),
         }
 
@@ -168,6 +175,7 @@ def _sweep_kind(
             items = None
         except Exception as exc:  # throttled, timed out: one error, the next page is tried
             tally.fail(f"claims of {len(page)}", exc)
+            tally.unread += len(page)
             continue
         for key in page:
             sighting = found[key]
@@ -240,6 +248,17 @@ def found_event(ref: ResourceRef, name: str, now: datetime) -> dict[str, Any]:
         "detail": {},
         "resource": ref.to_dict(),
     }
+
+
+def _cut(text: str) -> str:
+    """`text`, cut so that escaped as JSON it takes at most MAX_ERROR_TEXT bytes."""
+    kept, size = [], 2  # the quotes
+    for char in text:
+        size += len(json.dumps(char)) - 2
+        if size > MAX_ERROR_TEXT:
+            break
+        kept.append(char)
+    return "".join(kept)
 
 
 def _failure_summary(report: SweepReport) -> str:

@@ -396,12 +396,13 @@ def test_claims_that_cannot_be_read_start_nothing_and_are_one_error_a_page() -> 
         world.sweep()
     tally = raised.value.report.kinds["glue-session"]
     assert (tally.listed, tally.started, tally.watched, tally.failed) == (150, 0, 0, 2)
+    assert tally.unread == 150 and tally.to_dict()["unread"] == 150
     assert [e.split(":")[0] for e in tally.errors] == ["claims of 100", "claims of 50"]
     assert [len(read) for read in world.claim_reads] == [100, 50]
     assert not world.executions and world.clients["glue"].read == []
 
 
-def test_every_failure_is_counted_and_the_first_hundred_are_kept_as_text() -> None:
+def test_every_failure_is_counted_and_the_first_fifty_are_kept_as_text() -> None:
     ids = [f"g{n:03d}" for n in range(150)]
     glue = FakeGlue(ids)
     glue.get_errors = dict.fromkeys(ids, "ThrottlingException")
@@ -411,7 +412,22 @@ def test_every_failure_is_counted_and_the_first_hundred_are_kept_as_text() -> No
     report = raised.value.report
     tally = report.kinds["glue-session"]
     assert (tally.failed, len(tally.errors), report.errors) == (150, MAX_ERRORS_KEPT, 150)
-    assert tally.to_dict()["failed"] == 150 and tally.errors[-1].startswith("g099:")
+    assert tally.to_dict()["failed"] == 150 and tally.errors[-1].startswith("g049:")
+    assert tally.unread == 0  # every claim was read: these failed one by one
+
+
+@pytest.mark.parametrize("char", ["a", '"', "\\", "\u00e9", "\U0001f600"])
+def test_an_error_text_takes_at_most_300_bytes_in_the_log_whatever_the_id_holds(char: str) -> None:
+    """Ids are hostile (Glue's allow quotes, backslashes, emoji): the log escapes them."""
+    sid = char * 255
+    glue = FakeGlue([sid])
+    glue.get_errors = {sid: "ThrottlingException"}
+    world = World(glue)
+    with pytest.raises(SweepError) as raised:
+        world.sweep()
+    [text] = raised.value.report.kinds["glue-session"].errors
+    assert 250 < len(json.dumps(text)) <= 300
+    assert text.startswith(char * 10)
 
 
 def test_a_claim_that_cannot_be_read_costs_only_its_own_resource() -> None:
