@@ -56,8 +56,9 @@ NAME_PREFIX = "sweep-"
 HASH_CHARS = 40
 """160 bits of the claim key's SHA-256: no two resources share a name by chance."""
 MAX_ERROR_TEXT = 300
-"""Bytes an error's text takes at most in the log, escaped as JSON escapes it (Powertools writes
-any other character than ASCII as \\uXXXX): a hostile resource id never floods the log."""
+"""Bytes an error's text takes at most in the log, counted as json.dumps escapes it by default
+(6 or 12 bytes a character outside ASCII): never less than Powertools writes (UTF-8, quotes and
+controls escaped), so a hostile resource id never floods the log."""
 MAX_ERRORS_KEPT = 50
 """Error texts a kind's report keeps (all are counted): at most 15 KB a kind, 60 KB for the four
 in the sweep's one log line, under the 256 KB a CloudWatch Logs event could be before the
@@ -251,7 +252,8 @@ def found_event(ref: ResourceRef, name: str, now: datetime) -> dict[str, Any]:
 
 
 def _cut(text: str) -> str:
-    """`text`, cut so that escaped as JSON it takes at most MAX_ERROR_TEXT bytes."""
+    """`text`, cut so that escaped as JSON (ASCII only, the larger count) it takes at most
+    MAX_ERROR_TEXT bytes."""
     kept, size = [], 2  # the quotes
     for char in text:
         size += len(json.dumps(char)) - 2
