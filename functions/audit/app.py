@@ -47,8 +47,10 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     except _dynamodb().exceptions.ConditionalCheckFailedException:
         logger.info("already on the record", extra={"event_id": record.event_id})
         return {"recorded": False, "event_id": record.event_id}
-    metrics.add_dimension(name="kind", value=record.kind)
-    for name, unit, value in metrics_for(record):
+    added = metrics_for(record)
+    if added:  # Powertools clears dimensions only when it flushes a metric: none, no dimension
+        metrics.add_dimension(name="kind", value=record.kind)
+    for name, unit, value in added:
         metrics.add_metric(name=name, unit=unit, value=value)
     logger.info(
         "recorded",

@@ -139,7 +139,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         )
     if outcome.message is None:
         return {"notified": False, "type": outcome.event.detail_type}
-    metrics.add_dimension(name="kind", value=outcome.message.attributes["kind"])
+    if outcome.results:  # Powertools clears dimensions only when it flushes a metric
+        metrics.add_dimension(name="kind", value=outcome.message.attributes["kind"])
     for channel, result in outcome.results.items():
         if result.get("status") == "rejected":
             logger.error(

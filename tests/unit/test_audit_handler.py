@@ -4,6 +4,7 @@ declares: once per event, whatever the redelivery, with valid EMF metrics and a 
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -92,3 +93,19 @@ def test_the_notify_handlers_metrics_are_valid_emf_too(account: Account) -> None
     assert documents
     for document in documents:
         emf.validate(document)
+
+
+def test_an_event_without_metrics_leaves_no_dimension_to_the_next_warm_invocation(
+    account: Account,
+) -> None:
+    # Powertools clears dimensions only when it flushes metrics: a dimension added for an event
+    # that adds none would stay on the warm module and be "added again" by the next event.
+    other = load_event("reaper-exempt.json")  # records no metric
+    other["detail"]["resource"]["kind"] = "ec2-instance"
+    account.functions.invoke("AuditFunction", other)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        account.functions.invoke("AuditFunction", load_event("reaper-stopped.json"))
+    assert [str(w.message) for w in caught if "already been added" in str(w.message)] == []
+    stopped = emitted(account)[-1]
+    assert stopped["kind"] == "glue-session"
