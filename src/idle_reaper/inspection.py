@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from idle_reaper.exceptions import UnknownKindError
@@ -13,12 +13,16 @@ from idle_reaper.kinds import identify, kind_named
 from idle_reaper.kinds.base import Look, ResourceKind
 from idle_reaper.policy import Policy
 from idle_reaper.resource import Home, Observation, ResourceRef
-from idle_reaper.times import now_utc, to_iso
-from idle_reaper.verdict import decide, done, warning_key
+from idle_reaper.times import ceil_seconds, now_utc, to_iso
+from idle_reaper.verdict import Verdict, decide, done, warning_key
 from idle_reaper.watch import HELD, Tries, Watch, claim_for, holds_claim, next_watch
 
 ClientFactory = Callable[[str, str], Any]
 """(boto3 service name, region) -> client; injected so tests pass moto or fakes."""
+UNANSWERED = "States.Timeout"
+"""A Task that timed out: its call may have landed, whatever the service."""
+CLAIM_FIRST = timedelta(seconds=1)
+"""A stop decided before the claim is looked at again this soon after it."""
 
 
 def inspect(
@@ -65,7 +69,10 @@ def inspect(
         )
         route = own.route.model_dump(exclude_none=True) if own.route else None
         rule = own.rule.name if own.rule else None
-        verdict = landed or replace(decided, rule=rule, route=route).to_dict()
+        decided = replace(decided, rule=rule, route=route)
+        if decided.action == "stop" and not holds_claim(state):
+            decided = _claim_first(decided, now)
+        verdict = landed or decided.to_dict()
         resource = describe(kind, ref, seen)
         claim = HELD if holds_claim(state) else claim_for(ref, seen.started_at, now)
     name = payload.get("execution_name") if isinstance(payload, Mapping) else None
@@ -109,13 +116,15 @@ def describe(kind: ResourceKind, ref: ResourceRef, seen: Observation) -> dict[st
 def _stop_landed(
     kind: ResourceKind, state: Mapping[str, Any], seen: Observation, now: datetime
 ) -> dict[str, Any] | None:
-    """The stop was sent, its answer lost (a timeout, then the retry refused because the
-    session was already STOPPING): the session stopping now is this watcher's stop, so the
-    watch ends `stopped`, with the savings its stop verdict computed, not `gone`."""
+    """The stop was sent and its answer lost (a timeout, a server error): a resource stopping
+    now is this watcher's stop, so the watch ends `stopped`, with the savings its stop verdict
+    computed, not `gone`. A refusal is not: the resource was already stopping, someone else's
+    stop, and the look decides afresh (`gone`, with no savings claimed)."""
     previous, error = state.get("verdict"), state.get("error")
-    refused = isinstance(error, Mapping) and error.get("Error") in kind.stop_refused_errors
+    name = error.get("Error") if isinstance(error, Mapping) else None
+    unanswered = name == UNANSWERED or name in kind.stop_unanswered_errors
     if (
-        not refused
+        not unanswered
         or not isinstance(previous, Mapping)
         or previous.get("action") != "stop"
         or seen.status not in kind.stopping_statuses
@@ -130,6 +139,20 @@ def _stop_landed(
         "next_check_at": None,
         "checked_at": to_iso(now),
     }
+
+
+def _claim_first(decided: Verdict, now: datetime) -> Verdict:
+    """A stop only on a look made after the claim: the Claim state may be retried for a minute
+    or more, and a stop must never act on an aged look. The next look decides it again."""
+    return replace(
+        decided,
+        action="wait",
+        outcome=None,
+        reason=f"{decided.reason}; it stops at the next look, once this watcher holds the claim",
+        next_check_at=ceil_seconds(now) + CLAIM_FIRST,
+        savings_usd=None,
+        idle_minutes_reclaimed=None,
+    )
 
 
 def _replaced(state: Mapping[str, Any], seen: Observation) -> str | None:

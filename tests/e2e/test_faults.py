@@ -107,6 +107,17 @@ def test_glue_throttling_and_5xx_are_retried_and_the_stop_lands_at_the_deadline(
     assert glue(account).lives["throttled-tab"].ended_by == "reaper"
 
 
+def test_a_throttled_stop_is_looked_at_again_and_work_begun_since_keeps_the_session() -> None:
+    path = FAULTS / "stop-throttled-over-new-work.yaml"
+    summary, account, _ = run(path)
+    res = by_id(summary)["resumed-tab"]
+    # idle from the statement's end (09:50:05): stopped a full allowance later, not over it
+    stopped_within(res, T0 + timedelta(minutes=80, seconds=5), timedelta(0))
+    assert [t for t, _ in published(account, "resumed-tab")] == ["warning", "warning", "stopped"]
+    assert TASK_FAILURES[path]["resumed-tab"] == ["Glue.ThrottlingException"]
+    assert glue(account).lives["resumed-tab"].ended_by == "reaper"
+
+
 # -- a long outage -----------------------------------------------------------------------------
 def test_a_3_hour_glue_outage_is_weathered_and_the_session_stopped_when_glue_answers() -> None:
     path = FAULTS / "glue-outage.yaml"

@@ -366,32 +366,74 @@ def test_asl_transitions_all_lead_somewhere_and_every_state_is_reachable() -> No
     assert set(states) == targets
 
 
-def test_every_task_retries_with_backoff_and_jitter() -> None:
+STOPS = ("StopGlueSession", "StopNotebookInstance", "DeleteSpaceApp", "DeleteUserApp")
+STOPS += ("StopEc2Instance",)
+
+
+def test_every_task_retries_with_backoff_and_jitter_but_the_stops() -> None:
     for name, state in ASL["States"].items():
-        if state["Type"] == "Task":
+        if state["Type"] == "Task" and name not in STOPS:
             assert state["Retry"], name
             for retry in state["Retry"]:
                 assert retry["BackoffRate"] > 1 and retry["JitterStrategy"] == "FULL", name
 
 
+@pytest.mark.parametrize("stop", STOPS)
+def test_a_stop_is_never_retried_blind_an_unanswered_one_is_looked_at_again(stop: str) -> None:
+    """A retry would act on a look that has aged: a statement begun since would be killed."""
+    state = ASL["States"][stop]
+    assert "Retry" not in state
+    catches = {error: c["Next"] for c in state["Catch"] for error in c["ErrorEquals"]}
+    assert catches["States.Timeout"] == "CountStopError"
+    assert catches["States.ALL"] == "CountFailure"
+    states = ASL["States"]
+    assert states["CountStopError"]["Next"] == "StopErrorBudget"
+    (again,) = states["StopErrorBudget"]["Choices"]
+    assert states[again["Next"]] == {"Type": "Wait", "Seconds": 20, "Next": "Inspect"}
+
+
+def _guarded(states: dict[str, Any], guard: str, wait: str) -> bool:
+    """The Choice `guard` reaches `wait` only while a $.tries counter is within its bound:
+    its rule for `wait` bounds one, or an earlier rule leaves once one is past its bound."""
+    for rule in states[guard]["Choices"]:
+        counted = rule.get("Variable", "").startswith("$.tries.")
+        if rule["Next"] == wait:
+            return counted and "NumericLessThanEquals" in rule
+        if counted and "NumericGreaterThan" in rule:
+            return states[guard]["Default"] == wait or any(
+                r["Next"] == wait for r in states[guard]["Choices"]
+            )
+    return False
+
+
 def test_no_polling_loop_waits_for_verdict_timestamps_or_bounded_retries() -> None:
     """A Wait either sleeps until Inspect's timestamp, or is a fixed pause reached only
-    through a Choice that bounds how often it can happen (an outage, a refused stop)."""
+    through a Choice that bounds how often it can happen (an outage, a refused stop, an
+    unanswered stop, an outcome the bus would not take)."""
     states = ASL["States"]
     fixed = {name for name, s in states.items() if s["Type"] == "Wait" and "Seconds" in s}
     timed = {name for name, s in states.items() if s["Type"] == "Wait" and "TimestampPath" in s}
     assert timed == {"WaitForNextCheck"}
     assert states["WaitForNextCheck"]["TimestampPath"] == "$.verdict.next_check_at"
-    assert fixed == {"WaitOutOutage", "WaitAfterRefusal"}
+    assert fixed == {
+        "WaitOutOutage",
+        "WaitAfterRefusal",
+        "WaitBeforeStopping",
+        "WaitToPublishOutcome",
+        "WaitToPublishFailure",
+    }
     for name in fixed:
-        (guard,) = [
+        guards = [
             g
             for g, s in states.items()
-            if s.get("Type") == "Choice" and any(c["Next"] == name for c in s["Choices"])
+            if s.get("Next") == name
+            or (s.get("Type") == "Choice" and name in [c["Next"] for c in s["Choices"]])
+            or s.get("Default") == name
         ]
-        (rule,) = states[guard]["Choices"]
-        assert rule["Variable"].startswith("$.tries.") and "NumericLessThanEquals" in rule
-        assert states[guard]["Default"] == "EmitFailed"
+        assert guards, name
+        for guard in guards:
+            assert states[guard]["Type"] == "Choice", (name, guard)
+            assert _guarded(states, guard, name), (name, guard)
     assert (
         states["WaitOutOutage"]["Seconds"]
         * states["OutageBudget"]["Choices"][0]["NumericLessThanEquals"]
@@ -428,11 +470,12 @@ def test_every_choice_rule_reads_a_path_inspect_always_returns() -> None:
                 assert top in {"verdict", "watch", "resource"}, leaf
 
 
-def test_inspect_retries_lambda_timeouts_and_the_stop_retries_unmodelled_glue_errors() -> None:
+def test_inspect_retries_lambda_timeouts_and_the_stop_looks_again_on_unmodelled_errors() -> None:
     inspect = set(ASL["States"]["Inspect"]["Retry"][0]["ErrorEquals"])
     assert {"Lambda.ClientExecutionTimeoutException", "Sandbox.Timedout"} <= inspect
-    stop = set(ASL["States"]["StopGlueSession"]["Retry"][0]["ErrorEquals"])
-    assert {"Glue.GlueException", "Glue.ThrottlingException"} <= stop
+    stop = ASL["States"]["StopGlueSession"]["Catch"]
+    again = {error for c in stop if c["Next"] == "CountStopError" for error in c["ErrorEquals"]}
+    assert {"Glue.GlueException", "Glue.ThrottlingException", "States.Timeout"} <= again
 
 
 @pytest.mark.parametrize("idle", ["GlueIdleMinutes", "SageMakerIdleMinutes", "Ec2IdleMinutes"])

@@ -248,15 +248,48 @@ def stop_state(account: Account, error: str) -> dict[str, Any]:
     return {**first, "claim": {"held": True}, "verdict": verdict, "error": {"Error": error}}
 
 
-def test_a_stop_whose_answer_was_lost_ends_stopped_not_gone(account: Account) -> None:
-    # the first StopSession landed, its answer was lost; the retry was refused (STOPPING)
-    state = stop_state(account, "Glue.IllegalSessionStateException")
+@pytest.mark.parametrize("error", ["States.Timeout", "Glue.InternalServiceException"])
+def test_a_stop_whose_answer_was_lost_ends_stopped_not_gone(account: Account, error: str) -> None:
+    # the StopSession landed, its answer was lost (a timeout, a server error): STOPPING now
+    state = stop_state(account, error)
     account.emulators["glue-session"].user_stop("alice-etl")  # stands in for the stop that landed
     later = next_look(account, state)
     verdict = later["verdict"]
     assert (verdict["action"], verdict["outcome"]) == ("done", "stopped")
     assert verdict["savings_usd"] == 9.99  # what the stop verdict computed
     assert "answer was lost" in verdict["reason"]
+
+
+@pytest.mark.parametrize("error", ["Glue.IllegalSessionStateException", "Glue.ThrottlingException"])
+def test_a_stop_refused_or_throttled_is_not_claimed_when_the_session_is_stopping(
+    account: Account, error: str
+) -> None:
+    # refused because it was already STOPPING (its user's stop), or never sent: not the reaper's
+    state = stop_state(account, error)
+    account.emulators["glue-session"].user_stop("alice-etl")
+    verdict = next_look(account, state)["verdict"]
+    assert (verdict["action"], verdict["outcome"]) == ("done", "gone")
+    assert verdict["savings_usd"] is None
+
+
+def test_a_stop_is_decided_only_by_a_look_after_the_claim() -> None:
+    # no warning to give (WarningMinutes 0), idle past the deadline at the first look (a
+    # session the sweeper found late): the claim first, the stop on the look after it
+    with running(T0, {"WarningMinutes": "0", "SweepMinutes": "0"}) as account:
+        account.clients["glue"].create_session(
+            Id="alice-etl",
+            Role="arn:aws:iam::123456789012:role/Glue",
+            Command={"Name": "glueetl", "PythonVersion": "3"},
+        )
+        account.clock.run_until(T0 + timedelta(minutes=45))
+        first = first_look(account)
+        assert first["claim"]["key"].endswith("#alice-etl")
+        verdict = first["verdict"]
+        assert (verdict["action"], verdict["outcome"]) == ("wait", None)
+        assert verdict["next_check_at"] == "2026-03-02T09:45:01Z"
+        assert "once this watcher holds the claim" in verdict["reason"]
+        claimed = next_look(account, {**first, "claim": {"held": True}})["verdict"]
+        assert (claimed["action"], claimed["outcome"]) == ("stop", "stopped")
 
 
 def test_after_any_other_stop_failure_a_stopped_session_is_gone_not_claimed(

@@ -314,10 +314,7 @@ def test_the_declared_stop() -> None:
         "sagemaker:DescribeDomain",
     )
     assert KIND.stopping_statuses == {"Deleting", "Deleted"}
-    assert KIND.stop_refused_errors == {
-        "SageMaker.SageMakerException",
-        "SageMaker.ResourceInUseException",
-    }
+    assert KIND.stop_unanswered_errors == set()  # its errors cannot tell a refusal apart
 
 
 # -- observe: phases ----------------------------------------------------------------------------

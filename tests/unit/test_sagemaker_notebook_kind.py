@@ -504,7 +504,7 @@ def test_the_kind_declares_its_permissions_and_stop() -> None:
     assert kind.stop_permissions == ("sagemaker:StopNotebookInstance",)
     assert kind.stop_resource_arn.endswith(":notebook-instance/*")
     assert kind.stopping_statuses == {"Stopping", "Stopped"}
-    assert kind.stop_refused_errors == {"SageMaker.SageMakerException"}
+    assert kind.stop_unanswered_errors == set()  # its errors cannot tell a refusal apart
     assert kind.stop_target(REF) is None
 
 

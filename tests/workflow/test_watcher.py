@@ -191,7 +191,7 @@ def whole_state(resource: Any, verdict: dict[str, Any]) -> dict[str, Any]:
         "verdict": verdict,
         "claim": None,
         "watch": {"continue": False},
-        "tries": {"failures": 0, "refusals": 0},
+        "tries": {"failures": 0, "refusals": 0, "unpublished": 0},
     }
 
 
@@ -485,10 +485,10 @@ def test_a_stop_that_landed_but_whose_answer_was_lost_is_recorded_stopped(watch:
         watch.run(120)
     assert lost
     assert watch.states()[-7:] == [
-        "StopGlueSession",  # landed, its answer lost, retried: refused, STOPPING
-        "CountRefusal",
-        "RefusalBudget",
-        "WaitAfterRefusal",
+        "StopGlueSession",  # landed, its answer lost: looked at again, STOPPING
+        "CountStopError",
+        "StopErrorBudget",
+        "WaitBeforeStopping",
         "Inspect",
         "Decide",
         "EmitOutcome",
@@ -497,3 +497,87 @@ def test_a_stop_that_landed_but_whose_answer_was_lost_is_recorded_stopped(watch:
     assert outcome[0] == "stopped"
     assert watch.detail("stopped")["verdict"]["savings_usd"] > 0
     assert watch.glue.lives["s1"].ended_at == at(30)
+    assert watch.states().count("StopGlueSession") == 1  # never sent twice
+
+
+def test_an_unanswered_stop_is_looked_at_again_so_work_begun_since_is_never_killed(
+    watch: Watch,
+) -> None:
+    """A throttled stop is not retried on the look that decided it: a statement its user
+    starts in the seconds after is seen by the next look, 20 s later, and keeps the session."""
+    watch.start()
+    watch.glue.fail_next("StopSession", "ThrottlingException")
+    watch.run(30 + 5 / 60)  # the stop at the deadline (09:30:00) was throttled
+    watch.glue.run_statement("s1", timedelta(minutes=20))  # 09:30:05 to 09:50:05
+    watch.run(120)
+    life = watch.glue.lives["s1"]
+    assert life.ended_by == "reaper"
+    assert life.ended_at == at(80 + 5 / 60)  # idle from 09:50:05, the full allowance after
+    states = watch.states()
+    first = states.index("StopGlueSession")
+    assert states[first : first + 7] == [
+        "StopGlueSession",
+        "CountStopError",
+        "StopErrorBudget",
+        "WaitBeforeStopping",
+        "Inspect",
+        "Decide",
+        "WaitForNextCheck",
+    ]
+    assert [t for t, _ in watch.published()] == ["warning", "warning", "stopped"]
+
+
+def test_stops_unanswered_again_and_again_fall_back_to_the_outage_budget(watch: Watch) -> None:
+    watch.start()
+    watch.glue.fail_next("StopSession", *["ThrottlingException"] * 4)
+    watch.run(120)
+    states = watch.states()
+    assert states.count("WaitBeforeStopping") == 3  # 09:30:20, 09:30:40, 09:31:00
+    assert states.count("WaitOutOutage") == 1  # the fourth: half an hour
+    assert watch.glue.lives["s1"].ended_at == at(61)
+    assert watch.published()[-1] == ("stopped", at(61))
+
+
+def test_an_outcome_the_bus_would_not_take_is_published_later_not_lost(watch: Watch) -> None:
+    watch.start()
+    watch.run(26)  # warned at 09:25
+    watch.account.bus.failing_puts = 6  # EmitOutcome's first try and its five retries
+    watch.run(24 * 60)
+    assert watch.glue.lives["s1"].ended_at == at(30)
+    assert watch.status() == "SUCCEEDED"
+    assert watch.states()[-4:] == [
+        "CountUnpublished",
+        "PublishBudget",
+        "WaitToPublishOutcome",
+        "EmitOutcome",
+    ]
+    assert watch.states().count("Inspect") == 3  # first look, warning, stop: never again
+    assert [t for t, _ in watch.published()] == ["warning", "stopped"]
+    assert watch.detail("stopped")["verdict"]["savings_usd"] > 0
+    table = watch.account.stack.physical_name("AuditTable")
+    items = watch.account.clients["dynamodb"].scan(TableName=table)["Items"]
+    assert sorted(item["type"]["S"] for item in items) == ["stopped", "warning"]
+
+
+def test_a_failure_the_bus_would_not_take_is_published_later_too(watch: Watch) -> None:
+    watch.start()
+    watch.glue.fail_next("StopSession", *["IllegalSessionStateException"] * 6)
+    watch.run(30 + 5 / 60)
+    watch.account.bus.failing_puts = 1000
+    watch.run(40)  # the sixth refusal at 09:35: EmitFailed, and the bus down
+    watch.account.bus.failing_puts = 0
+    watch.run(120)
+    assert watch.status() == "FAILED"
+    assert "WaitToPublishFailure" in watch.states()
+    assert watch.published()[-1][0] == "failed"
+
+
+def test_an_outcome_unpublished_for_hours_fails_the_watch_for_the_alarm(watch: Watch) -> None:
+    watch.start()
+    watch.run(26)
+    watch.account.bus.failing_puts = 10_000
+    watch.run(12 * 60)
+    assert watch.glue.lives["s1"].ended_at == at(30)
+    assert watch.status() == "FAILED"
+    assert watch.states().count("WaitToPublishOutcome") == 8
+    assert watch.states()[-1] == "Unpublished"

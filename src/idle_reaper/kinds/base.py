@@ -78,10 +78,11 @@ class ResourceKind(ABC):
     after the deadline."""
     stopping_statuses: ClassVar[frozenset[str]] = frozenset()
     """Statuses a resource is in once a stop has landed (Glue: STOPPING, STOPPED)."""
-    stop_refused_errors: ClassVar[frozenset[str]] = frozenset()
-    """How the service refuses a stop because one already landed (its retry, after the
-    first answer was lost): the watcher then looks again a minute later and, finding the
-    resource stopping, counts the stop as its own."""
+    stop_unanswered_errors: ClassVar[frozenset[str]] = frozenset()
+    """The stop's errors after which it may have landed although no answer came (server
+    errors; a timeout always may): the look that follows, finding the resource stopping,
+    counts the stop as the watcher's own. A refusal is never one: the resource was already
+    stopping, by someone else's hand."""
 
     def settings_from(self, env: Mapping[str, str]) -> Any:
         """The kind's own settings from the inspect function's environment (EC2's CPU

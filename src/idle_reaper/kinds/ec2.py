@@ -201,7 +201,8 @@ class Ec2Instance(ResourceKind):
     keep_permissions = ("ec2:CreateTags",)
     signal_lag = METRIC_LAG
     stopping_statuses = frozenset({"stopping", "stopped"})
-    stop_refused_errors = frozenset({"Ec2.Ec2Exception"})
+    # EC2's one error name (Ec2.Ec2Exception) is a throttle, a refusal or a server error
+    # alike: none is taken as a stop that landed (only a timeout is)
     """EC2's API model declares no error shapes, so Step Functions names every EC2 error (not
     found, IncorrectInstanceState, throttling, an IAM refusal) Ec2.Ec2Exception: the watcher
     looks again a minute later and Inspect decides (gone, already stopping, or stop again)."""

@@ -66,7 +66,9 @@ class GlueSession(ResourceKind):
     stop_resource_arn = "arn:${AWS::Partition}:glue:${AWS::Region}:${AWS::AccountId}:session/*"
     keep_permissions = ("glue:TagResource",)
     stopping_statuses = frozenset({"STOPPING", "STOPPED"})
-    stop_refused_errors = frozenset({"Glue.IllegalSessionStateException"})
+    stop_unanswered_errors = frozenset(
+        {"Glue.InternalServiceException", "Glue.OperationTimeoutException"}
+    )
 
     def identify(self, event: Mapping[str, Any]) -> ResourceRef | None:
         """CloudTrail's CreateSession, successful calls only. Every field is checked for its

@@ -181,12 +181,10 @@ class SageMakerApp(ResourceKind):
     stop_resource_arn = "arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:app/*"
     keep_permissions = ("sagemaker:AddTags",)
     stopping_statuses = frozenset({"Deleting", "Deleted"})
-    stop_refused_errors = frozenset(
-        {"SageMaker.SageMakerException", "SageMaker.ResourceInUseException"}
-    )
-    """DeleteApp declares ResourceInUse and ResourceNotFound; deleting an app that is already
-    deleted is answered with a ValidationException, which is not declared, so Step Functions
-    names it SageMaker.SageMakerException."""
+    # DeleteApp declares ResourceInUse and ResourceNotFound; deleting an app already deleted
+    # is answered with a ValidationException, undeclared, so Step Functions names it
+    # SageMaker.SageMakerException: a refusal, never taken as a stop that landed (only a
+    # timeout is)
 
     def settings_from(self, env: Mapping[str, str]) -> SageMakerSettings:
         """SAGEMAKER_MAX_HOURS, read as the notebook kind reads it (one setting, both kinds)."""

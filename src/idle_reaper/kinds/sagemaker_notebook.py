@@ -123,7 +123,8 @@ class SageMakerNotebook(ResourceKind):
         "arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:notebook-instance/*"
     )
     stopping_statuses = frozenset({"Stopping", "Stopped"})
-    stop_refused_errors = frozenset({"SageMaker.SageMakerException"})
+    # SageMaker.SageMakerException is any undeclared error (a refusal included): none is
+    # taken as a stop that landed (only a timeout is)
     """StopNotebookInstance declares no errors in SageMaker's API model, so Step Functions
     names every refusal (ValidationException: not InService, or no such notebook)
     `SageMaker.SageMakerException`."""
