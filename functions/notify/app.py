@@ -32,7 +32,11 @@ metrics = Metrics()
 tracer = Tracer(patch_modules=["botocore"])
 """AWS calls only: X-Ray's httplib patch records each request's URL, and Slack's is the webhook,
 a secret (whoever holds it can post to the channel)."""
-idempotency = IdempotencyConfig(expires_after_seconds=7 * 24 * 3600)
+DELIVERY_MEMORY_SECONDS = 15 * 24 * 3600
+"""How long a delivery is remembered: longer than an event can take to come back from the
+notify dead-letter queue (its 14-day retention, after Lambda's 6 hours of retries), so a
+redrive sends nothing twice. A template test holds it above the queue's numbers."""
+idempotency = IdempotencyConfig(expires_after_seconds=DELIVERY_MEMORY_SECONDS)
 SECRET_MAX_AGE_SECONDS = 300
 SLACK_MARGIN_SECONDS = aws.ONE_ATTEMPT_SECONDS + 1
 """What the invocation still has to do once Slack has answered: write the idempotency

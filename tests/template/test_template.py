@@ -723,13 +723,27 @@ def test_every_queue_is_a_dead_letter_queue_with_an_alarm(stack: stack_module.St
         assert_encrypted_and_alarmed(stack, stack.arn(logical))
 
 
-def test_watchers_that_fail_or_time_out_raise_the_alarm(stack: stack_module.Stack) -> None:
+def test_watchers_that_fail_time_out_or_are_aborted_raise_the_alarm(
+    stack: stack_module.Stack,
+) -> None:
+    """Every way a watcher ends without its outcome: failed, timed out, or aborted (someone ran
+    StopExecution), each AWS/States' count for this state machine, summed by the alarm."""
     alarm = stack.resources["WatcherFailedAlarm"]["Properties"]
     watched = {
-        m["MetricStat"]["Metric"]["MetricName"] for m in alarm["Metrics"] if "MetricStat" in m
+        m["Id"]: m["MetricStat"]["Metric"]["MetricName"]
+        for m in alarm["Metrics"]
+        if "MetricStat" in m
     }
-    assert watched == {"ExecutionsFailed", "ExecutionsTimedOut"}
-    assert _dimension_values(alarm) == [stack.ref("WatcherStateMachine")] * 2
+    assert sorted(watched.values()) == [
+        "ExecutionsAborted",
+        "ExecutionsFailed",
+        "ExecutionsTimedOut",
+    ]
+    assert _dimension_values(alarm) == [stack.ref("WatcherStateMachine")] * 3
+    (expression,) = [m for m in alarm["Metrics"] if "Expression" in m]
+    assert set(re.findall(r"[a-z_]+", expression["Expression"])) == set(watched)
+    assert expression.get("ReturnData", True) is True
+    assert all(m["ReturnData"] is False for m in alarm["Metrics"] if "MetricStat" in m)
     assert alarm["AlarmActions"] == [stack.ref("NotificationTopic")]
 
 
