@@ -18,10 +18,15 @@ from idle_reaper.policy_document import Guardrails, PolicyDocument, Route, Rule,
 IDLE_MINUTES_TAG = "idle-reaper:idle-minutes"
 KEEP_UNTIL_TAG = "idle-reaper:keep-until"
 _ISO_TIME = re.compile(
-    r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})", re.ASCII
+    r"(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}(?::\d{2})?)(?:\.(\d{1,9}))?([Zz]|[+-]\d{2}:\d{2})",
+    re.ASCII,
 )
-"""An ISO-8601 time with its offset (`2026-03-02T18:00:00Z`, `2026-03-02T19:00+01:00`): a time
-without one would be read in whatever zone the reader guesses."""
+"""An RFC 3339 time with its offset (`2026-03-02T18:00:00Z`, `2026-03-02T19:00+01:00`): a time
+without one would be read in whatever zone the reader guesses. RFC 3339 section 5.6 also
+allows `t` and `z` in lower case and a space for `T` (its NOTEs), and any number of fraction
+digits (`time-secfrac`): up to 9 (nanoseconds, as `date --rfc-3339=ns` writes) are read, cut to
+the microsecond. Seconds may be left out (ISO 8601's `hh:mm`). Refused: an offset without its
+colon, an hour 24 or a leap second (datetime has neither), a date or time that does not exist."""
 _WHOLE_MINUTES = re.compile(r"[0-9]{1,6}")
 DEFAULT_EXEMPT_TAG = "idle-reaper:exempt"
 
@@ -130,14 +135,17 @@ class Policy:
         )
 
     def is_exempt(self, tags: Mapping[str, str]) -> bool:
-        """Only the exact key with the value `true` (any case) exempts: a near miss never
-        exempts by accident (exempt_note says so instead). A rule may exempt, or refuse it."""
+        """Only the exact key with the value `true` (any case, whitespace around it aside)
+        exempts: a near miss never exempts by accident (exempt_note says so instead). A rule
+        may exempt, or refuse it."""
         if self.rule is not None and self.rule.exempt:
             return True
         return self.tag_limits.exempt and self.exempt_tagged(tags)
 
     def exempt_tagged(self, tags: Mapping[str, str]) -> bool:
-        return tags.get(self.exempt_tag_key, "").lower() == "true"
+        """The exact key with `true` in any case; whitespace around the value is no near miss
+        (a console paste, `" true"`): the owner meant it, and a stop on it would be wrong."""
+        return _is_true(tags.get(self.exempt_tag_key, ""))
 
     def exempt_reason(self, tags: Mapping[str, str]) -> str:
         if self.rule is not None and self.rule.exempt:
@@ -146,13 +154,13 @@ class Policy:
 
     def exempt_note(self, tags: Mapping[str, str]) -> str | None:
         """Why a tag that looks like the exempt tag did not exempt, so the owner can fix it:
-        `Idle-Reaper:Exempt`, a stray space in the key or value, or a value such as `yes`."""
+        `Idle-Reaper:Exempt`, a stray space in the key, or a value such as `yes`."""
         wanted = f"{self.exempt_tag_key}=true"
         if self.exempt_tagged(tags) and not self.tag_limits.exempt and self.rule is not None:
             return f"{wanted} is not honoured by the policy rule {self.rule.name!r}"
         for key, value in sorted(tags.items()):
             near_key = _folded(key) == _folded(self.exempt_tag_key)
-            if not near_key or (key == self.exempt_tag_key and value.lower() == "true"):
+            if not near_key or (key == self.exempt_tag_key and _is_true(value)):
                 continue
             return (
                 f"the tag {key!r}={value!r} is not {wanted!r}, so it does not exempt; use {wanted}"
@@ -173,12 +181,9 @@ class Policy:
         shown = f"{KEEP_UNTIL_TAG}={raw[:64]!r}"
         if not self.tag_limits.keep_until and self.rule is not None:
             return None, f"ignored {shown}: not honoured by the policy rule {self.rule.name!r}"
-        if _ISO_TIME.fullmatch(raw.strip()) is None:
-            return None, f"ignored {shown}: not an ISO-8601 time with its offset (…T18:00:00Z)"
-        try:
-            moment = datetime.fromisoformat(raw.strip().replace("Z", "+00:00")).astimezone(UTC)
-        except (ValueError, OverflowError):  # 2026-02-30T25:00Z; 0001-01-01T00:00+00:30
-            return None, f"ignored {shown}: not a real time"
+        moment = rfc3339_moment(raw)
+        if isinstance(moment, str):
+            return None, f"ignored {shown}: {moment}"
         cap = idle_since + timedelta(minutes=self.tag_idle_cap)
         why = f"{self._cap_source()} of idleness"
         running = self.max_running_minutes
@@ -215,6 +220,25 @@ class Policy:
         if minutes > self.tag_idle_cap:
             return self.tag_idle_cap, f"{IDLE_MINUTES_TAG}={raw!r} capped at {self._cap_source()}"
         return minutes, None
+
+
+def rfc3339_moment(raw: str) -> datetime | str:
+    """The UTC moment an RFC 3339 time names (surrounding whitespace aside), or why it names
+    none."""
+    found = _ISO_TIME.fullmatch(raw.strip())
+    if found is None:
+        return "not an ISO-8601 time with its offset (…T18:00:00Z)"
+    date, clock, fraction, offset = found.groups()
+    micro = f".{fraction[:6]}" if fraction else ""  # cut, never rounded up past the moment
+    zone = "+00:00" if offset in ("Z", "z") else offset
+    try:
+        return datetime.fromisoformat(f"{date}T{clock}{micro}{zone}").astimezone(UTC)
+    except (ValueError, OverflowError):  # 2026-02-30T25:00Z; 0001-01-01T00:00+00:30
+        return "not a real time"
+
+
+def _is_true(value: str) -> bool:
+    return value.strip().lower() == "true"
 
 
 def _folded(text: str) -> str:

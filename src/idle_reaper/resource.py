@@ -154,8 +154,13 @@ class Observation:
     idle; the watcher looks again `recheck_minutes` later."""
     recheck_minutes: int = 5
     signal_lag: timedelta = timedelta(0)
-    """How late the activity signal reports (EC2's CloudWatch metrics): the look that stops
-    comes this long after the deadline, so work begun up to the deadline is seen."""
+    """How late the activity signal reports (EC2's CloudWatch metrics, SageMaker's heartbeat):
+    the look that stops comes this long after the deadline, so work begun up to the deadline
+    is seen."""
+    reported_until: datetime | None = None
+    """How far the activity signal has reported (SageMaker's last heartbeat); None: the reading
+    is live (Glue's statements) or the kind checks its own gaps (EC2's missing periods). No
+    stop is decided on a signal that has not reported up to the deadline."""
     notes: tuple[str, ...] = ()
     """What the owner should know about the resource's own settings (Studio's idle shutdown
     coming before the allowance): the verdict carries them with its own notes."""

@@ -92,8 +92,10 @@ GUARDRAIL_RECHECK = timedelta(minutes=1)
 """A resource a guardrail stops is looked at again this soon while it is still starting."""
 GUARDRAIL_STOP_WINDOW = timedelta(hours=1)
 """Guardrails are for creation: a guardrail that stops does so only within this long of the
-resource's start. One older (a guardrail added later, a resource the sweeper found running for
-days) gets the notice instead: nothing long-running is stopped without a warning."""
+resource's start, and only while the resource has done no work since it started (nothing to
+lose). Any other (a guardrail added later, a resource the sweeper found running for days, a
+session whose statement runs or ran) gets the notice instead: nothing is stopped unwarned that
+had work in it."""
 
 
 def done(outcome: Outcome, reason: str, now: datetime, cost: float | None = None) -> Verdict:
@@ -129,8 +131,8 @@ def decide(
     and still stops at the deadline: a warning never adds billed minutes otherwise.
 
     `policy` is the resource's own (Policy.for_resource). An invalid or paused policy document
-    stops nothing; a guardrail is noticed once (or stops at once); a rule's maximum running
-    time stops even a busy resource, after its warning.
+    stops nothing; a guardrail is noticed once (or stops at once what has nothing to lose); a
+    rule's maximum running time stops even a busy resource, after its warning.
     """
     if seen.phase == "missing":
         return done("gone", "the resource no longer exists", now)
@@ -162,8 +164,18 @@ def decide(
             cost_usd=cost,
             checked_at=now,
         )
-    if broken and (guarded or not guardrail_noticed):
-        return _guardrail(policy, broken, guarded, now, cost, seen)
+    if broken and guarded and _unread(seen, now):  # whether it has worked is not known yet
+        return Verdict(
+            action="wait",
+            reason=f"guardrail: {broken}; its activity cannot be read yet: never stopped on a "
+            "guess",
+            next_check_at=ceil_seconds(now) + timedelta(minutes=max(1, seen.recheck_minutes)),
+            cost_usd=cost,
+            checked_at=now,
+        )
+    untouched = guarded and _untouched(seen)
+    if broken and (untouched or not guardrail_noticed):
+        return _guardrail(policy, broken, untouched, guarded, now, cost, seen)
     if policy.is_exempt(seen.tags):
         return done("exempt", policy.exempt_reason(seen.tags), now, cost)
     idle_minutes, idle_note = policy.idle_minutes_for(kind, seen.tags)
@@ -189,11 +201,18 @@ def decide(
                 last_activity_at=seen.started_at,
                 unreadable=None,
                 unwatchable=None,
+                reported_until=None,
             )
     if seen.unwatchable is not None and seen.running_cap_minutes is not None:
         # No signal, but a running cap: "idle" from the start, with the cap as its allowance.
         idle_minutes, idle_note, state = seen.running_cap_minutes, seen.unwatchable, "running"
-        seen = replace(seen, busy=False, last_activity_at=seen.started_at, unreadable=None)
+        seen = replace(
+            seen,
+            busy=False,
+            last_activity_at=seen.started_at,
+            unreadable=None,
+            reported_until=None,
+        )
     notes = tuple(n for n in (idle_note, policy.exempt_note(seen.tags), *seen.notes) if n)
     allowance = timedelta(minutes=idle_minutes)
     lead = timedelta(minutes=warning_lead(policy, idle_minutes))
@@ -285,6 +304,14 @@ def decide(
             deadline=stop_at,
             next_check_at=stop_at + seen.signal_lag,
         )
+    reported = seen.reported_until
+    if now >= stop_look and reported is not None and reported < deadline:
+        return verdict(  # unreadable for now, as a late signal: work since is unseen
+            "wait",
+            f"activity cannot be read up to the deadline {to_iso(deadline)}: the signal has "
+            f"reported only up to {to_iso(reported)}; never stopped on a guess",
+            next_check_at=now + timedelta(minutes=max(1, seen.recheck_minutes)),
+        )
     if now >= stop_look:
         reason = f"{state} for {idle_for} minutes, past the {idle_minutes}-minute allowance"
         saved = None
@@ -338,11 +365,39 @@ def _held(policy: Policy) -> str | None:
     return None
 
 
+def _unread(seen: Observation, now: datetime) -> bool:
+    """Its activity cannot be read now, or the signal lags more than its usual lag behind now."""
+    if seen.unreadable is not None:
+        return True
+    return seen.reported_until is not None and seen.reported_until + seen.signal_lag < now
+
+
+def _untouched(seen: Observation) -> bool:
+    """A resource a guardrail may stop unwarned: nothing to lose. Billing, read, not busy, and
+    no activity after its start; one with no start or no signal to read (a running cap) is
+    never taken as untouched."""
+    return (
+        seen.phase == "billing"
+        and not seen.busy
+        and seen.unreadable is None
+        and seen.unwatchable is None
+        and seen.started_at is not None
+        and (seen.last_activity_at is None or seen.last_activity_at <= seen.started_at)
+    )
+
+
 def _guardrail(
-    policy: Policy, broken: str, stop: bool, now: datetime, cost: float | None, seen: Observation
+    policy: Policy,
+    broken: str,
+    stop: bool,
+    spared: bool,
+    now: datetime,
+    cost: float | None,
+    seen: Observation,
 ) -> Verdict:
     """A guardrail breached: stop at once (outcome `guardrail`; a dry run only says so), or
-    tell the owner once and then watch as usual."""
+    tell the owner once and then watch as usual. `spared`: a stop-guardrail that may not stop
+    it, since it has worked since its start."""
     reason = f"guardrail: {broken}"
     if stop and policy.dry_run:
         return Verdict(
@@ -372,6 +427,9 @@ def _guardrail(
             savings_usd=saved.usd if saved else None,
             idle_minutes_reclaimed=saved.idle_minutes_reclaimed if saved else None,
         )
+    if spared:
+        reason += "; not stopped: it has worked since its start (a guardrail stops unwarned only "
+        reason += "what has nothing to lose)"
     return Verdict(
         action="warn",
         notice="guardrail-notice",

@@ -256,8 +256,8 @@ def test_report_after_the_demo_equals_the_demo_summary_per_owner_and_kind(tmp_pa
 @pytest.mark.parametrize(
     ("event", "kind", "outcome", "stopped_at"),
     [
-        ("sagemaker-notebook-inservice.json", "sagemaker-notebook", "stopped", "10:04:07Z"),
-        ("sagemaker-create-app-jupyterlab.json", "sagemaker-app", "stopped", "10:00:00Z"),
+        ("sagemaker-notebook-inservice.json", "sagemaker-notebook", "stopped", "10:06:07Z"),
+        ("sagemaker-create-app-jupyterlab.json", "sagemaker-app", "stopped", "10:02:00Z"),
         # the native event carries no tags: the replayed instance is not opted in
         ("ec2-instance-running.json", "ec2-instance", "exempt", None),
     ],

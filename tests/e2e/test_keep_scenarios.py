@@ -115,7 +115,9 @@ def test_the_owner_keeps_it_an_hour_it_is_warned_again_and_stopped_an_hour_after
 ) -> None:
     frank = button.resource("frank-nb")
     assert frank["outcome"] == "stopped"
-    assert frank["stopped_at"] == "2026-03-02T11:00:00Z"  # the click at 10:00, plus an hour
+    # the click at 10:00, plus an hour, plus the notebook's heartbeat lag (the stop waits for the
+    # heartbeat after the deadline)
+    assert frank["stopped_at"] == "2026-03-02T11:02:00Z"
     assert frank["warnings"] == 2 and frank["kept"] == 1
     warnings = [p.at.isoformat() for p in button.published_for("frank-nb", "warning")]
     assert warnings == ["2026-03-02T09:59:00+00:00", "2026-03-02T10:55:00+00:00"]
@@ -128,7 +130,8 @@ def test_the_owner_keeps_it_an_hour_it_is_warned_again_and_stopped_an_hour_after
 
 def test_a_forged_and_a_stale_click_change_nothing(button: Run) -> None:
     grace = button.resource("grace-nb")
-    assert (grace["outcome"], grace["stopped_at"]) == ("stopped", "2026-03-02T10:04:00Z")
+    # the deadline 10:04 and the heartbeat lag
+    assert (grace["outcome"], grace["stopped_at"]) == ("stopped", "2026-03-02T10:06:00Z")
     assert grace["warnings"] == 1 and grace["kept"] == 0
     forged, stale = button.click("grace-nb", "10:00"), button.click("grace-nb", "10:01")
     assert (forged["forged"], forged["status"], forged["answer"]) == (True, 401, None)

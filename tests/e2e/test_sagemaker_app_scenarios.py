@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
+from idle_reaper.kinds.sagemaker_app import SageMakerApp
 from local_runtime import scenario as scenarios
 from local_runtime.bus import Published
 from local_runtime.emulators.sagemaker_app import AppLife, SageMakerAppEmulator
@@ -100,6 +101,8 @@ def deleted_by_the_reaper(app: Watched) -> datetime:
 
 # -- sagemaker-app-idle.yaml --------------------------------------------------------------------
 IDLE = "sagemaker-app-idle.yaml"
+LAG = SageMakerApp.signal_lag
+"""The delete waits for the heartbeat after the deadline: it lands this long after it (2 min)."""
 
 
 def test_an_abandoned_jupyterlab_app_is_warned_then_deleted_at_its_deadline() -> None:
@@ -109,7 +112,7 @@ def test_an_abandoned_jupyterlab_app_is_warned_then_deleted_at_its_deadline() ->
     (warning,) = app.of_type("warning")
     assert warning.at == at(9, 55)  # WarningMinutes before the deadline
     assert warning.detail["verdict"]["deadline"] == "2026-03-02T10:00:00Z"
-    assert deleted_by_the_reaper(app) == at(10, 0)  # 09:00 + SageMakerIdleMinutes (60)
+    assert deleted_by_the_reaper(app) == at(10, 0) + LAG  # 09:00 + SageMakerIdleMinutes (60)
     (stopped,) = app.of_type("stopped")
     resource = stopped.detail["resource"]
     assert resource["target"] == {
@@ -138,14 +141,14 @@ def summarized(name: str, resource: str) -> dict[str, Any]:
 
 def test_the_summary_tells_the_abandoned_apps_story_by_its_scenario_id() -> None:
     grace = summarized(IDLE, "grace-lab")
-    assert (grace["outcome"], grace["stopped_at"]) == ("stopped", "2026-03-02T10:00:00Z")
+    assert (grace["outcome"], grace["stopped_at"]) == ("stopped", "2026-03-02T10:02:00Z")
     assert (grace["warnings"], grace["executions"]) == (1, 1)
     assert grace["state_transitions"] <= 14
     summary, _ = run(IDLE)
     told = sorted((n["type"], n["channel"], n["at"]) for n in summary["notifications"])
     assert told == [
-        ("stopped", "email", "2026-03-02T10:00:00Z"),
-        ("stopped", "slack", "2026-03-02T10:00:00Z"),
+        ("stopped", "email", "2026-03-02T10:02:00Z"),
+        ("stopped", "slack", "2026-03-02T10:02:00Z"),
         ("warning", "email", "2026-03-02T09:55:00Z"),
         ("warning", "slack", "2026-03-02T09:55:00Z"),
     ]
@@ -158,8 +161,8 @@ def test_the_deleted_app_bills_until_the_delete_and_no_longer() -> None:
     assert grace["started_at"] == "2026-03-02T09:00:00Z"
     assert grace["last_activity_at"] == "2026-03-02T09:00:00Z"
     assert grace["ended_by"] == "reaper"
-    assert grace["idle_minutes_billed"] == 60.0
-    assert grace["cost_usd"] == 0.05  # an hour at $0.05
+    assert grace["idle_minutes_billed"] == 62.0  # the allowance and the heartbeat lag
+    assert grace["cost_usd"] == 0.05  # 62 minutes at $0.05 an hour ($0.052)
 
 
 def test_a_free_jupyterserver_app_is_never_watched() -> None:
@@ -184,32 +187,33 @@ def test_no_app_is_ever_deleted_while_a_kernel_works() -> None:
 
 def test_each_app_is_deleted_its_allowance_after_its_last_work() -> None:
     ada, ben = watched(BUSY, "ada-lab"), watched(BUSY, "ben-kernels")
-    assert (ada.life.last_activity_at, deleted_by_the_reaper(ada)) == (at(13, 30), at(14, 30))
-    assert (ben.life.last_activity_at, deleted_by_the_reaper(ben)) == (at(12, 40), at(13, 40))
+    assert (ada.life.last_activity_at, deleted_by_the_reaper(ada)) == (at(13, 30), at(14, 32))
+    assert (ben.life.last_activity_at, deleted_by_the_reaper(ben)) == (at(12, 40), at(13, 42))
     for app in (ada, ben):
         (warning,) = app.of_type("warning")  # once, for the last idle period only
-        assert deleted_by_the_reaper(app) - warning.at == timedelta(minutes=5)
+        assert deleted_by_the_reaper(app) - warning.at == timedelta(minutes=5) + LAG
 
 
 def test_the_summary_reports_both_deletions() -> None:
     ada, ben = summarized(BUSY, "ada-lab"), summarized(BUSY, "ben-kernels")
     assert (ada["outcome"], ada["stopped_at"], ada["warnings"]) == (
         "stopped",
-        "2026-03-02T14:30:00Z",
+        "2026-03-02T14:32:00Z",
         1,
     )
     assert (ben["outcome"], ben["stopped_at"], ben["warnings"]) == (
         "stopped",
-        "2026-03-02T13:40:00Z",
+        "2026-03-02T13:42:00Z",
         1,
     )
     assert (ada["last_activity_at"], ben["last_activity_at"]) == (
         "2026-03-02T13:30:00Z",
         "2026-03-02T12:40:00Z",
     )
-    # 5.5 hours at $0.23 (ml.m5.xlarge) and 4h40 at $0.05 (ml.t3.medium), each an idle hour
-    assert (ada["cost_usd"], ada["wasted_usd"]) == (1.27, 0.23)
-    assert (ben["cost_usd"], ben["wasted_usd"]) == (0.23, 0.05)
+    # 5h32 at $0.23 (ml.m5.xlarge) and 4h42 at $0.05 (ml.t3.medium), each 62 idle minutes
+    # (the hour and the heartbeat lag)
+    assert (ada["cost_usd"], ada["wasted_usd"]) == (1.27, 0.24)
+    assert (ben["cost_usd"], ben["wasted_usd"]) == (0.24, 0.05)
 
 
 def test_pauses_shorter_than_the_allowance_only_make_the_watcher_look_again() -> None:

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
+from idle_reaper.kinds.sagemaker_notebook import SageMakerNotebook
 from local_runtime import scenario as scenarios
 from local_runtime.bus import Published
 from local_runtime.emulators.sagemaker_notebook import (
@@ -32,6 +33,8 @@ T0 = datetime.fromisoformat("2026-03-02T09:00:00+00:00")
 IN_SERVICE = T0 + timedelta(seconds=PENDING_SECONDS)
 IDLE = "sagemaker-notebook-idle.yaml"
 NO_SIGNAL = "sagemaker-notebook-no-signal.yaml"
+LAG = SageMakerNotebook.signal_lag
+"""The stop waits for the heartbeat after the deadline: it lands this long after it."""
 
 
 @dataclass
@@ -118,7 +121,7 @@ def test_an_abandoned_notebook_is_warned_then_stopped_at_its_deadline() -> None:
 
     assert warning.at == at(9, 59)  # WarningMinutes before the deadline
     assert warning.detail["verdict"]["deadline"] == "2026-03-02T10:04:00Z"
-    assert stopped_by_the_reaper(notebook) == IN_SERVICE + timedelta(minutes=60)
+    assert stopped_by_the_reaper(notebook) == IN_SERVICE + timedelta(minutes=60) + LAG
     resource = stopped.detail["resource"]
     assert resource["kind"] == "sagemaker-notebook"
     assert resource["arn"].endswith(":notebook-instance/frank-abandoned")
@@ -142,11 +145,11 @@ def test_the_stopped_notebook_bills_until_the_stop_and_no_longer() -> None:
     assert (res["outcome"], res["started_at"], res["stopped_at"]) == (
         "stopped",
         "2026-03-02T09:00:00Z",
-        "2026-03-02T10:04:00Z",
+        "2026-03-02T10:06:00Z",  # the deadline 10:04, and the heartbeat lag
     )
     assert res["last_activity_at"] == "2026-03-02T09:04:00Z"  # never used after InService
-    assert res["idle_minutes_billed"] == 60.0
-    assert res["cost_usd"] == 0.05  # 64 minutes at $0.05 an hour
+    assert res["idle_minutes_billed"] == 62.0
+    assert res["cost_usd"] == 0.06  # 66 minutes at $0.05 an hour ($0.055)
     assert res["warnings"] == 1
 
 
@@ -158,7 +161,7 @@ def test_a_notebook_is_never_stopped_while_its_kernel_works() -> None:
     (warning,) = notebook.of_type("warning")
 
     assert notebook.life.last_activity_at == work_ended
-    assert stop == work_ended + timedelta(minutes=60)
+    assert stop == work_ended + timedelta(minutes=60) + LAG
     assert warning.at == work_ended + timedelta(minutes=55)
     assert notebook.summary["cost_usd"] is not None and notebook.summary["cost_usd"] > 0
 

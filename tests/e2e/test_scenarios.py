@@ -444,9 +444,10 @@ def test_demo_tells_its_story() -> None:
     assert res["carol-report"]["outcome"] == "gone"
     assert res["dave-adhoc"]["stopped_at"] == "2026-03-02T10:20:00Z"
     # every kind reaped at its deadline: an hour after the last kernel, the app's creation, the
-    # build's work (EC2: once CloudWatch has reported up to the deadline, 5 minutes later)
-    assert res["erin-notebook"]["stopped_at"] == "2026-03-02T11:30:00Z"
-    assert res["frank-lab"]["stopped_at"] == "2026-03-02T12:00:00Z"
+    # build's work, once its signal has reported up to the deadline (SageMaker: the heartbeat
+    # after it, 2 minutes later; EC2: CloudWatch's period, 5 minutes later)
+    assert res["erin-notebook"]["stopped_at"] == "2026-03-02T11:32:00Z"
+    assert res["frank-lab"]["stopped_at"] == "2026-03-02T12:02:00Z"
     assert res["gina-build"]["stopped_at"] == "2026-03-02T13:50:00Z"
     assert all(res[r]["warnings"] == 1 for r in ("erin-notebook", "frank-lab", "gina-build"))
     # and the instance nobody opted in is left alone

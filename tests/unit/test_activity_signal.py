@@ -72,9 +72,10 @@ def test_a_fresh_heartbeat_gives_the_last_activity() -> None:
     now = START + timedelta(hours=2)
     last = now - timedelta(minutes=42)
 
-    got = read_signal(tags(now - timedelta(seconds=30), last), START, now)
+    heartbeat = now - timedelta(seconds=30)
+    got = read_signal(tags(heartbeat, last), START, now)
 
-    assert got == Signal(last_activity_at=last)
+    assert got == Signal(last_activity_at=last, reported_until=heartbeat)
 
 
 def test_a_heartbeat_exactly_late_after_old_is_still_read() -> None:

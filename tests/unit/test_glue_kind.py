@@ -10,9 +10,11 @@ from botocore.exceptions import ClientError
 
 from idle_reaper.exceptions import ResourceReadError
 from idle_reaper.kinds.base import Look
-from idle_reaper.kinds.glue import GlueSession, cost_per_hour, session_arn
+from idle_reaper.kinds.glue import MAX_STATEMENT_PAGES, GlueSession, cost_per_hour, session_arn
 from idle_reaper.policy import Policy
 from idle_reaper.resource import Home, ResourceRef
+from idle_reaper.times import to_iso
+from idle_reaper.verdict import decide
 from tests.conftest import load_event
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -188,11 +190,71 @@ def test_a_cancelled_long_statement_is_activity_until_it_ended() -> None:
     assert seen.last_activity_at == T0 + timedelta(minutes=90) and not seen.busy
 
 
-@pytest.mark.parametrize("junk", [1e30, -5, "12", True, float("nan"), None])
+@pytest.mark.parametrize("junk", [1e30, -5, "12", True, float("nan"), None, 0])
 def test_absurd_statement_times_are_no_time_at_all(junk: Any) -> None:
+    """No time dates the statement's work: the activity cannot be read (never idle since the
+    creation, as it was read before review s19)."""
     odd = {"Id": 3, "State": "AVAILABLE", "StartedOn": junk, "CompletedOn": junk}
     seen = GlueSession().observe(REF, looking(FakeGlue(pages=[[odd]])))
     assert seen.last_activity_at == T0
+    assert seen.unreadable is not None and "statement 3" in seen.unreadable
+
+
+@pytest.mark.parametrize("state", ["AVAILABLE", "CANCELLED", "ERROR"])
+def test_a_finished_statement_without_times_makes_the_activity_unreadable(state: str) -> None:
+    """Review s19: an AVAILABLE statement with no StartedOn/CompletedOn added nothing, so the
+    session counted as idle since its creation and was stopped at that deadline."""
+    glue = FakeGlue(pages=[[{"Id": 1, "State": state}]])
+    seen = GlueSession().observe(REF, looking(glue))
+    assert seen.unreadable is not None and f"statement 1 is {state}" in seen.unreadable
+    verdict = decide(
+        "glue-session",
+        seen,
+        Policy(idle_minutes={"glue-session": 30}),
+        T0 + timedelta(hours=3),
+        to_iso(T0),
+    )
+    assert verdict.action == "wait" and "never stopped on a guess" in verdict.reason
+
+
+def test_one_of_the_two_times_still_dates_a_finished_statement() -> None:
+    only_completed = {"Id": 1, "State": "CANCELLED", "CompletedOn": ms(T0 + timedelta(minutes=7))}
+    seen = GlueSession().observe(REF, looking(FakeGlue(pages=[[only_completed]])))
+    assert (seen.unreadable, seen.last_activity_at) == (None, T0 + timedelta(minutes=7))
+
+
+def test_a_waiting_statement_without_times_is_work_not_an_unknown() -> None:
+    seen = GlueSession().observe(REF, looking(FakeGlue(pages=[[{"Id": 1, "State": "WAITING"}]])))
+    assert seen.busy and seen.unreadable is None
+
+
+def test_statements_read_past_their_page_cap_are_a_read_error_not_a_stop() -> None:
+    """ListStatements had no page cap while every other listing has one: an answer that keeps
+    paginating is a read error (Inspect retries it), never a Lambda timeout or a guess."""
+    pages = [[statement("AVAILABLE", T0 + timedelta(minutes=1))]] * (MAX_STATEMENT_PAGES + 1)
+    glue = FakeGlue(pages=pages)
+    with pytest.raises(ResourceReadError, match=f"more than {MAX_STATEMENT_PAGES} pages"):
+        GlueSession().observe(REF, looking(glue))
+    assert glue.calls.count("ListStatements") == MAX_STATEMENT_PAGES
+    last_page = FakeGlue(pages=pages[:MAX_STATEMENT_PAGES])  # exactly the cap: read in full
+    seen = GlueSession().observe(REF, looking(last_page))
+    assert seen.last_activity_at == T0 + timedelta(minutes=1)
+
+
+@pytest.mark.parametrize(
+    ("page", "busy"),
+    [(None, False), ([], False), ({"Statements": "x"}, False), ({"Statements": [None, 3]}, True)],
+)
+def test_a_malformed_statements_page_is_never_read_as_idleness(page: Any, busy: bool) -> None:
+    """No list: no statements. An item that is no object is a statement in no known state:
+    when in doubt, busy."""
+
+    class Odd(FakeGlue):
+        def list_statements(self, SessionId: str, NextToken: str | None = None) -> Any:
+            return page
+
+    seen = GlueSession().observe(REF, looking(Odd()))
+    assert (seen.busy, seen.unreadable, seen.last_activity_at) == (busy, None, T0)
 
 
 @pytest.mark.parametrize(

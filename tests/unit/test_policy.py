@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 
 from idle_reaper.exceptions import PolicyError
-from idle_reaper.policy import IDLE_MINUTES_TAG, Policy
+from idle_reaper.policy import IDLE_MINUTES_TAG, Policy, rfc3339_moment
 
 
 def test_defaults_match_the_template() -> None:
@@ -101,3 +103,54 @@ def test_a_switched_off_kind_is_ignored_without_a_single_read() -> None:
     out = inspect({"event": load_event("ec2-instance-running.json")}, no_client, policy)
     assert (out["verdict"]["action"], out["verdict"]["outcome"]) == ("done", "ignored")
     assert "ec2-instance is switched off" in out["verdict"]["reason"]
+
+
+@pytest.mark.parametrize(
+    ("value", "exempt"),
+    [
+        ("true", True),
+        ("TRUE", True),
+        (" true", True),
+        ("true\n", True),
+        ("yes", False),
+        ("t rue", False),
+        ("", False),
+        ("\uff54\uff52\uff55\uff45", False),
+    ],
+)
+def test_the_exempt_value_is_true_in_any_case_whitespace_around_it_aside(
+    value: str, exempt: bool
+) -> None:
+    policy = Policy.from_env({})
+    assert policy.is_exempt({"idle-reaper:exempt": value}) is exempt
+    assert (policy.exempt_note({"idle-reaper:exempt": value}) is None) is exempt
+
+
+@pytest.mark.parametrize(
+    ("raw", "moment"),
+    [
+        ("2026-03-02T18:00:00Z", "2026-03-02T18:00:00+00:00"),
+        ("2026-03-02t18:00:00z", "2026-03-02T18:00:00+00:00"),
+        (" 2026-03-02 19:30+01:00 ", "2026-03-02T18:30:00+00:00"),
+        ("2026-03-02T18:00:00.123456789Z", "2026-03-02T18:00:00.123456+00:00"),
+        ("2026-03-02T18:00:00-00:00", "2026-03-02T18:00:00+00:00"),
+    ],
+)
+def test_rfc3339_times_and_their_variants_name_their_moment(raw: str, moment: str) -> None:
+    assert rfc3339_moment(raw) == datetime.fromisoformat(moment)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "2026-03-02T18:00:00",
+        "2026-03-02T18:00:00+0100",
+        "2026-03-02T23:59:60Z",  # a leap second: datetime has none, so it names no moment
+        "2026-03-02T18:00:00.1234567890Z",
+        "2026-03-02tt18:00:00Z",
+        "\uff12\uff10\uff12\uff16-03-02T18:00:00Z",
+        "2026-03-02\u300018:00:00Z",
+    ],
+)
+def test_what_is_no_rfc3339_time_names_no_moment(raw: str) -> None:
+    assert isinstance(rfc3339_moment(raw), str)

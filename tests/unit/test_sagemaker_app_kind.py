@@ -463,6 +463,21 @@ def test_last_activity_comes_from_the_signal_not_from_last_user_activity() -> No
     assert verdict.idle_since == last
 
 
+def test_an_app_is_not_deleted_on_a_heartbeat_older_than_its_deadline() -> None:
+    """Review s19: the stop waits for a heartbeat at or after the deadline."""
+    last = T0 + timedelta(minutes=40)
+    deadline = last + timedelta(minutes=60)
+    stop_look = deadline + KIND.signal_lag
+    policy = Policy.from_env({})
+    behind = signal(deadline - timedelta(minutes=3), last)
+    seen = KIND.observe(ref(), looking(FakeSageMaker(tags=behind), stop_look))
+    verdict = decide(KIND.name, seen, policy, stop_look, warned_since=iso(last))
+    assert verdict.action == "wait" and "never stopped on a guess" in verdict.reason
+    assert verdict.next_check_at == stop_look + timedelta(minutes=RECHECK_MINUTES)
+    fresh = KIND.observe(ref(), looking(FakeSageMaker(tags=signal(deadline, last)), stop_look))
+    assert decide(KIND.name, fresh, policy, stop_look, warned_since=iso(last)).action == "stop"
+
+
 def test_a_late_heartbeat_is_unreadable_and_looked_at_again_soon() -> None:
     now = T0 + timedelta(hours=3)
     stale = now - timedelta(minutes=20)

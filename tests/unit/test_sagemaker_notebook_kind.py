@@ -11,7 +11,12 @@ from botocore.exceptions import ClientError
 
 from idle_reaper.exceptions import PolicyError, ResourceReadError
 from idle_reaper.kinds import identify, kind_named
-from idle_reaper.kinds.activity_signal import HEARTBEAT_TAG, LAST_ACTIVITY_TAG, RECHECK_MINUTES
+from idle_reaper.kinds.activity_signal import (
+    HEARTBEAT_TAG,
+    LAST_ACTIVITY_TAG,
+    PUBLISH_MINUTES,
+    RECHECK_MINUTES,
+)
 from idle_reaper.kinds.base import Look
 from idle_reaper.kinds.sagemaker_notebook import (
     SageMakerNotebook,
@@ -359,6 +364,36 @@ def test_an_idle_notebook_past_its_allowance_is_warned_then_stopped() -> None:
     assert warned.action == "warn"
     assert stopped.action == "stop"
     assert stopped.savings_usd is not None
+
+
+def test_no_stop_on_a_heartbeat_older_than_the_deadline() -> None:
+    """Review s19: a heartbeat under LATE_AFTER old was read as a full reading at the look that
+    stops, so a kernel started after it (the script late, its AddTags throttled) was killed.
+    The stop waits for the signal to report up to the deadline; until then the activity is
+    unreadable for now and looked at again RECHECK_MINUTES later."""
+    deadline = T0 + timedelta(minutes=60)
+    stop_look = deadline + KIND.signal_lag
+    policy = Policy.from_env({})
+    heartbeat = deadline - timedelta(seconds=1)
+    seen = KIND.observe(REF, looking(FakeSageMaker(tags=signal(heartbeat, T0)), stop_look))
+    verdict = decide(KIND.name, seen, policy, stop_look, warned_since=iso(T0))
+    assert (seen.reported_until, seen.signal_lag) == (heartbeat, KIND.signal_lag)
+    assert verdict.action == "wait", verdict.reason
+    assert verdict.next_check_at == stop_look + timedelta(minutes=RECHECK_MINUTES)
+    fresh = KIND.observe(REF, looking(FakeSageMaker(tags=signal(deadline, T0)), stop_look))
+    assert decide(KIND.name, fresh, policy, stop_look, warned_since=iso(T0)).action == "stop"
+
+
+def test_the_stop_look_comes_after_the_next_heartbeat_is_due() -> None:
+    """The script publishes on the minute; the look that stops comes PUBLISH_MINUTES and a
+    minute's margin after the deadline, and the warning still names the deadline itself."""
+    assert KIND.signal_lag == timedelta(minutes=PUBLISH_MINUTES + 1)
+    deadline = T0 + timedelta(minutes=60)
+    now = deadline - timedelta(minutes=5)
+    seen = KIND.observe(REF, looking(FakeSageMaker(tags=signal(now, T0)), now))
+    warned = decide(KIND.name, seen, Policy.from_env({}), now)
+    assert (warned.action, warned.deadline) == ("warn", deadline)
+    assert warned.next_check_at == deadline + KIND.signal_lag
 
 
 def test_a_late_heartbeat_is_never_idleness() -> None:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from idle_reaper.policy import Policy
+from idle_reaper.policy import KEEP_UNTIL_TAG, Policy
 from idle_reaper.resource import Observation
 from idle_reaper.times import to_iso
 from idle_reaper.verdict import decide
@@ -205,7 +205,7 @@ def test_busy_rechecks_never_come_sooner_than_the_floor() -> None:
         ("idle-reaper:exempt ", "true"),
         ("idle-reaper:exempt", "yes"),
         ("\uff49dle-reaper:exempt", "true"),
-        ("idle-reaper:exempt", "true "),
+        ("idle-reaper:exempt", "tr ue"),
     ],
 )
 def test_exempt_tag_near_misses_never_exempt_and_say_why(key: str, value: str) -> None:
@@ -214,6 +214,17 @@ def test_exempt_tag_near_misses_never_exempt_and_say_why(key: str, value: str) -
     assert verdict.notes and "does not exempt" in verdict.notes[0]
     assert "use idle-reaper:exempt=true" in verdict.notes[0]
     assert "use idle-reaper:exempt=true" in verdict.reason
+
+
+@pytest.mark.parametrize("value", ["true ", " true", "\tTRUE\n", "\u3000True"])
+def test_an_exempt_value_with_whitespace_around_it_exempts(value: str) -> None:
+    """Review s19: `" true"` (a console paste) did not exempt, and the session was stopped
+    although its owner had tagged it: whitespace around the value is no near miss."""
+    verdict = decide(
+        "glue-session", replace(READY, tags={"idle-reaper:exempt": value}), POLICY, at(45), WARNED
+    )
+    assert (verdict.action, verdict.outcome) == ("done", "exempt"), verdict.reason
+    assert verdict.notes == ()
 
 
 # -- kinds whose activity cannot always be read (SageMaker's signal, EC2's metrics) -------------
@@ -313,6 +324,40 @@ def test_an_invalid_or_past_keep_until_is_ignored_with_a_note(value: str, why: s
     assert any(why in note for note in verdict.notes)
 
 
+@pytest.mark.parametrize(
+    ("value", "until"),
+    [
+        ("2026-03-02t11:00:00z", at(120)),  # RFC 3339 5.6 NOTE: `t`, `z` may be lower case
+        ("2026-03-02T11:00:00z", at(120)),
+        ("2026-03-02 11:00:00Z", at(120)),  # its other NOTE: a space for readability
+        ("2026-03-02T11:00:00.000000999Z", at(120)),  # any number of fraction digits: cut
+        ("2026-03-02t12:00:00.5+01:00", at(120) + timedelta(seconds=1)),  # whole seconds, up
+    ],
+)
+def test_a_keep_until_in_rfc3339s_other_spellings_keeps(value: str, until: datetime) -> None:
+    """Review s19: a valid RFC 3339 keep-until with a lower-case `t`/`z` was ignored, and the
+    session stopped at its idle deadline although its owner asked to keep it till 11:00."""
+    verdict = decide("glue-session", kept(value), POLICY, at(30), WARNED)
+    assert verdict.action != "stop", verdict.reason
+    assert verdict.kept_until == until
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "2026-03-02T11:00:00+0100",  # no colon in the offset: not RFC 3339
+        "2026-03-02T24:00:00Z",  # no hour 24 in RFC 3339
+        "2026-03-02T11:00:00.1234567890Z",  # more fraction digits than anyone writes
+        "2026-03-02_11:00:00Z",
+        "2026-03-02T11:00:00Zz",
+    ],
+)
+def test_what_rfc3339_does_not_allow_is_still_ignored(value: str) -> None:
+    verdict = decide("glue-session", kept(value), POLICY, at(25))
+    assert (verdict.action, verdict.deadline, verdict.kept_until) == ("warn", at(30), None)
+    assert any(f"ignored {KEEP_UNTIL_TAG}" in note for note in verdict.notes)
+
+
 def test_a_keep_until_is_capped_at_the_longest_allowance_a_tag_may_give() -> None:
     policy = replace(POLICY, max_idle_minutes=240)
     verdict = decide("glue-session", kept("2026-03-09T09:00:00Z"), policy, at(1))
@@ -343,3 +388,63 @@ def test_a_kept_resource_that_becomes_busy_again_goes_back_to_the_idle_rule() ->
     assert (verdict.action, verdict.deadline, verdict.kept_until) == ("wait", at(110), None)
     assert decide("glue-session", idle_again, POLICY, at(105)).action == "warn"
     assert decide("glue-session", idle_again, POLICY, at(110), to_iso(at(80))).action == "stop"
+
+
+# -- a signal that reports late (SageMaker's heartbeat) --------------------------------------------
+LAGGING = Observation(
+    phase="billing",
+    status="InService",
+    started_at=T0,
+    last_activity_at=T0,
+    cost_per_hour=0.05,
+    signal_lag=timedelta(minutes=2),
+    recheck_minutes=2,
+)
+
+
+def test_no_stop_until_the_signal_has_reported_up_to_the_deadline() -> None:
+    """Review s19: a heartbeat up to 5 minutes old was a full reading, so work begun after it
+    and before the deadline was killed. The stop waits for a heartbeat at or after it."""
+    policy = Policy(idle_minutes={"sagemaker-notebook": 60}, warning_minutes=5)
+    deadline = T0 + timedelta(minutes=60)
+    behind = replace(LAGGING, reported_until=deadline - timedelta(seconds=1))
+    verdict = decide(
+        "sagemaker-notebook", behind, policy, deadline + timedelta(minutes=2), to_iso(T0)
+    )
+    assert verdict.action == "wait" and verdict.outcome is None, verdict
+    assert "never stopped on a guess" in verdict.reason
+    assert verdict.next_check_at == deadline + timedelta(minutes=4)
+    dry = replace(policy, dry_run=True)
+    assert (
+        decide(
+            "sagemaker-notebook", behind, dry, deadline + timedelta(minutes=2), to_iso(T0)
+        ).outcome
+        is None
+    )
+    caught_up = replace(LAGGING, reported_until=deadline)
+    verdict = decide(
+        "sagemaker-notebook", caught_up, policy, deadline + timedelta(minutes=2), to_iso(T0)
+    )
+    assert verdict.action == "stop", verdict
+
+
+def test_the_warning_still_names_the_deadline_and_the_stop_look_follows_the_lag() -> None:
+    policy = Policy(idle_minutes={"sagemaker-notebook": 60}, warning_minutes=5)
+    deadline = T0 + timedelta(minutes=60)
+    seen = replace(LAGGING, reported_until=deadline - timedelta(minutes=5))
+    warned = decide("sagemaker-notebook", seen, policy, deadline - timedelta(minutes=5))
+    assert warned.action == "warn" and warned.deadline == deadline
+    assert warned.next_check_at == deadline + timedelta(minutes=2)
+
+
+def test_a_running_cap_stops_whatever_the_signal_has_reported() -> None:
+    """A rule's maximum running time stops busy or not: the signal's reach does not matter."""
+    policy = (
+        Policy(idle_minutes={"sagemaker-notebook": 60}, warning_minutes=5)
+        .with_document("version: 1\nrules: [{name: capped, max_running_minutes: 120}]")
+        .for_resource("sagemaker-notebook", {}, None)
+    )
+    seen = replace(LAGGING, busy=True, reported_until=T0 + timedelta(minutes=100))
+    at_cap = T0 + timedelta(minutes=122)
+    verdict = decide("sagemaker-notebook", seen, policy, at_cap, to_iso(T0))
+    assert verdict.action == "stop", verdict

@@ -142,3 +142,58 @@ def test_keep_until_cannot_pass_the_running_cap() -> None:
     verdict = decide("glue-session", kept, policy, at(20))
     assert verdict.deadline is not None and verdict.deadline <= at(120)
     assert decide("glue-session", kept, policy, at(120), to_iso(T0)).action == "stop"
+
+
+GUARD_STOP = "version: 1\nguardrails: {max_workers: 2, action: stop}"
+
+
+def test_a_stop_guardrail_never_stops_a_young_resource_that_has_worked() -> None:
+    """Review s19: a stop-guardrail added 30 minutes into a session killed its running
+    statement unwarned. Guardrails are for creation: one that has worked gets the notice."""
+    policy = with_doc(GUARD_STOP)
+    busy = replace(READY, busy=True, last_activity_at=at(30))
+    worked = replace(READY, last_activity_at=at(20))  # its statement finished at 09:20
+    for seen in (busy, worked):
+        notice = decide("glue-session", seen, policy, at(30))
+        assert (notice.action, notice.notice) == ("warn", "guardrail-notice"), notice
+        assert "not stopped: it has worked since its start" in notice.reason
+        after = decide("glue-session", seen, policy, at(30), guardrail_noticed=True)
+        assert after.action == "wait" and after.outcome is None, after
+
+
+def test_a_stop_guardrail_spares_a_worked_resource_even_when_it_is_exempt_tagged() -> None:
+    """The notice comes (guardrails before the exempt tag), then the tag exempts it as usual."""
+    policy = with_doc(GUARD_STOP)
+    seen = replace(READY, busy=True, tags={"idle-reaper:exempt": "true", "owner": "ana"})
+    assert decide("glue-session", seen, policy, at(30)).notice == "guardrail-notice"
+    after = decide("glue-session", seen, policy, at(30), guardrail_noticed=True)
+    assert (after.action, after.outcome) == ("done", "exempt")
+
+
+def test_a_stop_guardrail_stops_a_young_resource_with_no_work_since_its_start() -> None:
+    policy = with_doc(GUARD_STOP)
+    verdict = decide("glue-session", READY, policy, at(30))
+    assert (verdict.action, verdict.outcome) == ("stop", "guardrail")
+
+
+def test_a_stop_guardrail_waits_while_the_activity_cannot_be_read() -> None:
+    """Whether it has worked is not known: look again, never stop on a guess (and no notice
+    yet: it may still turn out to have nothing to lose)."""
+    policy = with_doc(GUARD_STOP)
+    unread = replace(READY, unreadable="no activity signal yet", recheck_minutes=2)
+    verdict = decide("glue-session", unread, policy, at(3))
+    assert verdict.action == "wait" and verdict.next_check_at == at(5), verdict
+    behind = replace(
+        READY, reported_until=at(1), signal_lag=timedelta(minutes=2), recheck_minutes=2
+    )
+    assert decide("glue-session", behind, policy, at(4)).action == "wait"
+    assert decide("glue-session", behind, policy, at(3)).outcome == "guardrail"
+
+
+def test_a_stop_guardrail_never_stops_what_has_no_start_or_no_signal() -> None:
+    policy = with_doc(GUARD_STOP)
+    no_start = replace(READY, started_at=None, last_activity_at=None)
+    capped = replace(READY, unwatchable="no activity signal", running_cap_minutes=600)
+    for seen in (no_start, capped):
+        verdict = decide("glue-session", seen, policy, at(5))
+        assert verdict.notice == "guardrail-notice", verdict

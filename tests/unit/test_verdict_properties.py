@@ -57,9 +57,13 @@ class Expected:
     """What the policy says about one case."""
 
     exempt: bool
-    """The exact exempt tag with `true` (any case), or unwatchable without a running cap."""
+    """The exact exempt tag with `true` (any case, whitespace around it aside), or unwatchable
+    without a running cap."""
     signal_says_idle: bool
     """Readable and not busy (always, under a running cap)."""
+    signal_reached: bool
+    """The signal has reported up to the deadline (always, when it reports live or under a
+    running cap): a SageMaker heartbeat before the deadline leaves the work since unseen."""
     minutes: int
     """The allowance: the idle-minutes tag's, the kind's default, or the running cap."""
     lead: timedelta
@@ -83,7 +87,7 @@ def expect(seen: Observation, policy: Policy, now: datetime, keep: datetime | No
     none), known from how the tag was generated."""
     # unwatchable with a running cap: idle from the start, whatever it is doing
     capped = seen.unwatchable is not None and seen.running_cap_minutes is not None
-    exempt_tag = seen.tags.get(policy.exempt_tag_key, "").lower() == "true"
+    exempt_tag = seen.tags.get(policy.exempt_tag_key, "").strip().lower() == "true"
     if capped and seen.running_cap_minutes is not None:
         minutes = seen.running_cap_minutes
         idle_since = seen.started_at or now
@@ -99,6 +103,7 @@ def expect(seen: Observation, policy: Policy, now: datetime, keep: datetime | No
     return Expected(
         exempt=exempt_tag or (seen.unwatchable is not None and not capped),
         signal_says_idle=capped or (seen.unreadable is None and not seen.busy),
+        signal_reached=capped or seen.reported_until is None or seen.reported_until >= deadline,
         minutes=minutes,
         lead=timedelta(minutes=max(0, min(policy.warning_minutes, minutes - 1))),
         idle_since=idle_since,
@@ -136,6 +141,7 @@ def may_stop(case: Case) -> bool:
         case.seen.phase == "billing"
         and not want.exempt
         and want.signal_says_idle
+        and want.signal_reached
         and case.now >= want.deadline + case.seen.signal_lag
         and (not want.lead or case.warned_since == want.key)
     )
@@ -164,6 +170,8 @@ def stoppable(case: Case) -> Case:
     seen = replace(seen, tags=tags)
     if seen.unwatchable is None or seen.running_cap_minutes is None:
         seen = replace(seen, unwatchable=None, busy=False)
+    if seen.reported_until is not None:  # a heartbeat right at the deadline
+        seen = replace(seen, reported_until=expect(seen, case.policy, case.now, case.keep).deadline)
     return replace(case, seen=seen)
 
 
@@ -209,10 +217,10 @@ NAMES_NO_TIME = st.one_of(
             "tomorrow",
             "",
             "2026-03-02T11:00:00",  # no offset: whose 11:00?
-            "2026-03-02 11:00:00Z",
-            "2026-03-02t11:00:00z",
+            "2026-03-02_11:00:00Z",
+            "2026-03-02tt11:00:00z",
             "2026-03-02T11:00:00+0100",
-            "2026-03-02T11:00:00.1234567Z",
+            "2026-03-02T11:00:00.1234567890Z",
             "2026-02-30T11:00:00Z",
             "2026-03-02T24:00:00Z",
             "2026-03-02T11:00:00+24:00",
@@ -224,9 +232,14 @@ NAMES_NO_TIME = st.one_of(
     ),
     st.text(st.characters(exclude_categories=["Nd"]), max_size=40),
 )
-"""Keep-until values that name no time: no offset, a space or lower-case `t`, an offset without
-its colon, seven fraction digits, days and hours that do not exist, full-width digits, a NUL."""
-KEEP_SHAPES = st.sampled_from(["Z", "minutes", "offset", "tenths", "-00:00", "micro"])
+"""Keep-until values that name no time: no offset, another separator than RFC 3339's `T`, `t`
+or space, an offset without its colon, ten fraction digits, days and hours that do not exist,
+full-width digits, a NUL."""
+KEEP_SHAPES = st.sampled_from(
+    ["Z", "minutes", "offset", "tenths", "-00:00", "micro", "lower", "space", "nanos"]
+)
+"""RFC 3339's spellings (section 5.6 and its NOTEs: lower-case `t` and `z`, a space for `T`,
+any number of fraction digits, of which the microseconds count) and ISO 8601's `hh:mm`."""
 KEEP_ZONES = st.sampled_from([timezone(timedelta(minutes=m)) for m in (60, -480, 345, 840, -720)])
 
 
@@ -237,10 +250,18 @@ def keep_until_values(draw: st.DrawFn) -> tuple[str, datetime | None]:
         return draw(NAMES_NO_TIME), None
     moment = BASE + timedelta(minutes=draw(st.integers(-3 * 1440, 6 * 1440)))
     shape = draw(KEEP_SHAPES)
-    if shape in ("tenths", "micro"):
+    if shape in ("tenths", "micro", "nanos"):
         moment += timedelta(seconds=draw(st.integers(0, 59)))
     if shape == "Z":
         text = f"{moment:%Y-%m-%dT%H:%M:%S}Z"
+    elif shape == "lower":
+        text = f"{moment:%Y-%m-%dt%H:%M:%S}z"
+    elif shape == "space":
+        text = moment.astimezone(draw(KEEP_ZONES)).isoformat(sep=" ")
+    elif shape == "nanos":
+        nanos = draw(st.integers(0, 999_999_999))
+        moment += timedelta(microseconds=nanos // 1000)  # the digits past the sixth are cut
+        text = f"{moment:%Y-%m-%dT%H:%M:%S}.{nanos:09d}Z"
     elif shape == "minutes":
         text = f"{moment:%Y-%m-%dT%H:%M}Z"
     elif shape == "offset":
@@ -304,8 +325,8 @@ STATUSES = st.sampled_from(["READY", "PROVISIONING", "STOPPED", "InService", ""]
 MAYBE_MOMENT = st.none() | moments()
 PRICES = st.none() | st.just(0.0) | st.floats(0, 1000, allow_nan=False, allow_infinity=False)
 MAYBE_MINUTES = st.none() | st.integers(1, 10_000)
-LAGS = st.sampled_from([timedelta(0), timedelta(minutes=5)])
-"""No lag (Glue, SageMaker) or EC2's five-minute metric lag."""
+LAGS = st.sampled_from([timedelta(0), timedelta(minutes=2), timedelta(minutes=5)])
+"""No lag (Glue), SageMaker's heartbeat lag or EC2's five-minute metric lag."""
 WARNED_SINCE_TEXT = st.none() | st.text(max_size=30)
 
 
@@ -342,6 +363,8 @@ def cases(draw: st.DrawFn) -> Case:
     # `now` near a moment that decides something (worked out before `now` is known: a resource
     # with neither time is idle from `now`, and then any anchor will do)
     rough = expect(seen, policy, BASE, keep)
+    if draw(one_in(3)):  # a signal that reports up to a heartbeat, near the deadline
+        seen = replace(seen, reported_until=(rough.deadline + draw(JITTER)).astimezone(UTC))
     stop_look = rough.deadline + seen.signal_lag
     anchors = (
         stop_look,  # at either end: the ends are what hypothesis draws most
@@ -397,12 +420,21 @@ def test_stops_exactly_when_the_policy_allows(case: Case) -> None:
 
 
 @PROPERTY
-@given(cases(), st.sampled_from(["busy", "unreadable"]))
+@given(cases(), st.sampled_from(["busy", "unreadable", "behind"]))
 def test_never_stops_while_work_runs_or_the_signal_cannot_be_read(case: Case, why: str) -> None:
     """Whatever else is true (long past any deadline, warned, dry run or not), and no warning
-    either. A running cap is the one designed exception: with no signal to read, it stops on
-    running time alone (test_always_stops_a_warned_idle_resource_past_its_deadline)."""
+    either; nor on a signal that has reported only up to a moment before the deadline. A
+    running cap is the one designed exception: with no signal to read, it stops on running
+    time alone (test_always_stops_a_warned_idle_resource_past_its_deadline)."""
     seen = replace(case.seen, unwatchable=None)
+    if why == "behind":
+        deadline = expect(seen, case.policy, case.now, case.keep).deadline
+        seen = replace(seen, reported_until=deadline - timedelta(microseconds=1))
+        if case.now >= deadline - expect(seen, case.policy, case.now, case.keep).lead:
+            case = replace(case, warned_since=expect(seen, case.policy, case.now, case.keep).key)
+        verdict = replace(case, seen=seen).verdict()
+        assert not stops(verdict), verdict
+        return
     seen = replace(seen, busy=True) if why == "busy" else replace(seen, unreadable="it is late")
     verdict = replace(case, seen=seen).verdict()
     assert verdict.action in ("wait", "done"), verdict

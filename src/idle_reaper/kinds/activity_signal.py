@@ -28,8 +28,15 @@ from datetime import UTC, datetime, timedelta
 LAST_ACTIVITY_TAG = "idle-reaper:last-activity"
 HEARTBEAT_TAG = "idle-reaper:heartbeat"
 PUBLISH_MINUTES = 1
-"""How often the lifecycle script publishes: activity begun since the last heartbeat (at most
-this long ago) is the one thing the reaper cannot see."""
+"""How often the lifecycle script publishes (on the minute: it sleeps to the next whole one)."""
+HEARTBEAT_LAG = timedelta(minutes=PUBLISH_MINUTES + 1)
+"""The SageMaker kinds' `signal_lag`: the look that stops comes this long after the deadline,
+when a heartbeat at or after the deadline is due, and the stop needs one (else the activity is
+unreadable for now). The heartbeat is the check's own time: the minute's tick plus the two
+local Jupyter requests (10 s timeout each in the script, so at most 20 s), and the tag is
+readable once its AddTags returns; the extra minute covers both, and a later one only delays
+the stop by RECHECK_MINUTES, never stops on a guess. So what the reaper cannot see is work
+begun after the deadline the warning announced."""
 FIRST_SIGNAL_GRACE = timedelta(minutes=10)
 """After a start, how long the script has to publish its first heartbeat (the server starts,
 then the script) before the resource counts as having no signal."""
@@ -56,6 +63,8 @@ class Signal:
     """The signal is late or not there yet: never idle, look again RECHECK_MINUTES later."""
     unwatchable: str | None = None
     """There is no signal: the resource cannot be judged idle."""
+    reported_until: datetime | None = None
+    """The heartbeat the reading comes from: activity begun after it is not in it yet."""
 
 
 def read_signal(tags: Mapping[str, str], started_at: datetime, now: datetime) -> Signal:
@@ -79,7 +88,7 @@ def read_signal(tags: Mapping[str, str], started_at: datetime, now: datetime) ->
         return Signal(
             unreadable=f"the {LAST_ACTIVITY_TAG} tag is not a UTC time before its heartbeat"
         )
-    return Signal(last_activity_at=max(last, started_at))
+    return Signal(last_activity_at=max(last, started_at), reported_until=heartbeat)
 
 
 def _moment(value: str | None, now: datetime) -> datetime | None:

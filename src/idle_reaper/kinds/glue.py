@@ -3,8 +3,11 @@
 No Glue API reports "last activity", so it is derived: busy while any statement is
 WAITING, RUNNING or CANCELLING (or in a state we do not know); otherwise idle since the
 latest StartedOn or CompletedOn of any statement, or since the session's CreatedOn when it
-has run nothing (a statement without CompletedOn is never taken as long finished). Only a
-READY session bills and may be stopped.
+has run nothing (a statement without CompletedOn is never taken as long finished). A finished
+statement with neither time readable (both are optional Longs in Glue's Statement type, and
+its API reference does not say which states carry them) did work of unknown age: the activity
+is then unreadable, never idle since the creation. Only a READY session bills and may be
+stopped.
 """
 
 from __future__ import annotations
@@ -52,6 +55,11 @@ RUNNING_STATES = frozenset({"PROVISIONING", "READY"})
 DONE_STATES = frozenset({"AVAILABLE", "CANCELLED", "ERROR"})
 """A statement in any other state (WAITING, RUNNING, CANCELLING, one Glue adds later) is work
 in progress: the session is never stopped under it."""
+MAX_STATEMENT_PAGES = 100
+"""ListStatements pages read per look at most (it takes no MaxResults, and boto3 has no
+paginator for it): an answer that keeps paginating is a read error (Inspect's retries, then a
+counted failure), never a stop. A hundred, not MAX_LIST_PAGES: Inspect runs 30 s, so a
+thousand pages would meet the Lambda's timeout before the bound."""
 
 
 @register
@@ -109,9 +117,9 @@ class GlueSession(ResourceKind):
         created = from_epoch(session["CreatedOn"])
         arn = session_arn(ref)
         phase = PHASES.get(status, "starting")
-        busy, last = False, None
+        busy, last, undated = False, None, None
         if phase == "billing":
-            busy, last = self._activity(client, ref)
+            busy, last, undated = self._activity(client, ref)
         return Observation(
             phase=phase,
             status=status,
@@ -125,6 +133,7 @@ class GlueSession(ResourceKind):
             own_idle_timeout_minutes=int(
                 session.get("IdleTimeout") or DEFAULT_IDLE_TIMEOUT_MINUTES
             ),
+            unreadable=undated,
         )
 
     def running(self, client: Callable[[str], Any], home: Home) -> Iterator[Sighting]:
@@ -180,18 +189,31 @@ class GlueSession(ResourceKind):
         client.tag_resource(ResourceArn=seen.arn or session_arn(ref), TagsToAdd=dict(tags))
 
     @staticmethod
-    def _activity(client: Any, ref: ResourceRef) -> tuple[bool, datetime | None]:
-        busy, last = False, None
-        for statement in _statements(client, ref.id):
+    def _activity(client: Any, ref: ResourceRef) -> tuple[bool, datetime | None, str | None]:
+        """Busy or not, the latest statement time, and why the activity cannot be read (a
+        finished statement with no time to date its work), if so."""
+        busy, last, undated = False, None, None
+        for item in _statements(client, ref.id):
+            statement = json_object(item)
             # WAITING, RUNNING, CANCELLING, or a state we do not know: when in doubt, busy.
             if statement.get("State") not in DONE_STATES:
                 busy = True
-            for key in ("StartedOn", "CompletedOn"):
-                value = statement.get(key)
-                if isinstance(value, int | float) and _is_epoch(value):
-                    moment = from_epoch(value)
-                    last = moment if last is None or moment > last else last
-        return busy, last
+            times = [
+                from_epoch(value)
+                for value in (statement.get("StartedOn"), statement.get("CompletedOn"))
+                if isinstance(value, int | float) and _is_epoch(value)
+            ]
+            if times:
+                moment = max(times)
+                last = moment if last is None or moment > last else last
+            elif statement.get("State") in DONE_STATES and undated is None:
+                shown = statement.get("Id")
+                shown = shown if isinstance(shown, int) and not isinstance(shown, bool) else "?"
+                undated = (
+                    f"statement {shown} is {statement.get('State')} with no StartedOn or "
+                    "CompletedOn: when its work ended is not known"
+                )
+        return busy, last, undated
 
     @staticmethod
     def _tags(client: Any, arn: str) -> dict[str, str]:
@@ -201,21 +223,25 @@ class GlueSession(ResourceKind):
             raise ResourceReadError(f"GetTags {arn}: {exc}") from exc
 
 
-def _statements(client: Any, session_id: str) -> Iterator[Mapping[str, Any]]:
-    """Every statement of a session, across pages (boto3 has no paginator for this call)."""
+def _statements(client: Any, session_id: str) -> Iterator[Any]:
+    """Every statement of a session, across at most MAX_STATEMENT_PAGES pages (boto3 has no
+    paginator for this call). Items are hostile: the caller reads each as a JSON object."""
     token: str | None = None
-    while True:
+    for _ in range(MAX_STATEMENT_PAGES):
         kwargs: dict[str, Any] = {"SessionId": session_id}
         if token:
             kwargs["NextToken"] = token
         try:
-            page = client.list_statements(**kwargs)
+            page = json_object(client.list_statements(**kwargs))
         except (ClientError, BotoCoreError) as exc:
             raise ResourceReadError(f"ListStatements {session_id}: {exc}") from exc
-        yield from page.get("Statements") or []
-        token = page.get("NextToken")
-        if not token:
+        statements = page.get("Statements")
+        yield from statements if isinstance(statements, list) else []
+        next_token = page.get("NextToken")
+        if not isinstance(next_token, str) or not next_token:
             return
+        token = next_token
+    raise ResourceReadError(f"ListStatements {session_id}: more than {MAX_STATEMENT_PAGES} pages")
 
 
 def session_arn(ref: ResourceRef) -> str:

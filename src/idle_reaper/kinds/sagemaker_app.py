@@ -25,7 +25,13 @@ from typing import Any, Literal
 from botocore.exceptions import BotoCoreError, ClientError
 
 from idle_reaper.exceptions import KeepError, ResourceReadError
-from idle_reaper.kinds.activity_signal import HEARTBEAT_TAG, RECHECK_MINUTES, Signal, read_signal
+from idle_reaper.kinds.activity_signal import (
+    HEARTBEAT_LAG,
+    HEARTBEAT_TAG,
+    RECHECK_MINUTES,
+    Signal,
+    read_signal,
+)
 from idle_reaper.kinds.base import MAX_LIST_PAGES, Look, ResourceKind, Sighting, api_call_place
 from idle_reaper.kinds.registry import register
 from idle_reaper.kinds.sagemaker_notebook import (
@@ -180,6 +186,7 @@ class SageMakerApp(ResourceKind):
     list_permissions = ("sagemaker:ListApps",)
     stop_resource_arn = "arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:app/*"
     keep_permissions = ("sagemaker:AddTags",)
+    signal_lag = HEARTBEAT_LAG
     stopping_statuses = frozenset({"Deleting", "Deleted"})
     # DeleteApp declares ResourceInUse and ResourceNotFound; deleting an app already deleted
     # is answered with a ValidationException, undeclared, so Step Functions names it
@@ -381,7 +388,13 @@ class SageMakerApp(ResourceKind):
             return replace(seen, unwatchable=reason, running_cap_minutes=hours * 60)
         if signal.unreadable is not None:
             return replace(seen, unreadable=signal.unreadable, recheck_minutes=RECHECK_MINUTES)
-        return replace(seen, last_activity_at=signal.last_activity_at)
+        return replace(
+            seen,
+            last_activity_at=signal.last_activity_at,
+            reported_until=signal.reported_until,
+            signal_lag=self.signal_lag,
+            recheck_minutes=RECHECK_MINUTES,
+        )
 
     @staticmethod
     def _tags(client: Any, arn: str, *, tolerate: bool = False) -> dict[str, str]:

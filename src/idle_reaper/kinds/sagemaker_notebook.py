@@ -25,7 +25,7 @@ from urllib.parse import quote
 from botocore.exceptions import BotoCoreError, ClientError
 
 from idle_reaper.exceptions import PolicyError, ResourceReadError
-from idle_reaper.kinds.activity_signal import ATTACH, RECHECK_MINUTES, read_signal
+from idle_reaper.kinds.activity_signal import ATTACH, HEARTBEAT_LAG, RECHECK_MINUTES, read_signal
 from idle_reaper.kinds.base import MAX_LIST_PAGES, Look, ResourceKind, Sighting
 from idle_reaper.kinds.registry import register
 from idle_reaper.kinds.sagemaker_prices import price_per_hour
@@ -122,6 +122,7 @@ class SageMakerNotebook(ResourceKind):
     stop_resource_arn = (
         "arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:notebook-instance/*"
     )
+    signal_lag = HEARTBEAT_LAG
     stopping_statuses = frozenset({"Stopping", "Stopped"})
     # SageMaker.SageMakerException is any undeclared error (a refusal included): none is
     # taken as a stop that landed (only a timeout is)
@@ -241,7 +242,13 @@ class SageMakerNotebook(ResourceKind):
             return replace(seen, unwatchable=signal.unwatchable)
         if signal.unreadable is not None:
             return replace(seen, unreadable=signal.unreadable, recheck_minutes=RECHECK_MINUTES)
-        return replace(seen, last_activity_at=signal.last_activity_at)
+        return replace(
+            seen,
+            last_activity_at=signal.last_activity_at,
+            reported_until=signal.reported_until,
+            signal_lag=self.signal_lag,
+            recheck_minutes=RECHECK_MINUTES,
+        )
 
     def write_tags(
         self, ref: ResourceRef, seen: Observation, tags: Mapping[str, str], client: Any
