@@ -723,6 +723,19 @@ def test_every_queue_is_a_dead_letter_queue_with_an_alarm(stack: stack_module.St
         assert_encrypted_and_alarmed(stack, stack.arn(logical))
 
 
+@pytest.mark.parametrize("alarm", ["WatcherFailedAlarm", "FunctionErrorsAlarm"])
+def test_an_alarm_sum_counts_a_metric_without_data_as_zero(
+    stack: stack_module.Stack, alarm: str
+) -> None:
+    """These counts are sparse (a datapoint only when something happened): one without a
+    datapoint in the period must not leave the sum without one (FILL, metric math)."""
+    props = stack.resources[alarm]["Properties"]
+    ids = {m["Id"] for m in props["Metrics"] if "MetricStat" in m}
+    (expression,) = [m["Expression"] for m in props["Metrics"] if "Expression" in m]
+    terms = [term.strip() for term in expression.split("+")]
+    assert sorted(terms) == sorted(f"FILL({i}, 0)" for i in ids)
+
+
 def test_watchers_that_fail_time_out_or_are_aborted_raise_the_alarm(
     stack: stack_module.Stack,
 ) -> None:
