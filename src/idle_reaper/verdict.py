@@ -305,10 +305,13 @@ def decide(
             next_check_at=stop_at + seen.signal_lag,
         )
     reported = seen.reported_until
-    if now >= stop_look and reported is not None and reported < deadline:
+    # the signal must reach the deadline, and be no staler than its lag: a stop announced late
+    # (now + the warning) is looked at that lag after the announced time, not the deadline
+    needed = max(deadline, now - seen.signal_lag)
+    if now >= stop_look and reported is not None and reported < needed:
         return verdict(  # unreadable for now, as a late signal: work since is unseen
             "wait",
-            f"activity cannot be read up to the deadline {to_iso(deadline)}: the signal has "
+            f"activity cannot be read up to {to_iso(ceil_seconds(needed))}: the signal has "
             f"reported only up to {to_iso(reported)}; never stopped on a guess",
             next_check_at=now + timedelta(minutes=max(1, seen.recheck_minutes)),
         )

@@ -91,19 +91,12 @@ class Tries:
     """Rounds in which Inspect, the claim, a warning or the stop failed after its retries."""
     refusals: int = 0
     """Stops the service refused because of the resource's state (IllegalSessionState)."""
-    unpublished: int = 0
-    """Rounds in which the final outcome could not be put on the bus: its fate is decided, so
-    it is published again later, never looked at again; bounded like the others."""
 
     @classmethod
     def parse(cls, data: object) -> Tries:
         if not isinstance(data, Mapping):
             return cls()
-        return cls(
-            failures=_count(data.get("failures")),
-            refusals=_count(data.get("refusals")),
-            unpublished=_count(data.get("unpublished")),
-        )
+        return cls(failures=_count(data.get("failures")), refusals=_count(data.get("refusals")))
 
     def to_dict(self) -> dict[str, int]:
         return asdict(self)

@@ -544,4 +544,4 @@ def test_the_fault_suite_gets_every_generic_check() -> None:
         if n.startswith("test_") and "result" in inspect.signature(f).parameters
     ]
     assert len(checks) >= 10 and all(globals()[n] is getattr(generic, n) for n in checks)
-    assert len(SUITE) == 7
+    assert len(SUITE) == 8

@@ -392,6 +392,27 @@ def test_a_stop_is_never_retried_blind_an_unanswered_one_is_looked_at_again(stop
     assert states[again["Next"]] == {"Type": "Wait", "Seconds": 20, "Next": "Inspect"}
 
 
+def test_no_counter_reads_what_the_documented_input_may_lack() -> None:
+    """A path missing in a Pass or Choice fails the execution (States.Runtime, which no Catch
+    takes): every counter reads only what the start input's `tries` holds, but the publish
+    loop's own, which it sets at its first round after checking it is there."""
+
+    given = set(start_input({})["tries"])
+    loop = {"UnpublishedBefore", "CountUnpublished", "PublishBudget"}
+    read = {
+        key
+        for name, state in ASL["States"].items()
+        if name not in loop
+        for key in re.findall(r"\$\.tries\.(\w+)", json.dumps(state))
+    }
+    assert read == given == {"failures", "refusals"}
+    first = ASL["States"]["UnpublishedBefore"]
+    assert first["Choices"] == [
+        {"Variable": "$.tries.unpublished", "IsPresent": True, "Next": "CountUnpublished"}
+    ]
+    assert ASL["States"][first["Default"]]["Parameters"]["unpublished"] == 1
+
+
 def _guarded(states: dict[str, Any], guard: str, wait: str) -> bool:
     """The Choice `guard` reaches `wait` only while a $.tries counter is within its bound:
     its rule for `wait` bounds one, or an earlier rule leaves once one is past its bound."""

@@ -70,7 +70,7 @@ def test_a_guardrail_added_later_does_not_stop_watched_resources_at_once() -> No
         "verdict": {"action": "wait", "outcome": None, "reason": "busy"},
         "claim": {"held": True},
         "watch": {"looks": 40, "generation": 1, "origin": "w1", "history": 480},
-        "tries": {"failures": 0, "refusals": 0, "unpublished": 0},
+        "tries": {"failures": 0, "refusals": 0},
     }
     document = "version: 1\nguardrails: {max_workers: 2, action: stop}"
     policy = Policy.from_env({"GLUE_IDLE_MINUTES": "1440"}).with_document(document)

@@ -428,6 +428,23 @@ def test_no_stop_until_the_signal_has_reported_up_to_the_deadline() -> None:
     assert verdict.action == "stop", verdict
 
 
+def test_a_stop_announced_late_waits_for_the_signal_up_to_the_announced_time() -> None:
+    """First seen long past its deadline (the sweeper, a late event): the warning announces
+    now + WarningMinutes, and the stop needs a heartbeat at or after that moment, not after
+    the old deadline, which any heartbeat passes."""
+    policy = Policy(idle_minutes={"sagemaker-notebook": 60}, warning_minutes=5)
+    first = T0 + timedelta(hours=3)
+    warned = decide("sagemaker-notebook", replace(LAGGING, reported_until=first), policy, first)
+    assert warned.action == "warn" and warned.deadline == first + timedelta(minutes=5)
+    announced, look = warned.deadline, warned.next_check_at
+    assert look == announced + timedelta(minutes=2)
+    stale = replace(LAGGING, reported_until=announced - timedelta(minutes=3))
+    verdict = decide("sagemaker-notebook", stale, policy, look, to_iso(T0))
+    assert verdict.action == "wait" and "never stopped on a guess" in verdict.reason, verdict
+    fresh = replace(LAGGING, reported_until=announced)
+    assert decide("sagemaker-notebook", fresh, policy, look, to_iso(T0)).action == "stop"
+
+
 def test_the_warning_still_names_the_deadline_and_the_stop_look_follows_the_lag() -> None:
     policy = Policy(idle_minutes={"sagemaker-notebook": 60}, warning_minutes=5)
     deadline = T0 + timedelta(minutes=60)

@@ -191,7 +191,7 @@ def whole_state(resource: Any, verdict: dict[str, Any]) -> dict[str, Any]:
         "verdict": verdict,
         "claim": None,
         "watch": {"continue": False},
-        "tries": {"failures": 0, "refusals": 0, "unpublished": 0},
+        "tries": {"failures": 0, "refusals": 0},
     }
 
 
@@ -545,8 +545,9 @@ def test_an_outcome_the_bus_would_not_take_is_published_later_not_lost(watch: Wa
     watch.run(24 * 60)
     assert watch.glue.lives["s1"].ended_at == at(30)
     assert watch.status() == "SUCCEEDED"
-    assert watch.states()[-4:] == [
-        "CountUnpublished",
+    assert watch.states()[-5:] == [
+        "UnpublishedBefore",
+        "FirstUnpublished",  # the rounds are counted from here: the input never carries them
         "PublishBudget",
         "WaitToPublishOutcome",
         "EmitOutcome",
@@ -580,4 +581,5 @@ def test_an_outcome_unpublished_for_hours_fails_the_watch_for_the_alarm(watch: W
     assert watch.glue.lives["s1"].ended_at == at(30)
     assert watch.status() == "FAILED"
     assert watch.states().count("WaitToPublishOutcome") == 8
+    assert watch.states().count("CountUnpublished") == 8  # rounds 2 to 9
     assert watch.states()[-1] == "Unpublished"
