@@ -13,7 +13,7 @@ from idle_reaper.kinds import identify, kind_named
 from idle_reaper.kinds.base import Look, ResourceKind
 from idle_reaper.policy import Policy
 from idle_reaper.resource import Home, Observation, ResourceRef
-from idle_reaper.times import ceil_seconds, now_utc, to_iso
+from idle_reaper.times import ceil_seconds, now_utc, parse_iso, to_iso
 from idle_reaper.verdict import Verdict, decide, done, warning_key
 from idle_reaper.watch import HELD, Tries, Watch, claim_for, holds_claim, next_watch
 
@@ -45,7 +45,7 @@ def inspect(
     state: Mapping[str, Any] = raw_state if isinstance(raw_state, Mapping) else {}
     prior = Watch.parse(state.get("watch"))
     errored = "error" in state
-    warned_since = _warned_since(state, prior)
+    warned_since, announced = _warned_since(state, prior)
     noticed = _guardrail_noticed(state, prior)
     found = _locate(payload, state, home)
     if not isinstance(found, str) and found[0].name in policy.disabled_kinds:
@@ -61,11 +61,11 @@ def inspect(
         landed = _stop_landed(kind, state, seen, now)
         own = policy.for_resource(kind.name, seen.tags, ref.account)
         if own.paused or own.document_error is not None:
-            warned_since = None  # held: after it, the owner is warned afresh before any stop
+            warned_since = announced = None  # held: after it, warned afresh before any stop
         decided = (
             done("gone", replaced, now)
             if replaced
-            else decide(kind.name, seen, own, now, warned_since, noticed)
+            else decide(kind.name, seen, own, now, warned_since, noticed, _moment(announced))
         )
         route = own.route.model_dump(exclude_none=True) if own.route else None
         rule = own.rule.name if own.rule else None
@@ -81,6 +81,7 @@ def inspect(
         execution_name=name if isinstance(name, str) else None,
         errored=errored,
         warned_since=warned_since,
+        announced=announced,
         waiting=verdict["action"] == "wait",
         guardrail_noticed=noticed,
     )
@@ -175,9 +176,9 @@ def _guardrail_noticed(state: Mapping[str, Any], prior: Watch) -> bool:
     return prior.guardrail_noticed or ("warned" in state and just)
 
 
-def _warned_since(state: Mapping[str, Any], prior: Watch) -> str | None:
-    """The idle period a warning was delivered for: the one the watcher carries, or the
-    previous verdict's when the EmitWarning state just put it on the bus (`warned`)."""
+def _warned_since(state: Mapping[str, Any], prior: Watch) -> tuple[str | None, str | None]:
+    """The idle period a warning was delivered for, and the stop time it named: the ones the
+    watcher carries, or the previous verdict's when EmitWarning just put it on the bus."""
     verdict = state.get("verdict")
     if (
         "warned" in state
@@ -185,11 +186,20 @@ def _warned_since(state: Mapping[str, Any], prior: Watch) -> str | None:
         and verdict.get("action") == "warn"
         and verdict.get("notice", "warning") == "warning"
     ):
-        since, kept = verdict.get("idle_since"), verdict.get("kept_until")
+        since, kept, named = (verdict.get(k) for k in ("idle_since", "kept_until", "deadline"))
         if not isinstance(since, str):
-            return prior.warned_since
-        return warning_key(since, kept if isinstance(kept, str) else None)
-    return prior.warned_since
+            return prior.warned_since, prior.announced
+        key = warning_key(since, kept if isinstance(kept, str) else None)
+        return key, named if isinstance(named, str) and len(named) <= 32 else None
+    return prior.warned_since, prior.announced
+
+
+def _moment(text: str | None) -> datetime | None:
+    """A carried ISO time, or None when it is absent or unreadable (it only ever delays)."""
+    try:
+        return parse_iso(text) if text else None
+    except ValueError:
+        return None
 
 
 def _locate(

@@ -121,6 +121,7 @@ def decide(
     now: datetime,
     warned_since: str | None = None,
     guardrail_noticed: bool = False,
+    announced: datetime | None = None,
 ) -> Verdict:
     """Turn one observation into a verdict. Pure: same inputs, same answer.
 
@@ -129,6 +130,7 @@ def decide(
     period, so a resource first seen past its deadline (a late start event, a missed look)
     is warned and stopped `WarningMinutes` later, and a look inside the warning window warns
     and still stops at the deadline: a warning never adds billed minutes otherwise.
+    `announced` is the stop time that warning named: a lagging signal must reach it.
 
     `policy` is the resource's own (Policy.for_resource). An invalid or paused policy document
     stops nothing; a guardrail is noticed once (or stops at once what has nothing to lose); a
@@ -305,9 +307,9 @@ def decide(
             next_check_at=stop_at + seen.signal_lag,
         )
     reported = seen.reported_until
-    # the signal must reach the deadline, and be no staler than its lag: a stop announced late
-    # (now + the warning) is looked at that lag after the announced time, not the deadline
-    needed = max(deadline, now - seen.signal_lag)
+    # the signal must reach the deadline, or the later stop time the warning named (a resource
+    # first seen past its deadline is stopped WarningMinutes after it was warned)
+    needed = max(deadline, announced) if warned and announced else deadline
     if now >= stop_look and reported is not None and reported < needed:
         return verdict(  # unreadable for now, as a late signal: work since is unseen
             "wait",

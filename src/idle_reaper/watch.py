@@ -52,6 +52,9 @@ class Watch:
     """History events this execution may have written (an upper bound)."""
     warned_since: str | None = None
     """The `idle_since` of the idle period a warning was delivered for."""
+    announced: str | None = None
+    """The stop time that warning named: the deadline, or later for a resource first seen
+    past it. A lagging signal must report up to it before the stop."""
     guardrail_noticed: bool = False
     """A `guardrail` notice was delivered for this resource: it is not sent again."""
     continue_: bool = False
@@ -65,6 +68,7 @@ class Watch:
         if not isinstance(data, Mapping):
             return cls()
         warned = data.get("warned_since")
+        announced = data.get("announced")
         origin = data.get("origin")
         return cls(
             looks=_count(data.get("looks")),
@@ -72,6 +76,7 @@ class Watch:
             origin=origin if isinstance(origin, str) and 0 < len(origin) <= MAX_NAME else None,
             history=_count(data.get("history")),
             warned_since=warned if isinstance(warned, str) and len(warned) <= 64 else None,
+            announced=announced if isinstance(announced, str) and len(announced) <= 32 else None,
             guardrail_noticed=data.get("guardrail_noticed") is True,
             continue_=data.get("continue") is True,
             next_name=_name(data.get("next_name")),
@@ -145,6 +150,7 @@ def next_watch(
     errored: bool,
     warned_since: str | None,
     waiting: bool,
+    announced: str | None = None,
     guardrail_noticed: bool = False,
 ) -> Watch:
     """The watch after one more look in this execution (or the first of a continuation).
@@ -164,6 +170,7 @@ def next_watch(
         origin=origin,
         history=history,
         warned_since=warned_since,
+        announced=announced,
         guardrail_noticed=guardrail_noticed,
         continue_=waiting and spent,
         next_name=continuation_name(origin, generation + 1) if waiting and spent else None,

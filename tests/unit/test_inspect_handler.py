@@ -272,6 +272,25 @@ def test_a_stop_refused_or_throttled_is_not_claimed_when_the_session_is_stopping
     assert verdict["savings_usd"] is None
 
 
+def test_the_watch_carries_the_stop_time_a_delivered_warning_named() -> None:
+    # first seen past its deadline (09:40, allowance 30): warned for 09:45, not the deadline
+    with running(T0, {"SweepMinutes": "0"}) as account:
+        account.clients["glue"].create_session(
+            Id="alice-etl",
+            Role="arn:aws:iam::123456789012:role/Glue",
+            Command={"Name": "glueetl", "PythonVersion": "3"},
+        )
+        account.clock.run_until(T0 + timedelta(minutes=40))
+        first = first_look(account)
+        assert first["verdict"]["action"] == "warn"
+        named = first["verdict"]["deadline"]
+        assert named == "2026-03-02T09:45:00Z"
+        warned = {**first, "claim": {"held": True}, "warned": {"delivered": True}}
+        later = next_look(account, warned)
+        assert later["watch"]["announced"] == named
+        assert next_look(account, later)["watch"]["announced"] == named  # carried on
+
+
 def test_a_stop_is_decided_only_by_a_look_after_the_claim() -> None:
     # no warning to give (WarningMinutes 0), idle past the deadline at the first look (a
     # session the sweeper found late): the claim first, the stop on the look after it

@@ -439,10 +439,15 @@ def test_a_stop_announced_late_waits_for_the_signal_up_to_the_announced_time() -
     announced, look = warned.deadline, warned.next_check_at
     assert look == announced + timedelta(minutes=2)
     stale = replace(LAGGING, reported_until=announced - timedelta(minutes=3))
-    verdict = decide("sagemaker-notebook", stale, policy, look, to_iso(T0))
+    verdict = decide("sagemaker-notebook", stale, policy, look, to_iso(T0), announced=announced)
     assert verdict.action == "wait" and "never stopped on a guess" in verdict.reason, verdict
     fresh = replace(LAGGING, reported_until=announced)
-    assert decide("sagemaker-notebook", fresh, policy, look, to_iso(T0)).action == "stop"
+    stop = decide("sagemaker-notebook", fresh, policy, look, to_iso(T0), announced=announced)
+    assert stop.action == "stop"
+    # a clock behind by more than the lag makes every heartbeat look old: never blocks a stop
+    later = look + timedelta(hours=5)
+    behind = decide("sagemaker-notebook", fresh, policy, later, to_iso(T0), announced=announced)
+    assert behind.action == "stop"
 
 
 def test_the_warning_still_names_the_deadline_and_the_stop_look_follows_the_lag() -> None:

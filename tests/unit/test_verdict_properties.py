@@ -103,10 +103,7 @@ def expect(seen: Observation, policy: Policy, now: datetime, keep: datetime | No
     return Expected(
         exempt=exempt_tag or (seen.unwatchable is not None and not capped),
         signal_says_idle=capped or (seen.unreadable is None and not seen.busy),
-        # the signal reaches the deadline, and is no staler than its lag (a late stop's look)
-        signal_reached=capped
-        or seen.reported_until is None
-        or seen.reported_until >= max(deadline, now - seen.signal_lag),
+        signal_reached=capped or seen.reported_until is None or seen.reported_until >= deadline,
         minutes=minutes,
         lead=timedelta(minutes=max(0, min(policy.warning_minutes, minutes - 1))),
         idle_since=idle_since,
@@ -158,9 +155,6 @@ def due(case: Case, late: timedelta) -> Case:
     """The same case made stoppable, looked at `late` after the stop is due, warned."""
     ready = stoppable(case)
     past = ready.at(ready.expected.deadline + ready.seen.signal_lag + late)
-    if past.seen.reported_until is not None:  # a heartbeat as recent as the lag allows
-        fresh = replace(past.seen, reported_until=past.now - past.seen.signal_lag)
-        past = replace(past, seen=fresh)
     return replace(past, warned_since=past.expected.key)
 
 
@@ -456,8 +450,7 @@ def test_never_stops_before_the_deadline_and_the_signals_lag(case: Case, early: 
     want = ready.expected
     before = ready.at(want.deadline + ready.seen.signal_lag - early)
     before = replace(before, warned_since=want.key)
-    # what the policy asks does not move with the clock (only whether the signal reached it)
-    assert replace(before.expected, signal_reached=want.signal_reached) == want
+    assert before.expected == want
     verdict = before.verdict()
     assert not stops(verdict), verdict
     assert verdict.action == "wait", verdict  # warned already: it waits for the deadline
