@@ -389,7 +389,13 @@ def test_a_stop_is_never_retried_blind_an_unanswered_one_is_looked_at_again(stop
     states = ASL["States"]
     assert states["CountStopError"]["Next"] == "StopErrorBudget"
     (again,) = states["StopErrorBudget"]["Choices"]
-    assert states[again["Next"]] == {"Type": "Wait", "Seconds": 20, "Next": "Inspect"}
+    # a pause drawn per watcher, so stops throttled together do not come back together
+    assert states["CountStopError"]["Parameters"]["pause.$"] == "States.MathRandom(10, 30)"
+    assert states[again["Next"]] == {
+        "Type": "Wait",
+        "SecondsPath": "$.tries.pause",
+        "Next": "Inspect",
+    }
 
 
 def test_no_counter_reads_what_the_documented_input_may_lack() -> None:
@@ -399,6 +405,7 @@ def test_no_counter_reads_what_the_documented_input_may_lack() -> None:
 
     given = set(start_input({})["tries"])
     loop = {"UnpublishedBefore", "CountUnpublished", "PublishBudget"}
+    loop |= {"WaitBeforeStopping"}  # the pause CountStopError, its only way in, has just drawn
     read = {
         key
         for name, state in ASL["States"].items()
@@ -432,14 +439,18 @@ def test_no_polling_loop_waits_for_verdict_timestamps_or_bounded_retries() -> No
     through a Choice that bounds how often it can happen (an outage, a refused stop, an
     unanswered stop, an outcome the bus would not take)."""
     states = ASL["States"]
-    fixed = {name for name, s in states.items() if s["Type"] == "Wait" and "Seconds" in s}
+    fixed = {
+        name
+        for name, s in states.items()
+        if s["Type"] == "Wait" and ("Seconds" in s or "SecondsPath" in s)
+    }
     timed = {name for name, s in states.items() if s["Type"] == "Wait" and "TimestampPath" in s}
     assert timed == {"WaitForNextCheck"}
     assert states["WaitForNextCheck"]["TimestampPath"] == "$.verdict.next_check_at"
     assert fixed == {
         "WaitOutOutage",
         "WaitAfterRefusal",
-        "WaitBeforeStopping",
+        "WaitBeforeStopping",  # 10 to 30 s, drawn by CountStopError
         "WaitToPublishOutcome",
         "WaitToPublishFailure",
     }

@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+
+from idle_reaper.resource import Observation
 
 LAST_ACTIVITY_TAG = "idle-reaper:last-activity"
 HEARTBEAT_TAG = "idle-reaper:heartbeat"
@@ -65,6 +67,19 @@ class Signal:
     """There is no signal: the resource cannot be judged idle."""
     reported_until: datetime | None = None
     """The heartbeat the reading comes from: activity begun after it is not in it yet."""
+
+    def applied_to(self, seen: Observation, lag: timedelta) -> Observation:
+        """The observation once this reading is in (a readable one: no unwatchable signal):
+        unreadable for now, or idle since its last activity as far as its heartbeat reports."""
+        if self.unreadable is not None:
+            return replace(seen, unreadable=self.unreadable, recheck_minutes=RECHECK_MINUTES)
+        return replace(
+            seen,
+            last_activity_at=self.last_activity_at,
+            reported_until=self.reported_until,
+            signal_lag=lag,
+            recheck_minutes=RECHECK_MINUTES,
+        )
 
 
 def read_signal(tags: Mapping[str, str], started_at: datetime, now: datetime) -> Signal:

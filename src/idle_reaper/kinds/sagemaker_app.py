@@ -386,15 +386,7 @@ class SageMakerApp(ResourceKind):
                 else capped(signal.unwatchable, hours)
             )
             return replace(seen, unwatchable=reason, running_cap_minutes=hours * 60)
-        if signal.unreadable is not None:
-            return replace(seen, unreadable=signal.unreadable, recheck_minutes=RECHECK_MINUTES)
-        return replace(
-            seen,
-            last_activity_at=signal.last_activity_at,
-            reported_until=signal.reported_until,
-            signal_lag=self.signal_lag,
-            recheck_minutes=RECHECK_MINUTES,
-        )
+        return signal.applied_to(seen, self.signal_lag)
 
     @staticmethod
     def _tags(client: Any, arn: str, *, tolerate: bool = False) -> dict[str, str]:

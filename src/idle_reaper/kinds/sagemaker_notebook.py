@@ -25,7 +25,7 @@ from urllib.parse import quote
 from botocore.exceptions import BotoCoreError, ClientError
 
 from idle_reaper.exceptions import PolicyError, ResourceReadError
-from idle_reaper.kinds.activity_signal import ATTACH, HEARTBEAT_LAG, RECHECK_MINUTES, read_signal
+from idle_reaper.kinds.activity_signal import ATTACH, HEARTBEAT_LAG, read_signal
 from idle_reaper.kinds.base import MAX_LIST_PAGES, Look, ResourceKind, Sighting
 from idle_reaper.kinds.registry import register
 from idle_reaper.kinds.sagemaker_prices import price_per_hour
@@ -240,15 +240,7 @@ class SageMakerNotebook(ResourceKind):
                     running_cap_minutes=hours * 60,
                 )
             return replace(seen, unwatchable=signal.unwatchable)
-        if signal.unreadable is not None:
-            return replace(seen, unreadable=signal.unreadable, recheck_minutes=RECHECK_MINUTES)
-        return replace(
-            seen,
-            last_activity_at=signal.last_activity_at,
-            reported_until=signal.reported_until,
-            signal_lag=self.signal_lag,
-            recheck_minutes=RECHECK_MINUTES,
-        )
+        return signal.applied_to(seen, self.signal_lag)
 
     def write_tags(
         self, ref: ResourceRef, seen: Observation, tags: Mapping[str, str], client: Any
