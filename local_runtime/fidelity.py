@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import random
 import re
 import sys
 import threading
@@ -220,6 +221,7 @@ def interpreter_on(clock: VirtualClock) -> Iterator[None]:
         stack.enter_context(_aws_sdk_error_names(aws_sdk.StateTaskServiceAwsSdk))
         stack.enter_context(_exact_timestamp_waits(clock))
         stack.enter_context(_strict_choice_paths())
+        stack.enter_context(_math_random_end_exclusive())
         stack.enter_context(_uncatchable_runtime_errors())
         stack.enter_context(_payload_limits())
         stack.enter_context(_history_quota(worker_cls))
@@ -322,6 +324,30 @@ def _strict_choice_paths() -> Iterator[None]:
         self.comparison_function.eval(env)
 
     with mock.patch.object(ComparisonVariable, "_eval_body", compare):
+        yield
+
+
+@contextmanager
+def _math_random_end_exclusive() -> Iterator[None]:
+    """States.MathRandom returns "a random number between the specified start number
+    (inclusive) and end number (exclusive)" (Step Functions' intrinsic functions); moto's
+    includes the end. Unseeded, it is random here as in AWS."""
+    module = importlib.import_module(
+        f"{_PARSER}.asl.component.intrinsic.function.statesfunction.math_operations.math_random"
+    )
+
+    def eval_body(self: Any, env: Any) -> None:
+        self.argument_list.eval(env=env)
+        args = env.stack.pop()
+        seed = None
+        if self.argument_list.size == 3:
+            seed = args.pop()
+            self._validate_integer_value(seed, "seed")
+        end = self._validate_integer_value(args.pop(), "end")
+        start = self._validate_integer_value(args.pop(), "start")
+        env.stack.append(random.Random(seed).randrange(start, end))
+
+    with mock.patch.object(module.MathRandom, "_eval_body", eval_body):
         yield
 
 

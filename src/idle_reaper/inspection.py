@@ -3,9 +3,10 @@ normalized resource, a verdict, and the watcher's next state (watch.py)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from idle_reaper.exceptions import UnknownKindError
@@ -13,7 +14,7 @@ from idle_reaper.kinds import identify, kind_named
 from idle_reaper.kinds.base import Look, ResourceKind
 from idle_reaper.policy import Policy
 from idle_reaper.resource import Home, Observation, ResourceRef
-from idle_reaper.times import ceil_seconds, now_utc, parse_iso, to_iso
+from idle_reaper.times import ceil_seconds, now_utc, to_iso
 from idle_reaper.verdict import Verdict, decide, done, warning_key
 from idle_reaper.watch import HELD, Tries, Watch, claim_for, holds_claim, next_watch
 
@@ -23,6 +24,7 @@ UNANSWERED = "States.Timeout"
 """A Task that timed out: its call may have landed, whatever the service."""
 CLAIM_FIRST = timedelta(seconds=1)
 """A stop decided before the claim is looked at again this soon after it."""
+_ISO_SECOND = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z", re.ASCII)
 
 
 def inspect(
@@ -195,10 +197,13 @@ def _warned_since(state: Mapping[str, Any], prior: Watch) -> tuple[str | None, s
 
 
 def _moment(text: str | None) -> datetime | None:
-    """A carried ISO time, or None when it is absent or unreadable (it only ever delays)."""
+    """A carried stop time in the form to_iso writes, else None: the plain deadline applies
+    then, as for a watch begun before stop times were carried."""
+    if not isinstance(text, str) or _ISO_SECOND.fullmatch(text) is None:
+        return None
     try:
-        return parse_iso(text) if text else None
-    except ValueError:
+        return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    except ValueError:  # 2026-02-30T25:00:00Z
         return None
 
 

@@ -309,7 +309,9 @@ def decide(
     reported = seen.reported_until
     # the signal must reach the deadline, or the later stop time the warning named (a resource
     # first seen past its deadline is stopped WarningMinutes after it was warned)
-    needed = max(deadline, announced) if warned and announced else deadline
+    # (a stop time later than now + the warning was never one a warning named: ignored)
+    named = announced if warned and announced and announced <= now + lead else None
+    needed = max(deadline, named) if named else deadline
     if now >= stop_look and reported is not None and reported < needed:
         return verdict(  # unreadable for now, as a late signal: work since is unseen
             "wait",

@@ -389,6 +389,21 @@ def test_a_stop_is_never_retried_blind_an_unanswered_one_is_looked_at_again(stop
     states = ASL["States"]
     assert states["CountStopError"]["Next"] == "StopErrorBudget"
     (again,) = states["StopErrorBudget"]["Choices"]
+    # the pause is drawn on the only way in (States.Runtime, uncatchable, if it were missing)
+    into = {
+        name: {
+            source
+            for source, s in states.items()
+            if s.get("Next") == name
+            or s.get("Default") == name
+            or name in [c["Next"] for c in s.get("Choices", []) + s.get("Catch", [])]
+        }
+        for name in ("WaitBeforeStopping", "StopErrorBudget")
+    }
+    assert into == {
+        "WaitBeforeStopping": {"StopErrorBudget"},
+        "StopErrorBudget": {"CountStopError"},
+    }
     # a pause drawn per watcher, so stops throttled together do not come back together
     assert states["CountStopError"]["Parameters"]["pause.$"] == "States.MathRandom(10, 30)"
     assert states[again["Next"]] == {
@@ -450,7 +465,7 @@ def test_no_polling_loop_waits_for_verdict_timestamps_or_bounded_retries() -> No
     assert fixed == {
         "WaitOutOutage",
         "WaitAfterRefusal",
-        "WaitBeforeStopping",  # 10 to 30 s, drawn by CountStopError
+        "WaitBeforeStopping",  # 10 to 29 s, drawn by CountStopError
         "WaitToPublishOutcome",
         "WaitToPublishFailure",
     }

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+from unittest import mock
 
 import pytest
 
@@ -289,6 +290,33 @@ def test_the_watch_carries_the_stop_time_a_delivered_warning_named() -> None:
         later = next_look(account, warned)
         assert later["watch"]["announced"] == named
         assert next_look(account, later)["watch"]["announced"] == named  # carried on
+
+
+@pytest.mark.parametrize(
+    ("carried", "handed"),
+    [
+        ("2026-03-02T09:45:00Z", datetime(2026, 3, 2, 9, 45, tzinfo=UTC)),
+        ("9999-12-31T23:59:59-23:59", None),  # not the form to_iso writes: ignored
+        ("2026-02-30T25:00:00Z", None),
+        (7, None),
+    ],
+)
+def test_inspect_hands_the_carried_stop_time_to_the_verdict(carried: Any, handed: Any) -> None:
+    from idle_reaper import verdict
+
+    with running(T0, {"SweepMinutes": "0"}) as account:
+        account.clients["glue"].create_session(
+            Id="alice-etl",
+            Role="arn:aws:iam::123456789012:role/Glue",
+            Command={"Name": "glueetl", "PythonVersion": "3"},
+        )
+        account.clock.run_until(T0 + timedelta(minutes=46))
+        first = first_look(account)
+        state = {**first, "claim": {"held": True}}
+        state["watch"] = {**first["watch"], "announced": carried}
+        with mock.patch("idle_reaper.inspection.decide", wraps=verdict.decide) as spy:
+            next_look(account, state)
+        assert spy.call_args.args[6] == handed
 
 
 def test_a_stop_is_decided_only_by_a_look_after_the_claim() -> None:

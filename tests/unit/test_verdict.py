@@ -444,6 +444,12 @@ def test_a_stop_announced_late_waits_for_the_signal_up_to_the_announced_time() -
     fresh = replace(LAGGING, reported_until=announced)
     stop = decide("sagemaker-notebook", fresh, policy, look, to_iso(T0), announced=announced)
     assert stop.action == "stop"
+    # a stop time no warning could have named (later than now + the warning) is ignored
+    forged = announced + timedelta(days=30)
+    assert (
+        decide("sagemaker-notebook", fresh, policy, look, to_iso(T0), announced=forged).action
+        == "stop"
+    )
     # a clock behind by more than the lag makes every heartbeat look old: never blocks a stop
     later = look + timedelta(hours=5)
     behind = decide("sagemaker-notebook", fresh, policy, later, to_iso(T0), announced=announced)

@@ -182,6 +182,25 @@ def test_is_present_tests_a_missing_path_without_failing(machines: Machines) -> 
     assert machines.describe(compared)["status"] == "FAILED"
 
 
+def test_math_random_never_returns_its_end(machines: Machines) -> None:
+    """States.MathRandom: "between the specified start number (inclusive) and end number
+    (exclusive)"; moto included the end."""
+    draw = {
+        "StartAt": "Draw",
+        "States": {
+            "Draw": {
+                "Type": "Pass",
+                "Parameters": {"n.$": "States.MathRandom(1, 2)"},
+                "End": True,
+            }
+        },
+    }
+    runs = [machines.start(draw) for _ in range(12)]
+    machines.run(1)
+    outputs = [json.loads(machines.describe(arn)["output"]) for arn in runs]
+    assert outputs == [{"n": 1}] * 12
+
+
 def test_states_all_catches_no_states_runtime_error(machines: Machines) -> None:
     """A Choice failing inside a Parallel branch is not caught by the Parallel's States.ALL."""
     arn = machines.start(

@@ -504,7 +504,7 @@ def test_an_unanswered_stop_is_looked_at_again_so_work_begun_since_is_never_kill
     watch: Watch,
 ) -> None:
     """A throttled stop is not retried on the look that decided it: a statement its user
-    starts in the seconds after is seen by the next look, 10 to 30 s later, and keeps it."""
+    starts in the seconds after is seen by the next look, 10 to 29 s later, and keeps it."""
     watch.start()
     watch.glue.fail_next("StopSession", "ThrottlingException")
     watch.run(30 + 5 / 60)  # the stop at the deadline (09:30:00) was throttled
@@ -532,7 +532,7 @@ def test_stops_unanswered_again_and_again_fall_back_to_the_outage_budget(watch: 
     watch.glue.fail_next("StopSession", *["ThrottlingException"] * 4)
     watch.run(120)
     states = watch.states()
-    assert states.count("WaitBeforeStopping") == 3  # 10 to 30 s each
+    assert states.count("WaitBeforeStopping") == 3  # 10 to 29 s each
     assert states.count("WaitOutOutage") == 1  # the fourth: half an hour
     ended = watch.glue.lives["s1"].ended_at
     assert ended is not None and at(60.5) <= ended <= at(61.5)
