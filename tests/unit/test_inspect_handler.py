@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib.util
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
@@ -49,6 +50,18 @@ def account() -> Iterator[Account]:
             Tags={"owner": "alice@example.com"},
         )
         account.clock.run_until(T0 + timedelta(minutes=10))
+        yield account
+
+
+@contextmanager
+def alone(**parameters: str) -> Iterator[Account]:
+    """alice-etl with no sweeper beside the test: only the looks the test makes."""
+    with running(T0, {"SweepMinutes": "0", **parameters}) as account:
+        account.clients["glue"].create_session(
+            Id="alice-etl",
+            Role="arn:aws:iam::123456789012:role/Glue",
+            Command={"Name": "glueetl", "PythonVersion": "3"},
+        )
         yield account
 
 
@@ -275,12 +288,7 @@ def test_a_stop_refused_or_throttled_is_not_claimed_when_the_session_is_stopping
 
 def test_the_watch_carries_the_stop_time_a_delivered_warning_named() -> None:
     # first seen past its deadline (09:40, allowance 30): warned for 09:45, not the deadline
-    with running(T0, {"SweepMinutes": "0"}) as account:
-        account.clients["glue"].create_session(
-            Id="alice-etl",
-            Role="arn:aws:iam::123456789012:role/Glue",
-            Command={"Name": "glueetl", "PythonVersion": "3"},
-        )
+    with alone() as account:
         account.clock.run_until(T0 + timedelta(minutes=40))
         first = first_look(account)
         assert first["verdict"]["action"] == "warn"
@@ -304,12 +312,7 @@ def test_the_watch_carries_the_stop_time_a_delivered_warning_named() -> None:
 def test_inspect_hands_the_carried_stop_time_to_the_verdict(carried: Any, handed: Any) -> None:
     from idle_reaper import verdict
 
-    with running(T0, {"SweepMinutes": "0"}) as account:
-        account.clients["glue"].create_session(
-            Id="alice-etl",
-            Role="arn:aws:iam::123456789012:role/Glue",
-            Command={"Name": "glueetl", "PythonVersion": "3"},
-        )
+    with alone() as account:
         account.clock.run_until(T0 + timedelta(minutes=46))
         first = first_look(account)
         state = {**first, "claim": {"held": True}}
@@ -322,12 +325,7 @@ def test_inspect_hands_the_carried_stop_time_to_the_verdict(carried: Any, handed
 def test_a_stop_is_decided_only_by_a_look_after_the_claim() -> None:
     # no warning to give (WarningMinutes 0), idle past the deadline at the first look (a
     # session the sweeper found late): the claim first, the stop on the look after it
-    with running(T0, {"WarningMinutes": "0", "SweepMinutes": "0"}) as account:
-        account.clients["glue"].create_session(
-            Id="alice-etl",
-            Role="arn:aws:iam::123456789012:role/Glue",
-            Command={"Name": "glueetl", "PythonVersion": "3"},
-        )
+    with alone(WarningMinutes="0") as account:
         account.clock.run_until(T0 + timedelta(minutes=45))
         first = first_look(account)
         assert first["claim"]["key"].endswith("#alice-etl")
