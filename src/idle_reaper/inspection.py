@@ -3,10 +3,9 @@ normalized resource, a verdict, and the watcher's next state (watch.py)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from idle_reaper.exceptions import UnknownKindError
@@ -14,7 +13,7 @@ from idle_reaper.kinds import identify, kind_named
 from idle_reaper.kinds.base import Look, ResourceKind
 from idle_reaper.policy import Policy
 from idle_reaper.resource import Home, Observation, ResourceRef
-from idle_reaper.times import ceil_seconds, now_utc, to_iso
+from idle_reaper.times import ceil_seconds, from_iso_second, now_utc, to_iso
 from idle_reaper.verdict import Verdict, decide, done, warning_key
 from idle_reaper.watch import HELD, Tries, Watch, claim_for, holds_claim, next_watch
 
@@ -24,7 +23,6 @@ UNANSWERED = "States.Timeout"
 """A Task that timed out: its call may have landed, whatever the service."""
 CLAIM_FIRST = timedelta(seconds=1)
 """A stop decided before the claim is looked at again this soon after it."""
-_ISO_SECOND = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z", re.ASCII)
 
 
 def inspect(
@@ -67,7 +65,9 @@ def inspect(
         decided = (
             done("gone", replaced, now)
             if replaced
-            else decide(kind.name, seen, own, now, warned_since, noticed, _moment(announced))
+            else decide(
+                kind.name, seen, own, now, warned_since, noticed, from_iso_second(announced)
+            )
         )
         route = own.route.model_dump(exclude_none=True) if own.route else None
         rule = own.rule.name if own.rule else None
@@ -194,17 +194,6 @@ def _warned_since(state: Mapping[str, Any], prior: Watch) -> tuple[str | None, s
         key = warning_key(since, kept if isinstance(kept, str) else None)
         return key, named if isinstance(named, str) and len(named) <= 32 else None
     return prior.warned_since, prior.announced
-
-
-def _moment(text: str | None) -> datetime | None:
-    """A carried stop time in the form to_iso writes, else None: the plain deadline applies
-    then, as for a watch begun before stop times were carried."""
-    if not isinstance(text, str) or _ISO_SECOND.fullmatch(text) is None:
-        return None
-    try:
-        return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-    except ValueError:  # 2026-02-30T25:00:00Z
-        return None
 
 
 def _locate(

@@ -6,7 +6,11 @@ format we emit; we round up so a watcher never wakes before the moment it waits 
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
+
+_ISO_SECOND = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z", re.ASCII)
+"""ASCII digits only: `\\d` alone also takes full-width digits, which strptime reads."""
 
 
 def now_utc() -> datetime:
@@ -53,6 +57,17 @@ def moment_of(value: object) -> datetime | None:
     return None
 
 
+def from_iso_second(value: object) -> datetime | None:
+    """A time exactly as to_iso writes it (`YYYY-MM-DDThh:mm:ssZ`), else None: for values from
+    tags and carried state, which anyone may have written."""
+    if not isinstance(value, str) or _ISO_SECOND.fullmatch(value) is None:
+        return None
+    try:
+        return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    except ValueError:  # 2026-02-30T25:00:00Z
+        return None
+
+
 def minutes_between(start: datetime, end: datetime) -> float:
     """Whole-and-fractional minutes from start to end, never negative."""
     return max(0.0, (end - start).total_seconds() / 60)
@@ -65,4 +80,12 @@ def ceil_seconds(moment: datetime) -> datetime:
     return moment
 
 
-__all__ = ["ceil_seconds", "from_epoch", "minutes_between", "now_utc", "parse_iso", "to_iso"]
+__all__ = [
+    "ceil_seconds",
+    "from_epoch",
+    "from_iso_second",
+    "minutes_between",
+    "now_utc",
+    "parse_iso",
+    "to_iso",
+]

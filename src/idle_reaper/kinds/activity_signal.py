@@ -20,12 +20,12 @@ set); a late heartbeat is never read as idleness.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from idle_reaper.resource import Observation
+from idle_reaper.times import from_iso_second
 
 LAST_ACTIVITY_TAG = "idle-reaper:last-activity"
 HEARTBEAT_TAG = "idle-reaper:heartbeat"
@@ -51,8 +51,6 @@ CLOCK_SKEW = timedelta(minutes=2)
 RECHECK_MINUTES = 2
 """While the signal is late or not yet there: look again this soon."""
 
-_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z", re.ASCII)
-"""ASCII digits only: `\\d` alone also takes full-width digits, which strptime reads."""
 ATTACH = "attach idle-reaper's lifecycle configuration (README: SageMaker activity signal)"
 
 
@@ -108,13 +106,8 @@ def read_signal(tags: Mapping[str, str], started_at: datetime, now: datetime) ->
 
 def _moment(value: str | None, now: datetime) -> datetime | None:
     """A `YYYY-MM-DDThh:mm:ssZ` time no later than now plus the clock skew, else None."""
-    if not isinstance(value, str) or _TIME.fullmatch(value) is None:
-        return None
-    try:
-        moment = datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-    except ValueError:  # 2026-02-30T25:00:00Z
-        return None
-    return moment if moment <= now + CLOCK_SKEW else None
+    moment = from_iso_second(value)
+    return moment if moment is not None and moment <= now + CLOCK_SKEW else None
 
 
 def _iso(moment: datetime) -> str:
