@@ -197,24 +197,11 @@ def decide(
             idle_note = f"the policy's maximum running time is {most} minutes, busy or not"
             # what the stop saves counts from the real last activity (now, while busy)
             worked_until = now if seen.busy else seen.last_activity_at
-            seen = replace(
-                seen,
-                busy=False,
-                last_activity_at=seen.started_at,
-                unreadable=None,
-                unwatchable=None,
-                reported_until=None,
-            )
+            seen = _from_start(seen)
     if seen.unwatchable is not None and seen.running_cap_minutes is not None:
         # No signal, but a running cap: "idle" from the start, with the cap as its allowance.
         idle_minutes, idle_note, state = seen.running_cap_minutes, seen.unwatchable, "running"
-        seen = replace(
-            seen,
-            busy=False,
-            last_activity_at=seen.started_at,
-            unreadable=None,
-            reported_until=None,
-        )
+        seen = _from_start(seen)
     notes = tuple(n for n in (idle_note, policy.exempt_note(seen.tags), *seen.notes) if n)
     allowance = timedelta(minutes=idle_minutes)
     lead = timedelta(minutes=warning_lead(policy, idle_minutes))
@@ -370,6 +357,19 @@ def _held(policy: Policy) -> str | None:
     if policy.paused:
         return "paused by the policy document: nothing is stopped until it is resumed"
     return None
+
+
+def _from_start(seen: Observation) -> Observation:
+    """Running time counted as idleness from the start (a running cap): what the activity
+    signal says, or cannot say, no longer matters."""
+    return replace(
+        seen,
+        busy=False,
+        last_activity_at=seen.started_at,
+        unreadable=None,
+        unwatchable=None,
+        reported_until=None,
+    )
 
 
 def _unread(seen: Observation, now: datetime) -> bool:
